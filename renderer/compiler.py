@@ -1,0 +1,121 @@
+"""Compile a template once: the per-template pipeline, in order.
+
+    1. assemble   blocks + params -> one MJML document with Jinja tags
+    2. protect    Jinja tags -> inert placeholders
+    3. mjml       MJML -> HTML (MRML)
+    4. inline     CSS -> style attributes (premailer)
+    5. restore    placeholders -> Jinja tags: the HTML template
+    6. text       inlined HTML -> plain-text template
+    7. load       both into sandboxed Jinja templates
+
+Everything here runs once per template version; per recipient only
+:meth:`CompiledTemplate.render_html` and friends run (see ``recipient.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import jinja2
+
+from .content import BlockSpec, TemplateSpec
+from .environments import html_environment, text_environment
+from .errors import CompileError, TemplateError
+from .stages.assemble import Assembled, AssembledBlock, assemble
+from .stages.inline import inline_css
+from .stages.mjml import compile_mjml
+from .stages.protect import protect, restore
+from .stages.text import html_to_text
+
+HTML_ENV = html_environment()
+TEXT_ENV = text_environment()
+
+
+@dataclass(frozen=True)
+class BlockCondition:
+    """A block's ``show_if``, compiled once, evaluated per recipient."""
+
+    block: AssembledBlock
+    test: Callable[..., Any] | None
+
+
+@dataclass(frozen=True)
+class CompiledTemplate:
+    """A template ready to render many recipients."""
+
+    spec: TemplateSpec
+    fingerprint: str
+    brand: dict[str, Any]
+    assembled: Assembled
+    html_source: str
+    text_source: str
+    html: jinja2.Template
+    text: jinja2.Template
+    subject: jinja2.Template
+    preheader: jinja2.Template
+    conditions: tuple[BlockCondition, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def _load(env: jinja2.Environment, source: str, filename: str) -> jinja2.Template:
+    try:
+        return env.from_string(source)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(error.message or str(error), filename, error.lineno) from None
+
+
+def _compile_condition(block: AssembledBlock, template_path: str) -> BlockCondition:
+    if block.condition is None:
+        return BlockCondition(block, None)
+    try:
+        test = HTML_ENV.compile_expression(block.condition, undefined_to_none=False)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(
+            f"block {block.name!r}: show_if {block.condition!r} is not a valid expression: {error.message}",
+            template_path,
+        ) from None
+    return BlockCondition(block, test)
+
+
+def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
+                     brand: dict[str, Any], fingerprint: str) -> CompiledTemplate:
+    """Run the per-template pipeline.
+
+    Raises:
+        TemplateError: a content file is broken (file and line named).
+        CompileError: MJML or the inliner rejected the assembled document.
+    """
+    assembled = assemble(spec, blocks, theme, brand)
+    protected = protect(assembled.mjml)
+    try:
+        inlined = inline_css(compile_mjml(protected.source))
+        html_source = restore(inlined, protected, stage="MJML or CSS inlining")
+        text_source = restore(html_to_text(inlined), protected, stage="text conversion", strict=False)
+    except CompileError as error:
+        raise CompileError(error.message, str(spec.path)) from None
+    return CompiledTemplate(
+        spec=spec,
+        fingerprint=fingerprint,
+        brand=brand,
+        assembled=assembled,
+        html_source=html_source,
+        text_source=text_source,
+        html=_load(HTML_ENV, html_source, str(spec.path)),
+        text=_load(TEXT_ENV, text_source, str(spec.path)),
+        subject=_load(TEXT_ENV, spec.subject, str(spec.path)),
+        preheader=_load(TEXT_ENV, spec.preheader, str(spec.path)),
+        conditions=tuple(_compile_condition(b, str(spec.path)) for b in assembled.blocks),
+    )
+
+
+def render_reference(compiled: CompiledTemplate, context: dict[str, Any]) -> str:
+    """The slow oracle: Jinja on the MJML source, then MJML, then inlining.
+
+    Used by tests and benchmarks to prove the fast path equal, never by ``render``.
+    """
+    mjml_source = HTML_ENV.from_string(compiled.assembled.mjml).render(context)
+    return inline_css(compile_mjml(mjml_source))

@@ -1,0 +1,237 @@
+"""Load the content a designer edits: templates, blocks, the theme and brand.
+
+Content is data. A template is a YAML file in ``templates/``; a block is an
+MJML fragment in ``blocks/`` whose first lines may hold a YAML header inside a
+Jinja comment (``{#--- ... ---#}``) documenting its parameters. Nothing here
+compiles anything; it only reads files and checks their shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import TemplateError, TemplateNotFound
+
+THEME_FILE = "_theme.mjml"
+BRAND_FILE = "brand.yaml"
+_HEADER = re.compile(r"\A\{#---\n(?P<yaml>.*?)\n---#\}\n?", re.DOTALL)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter a block accepts."""
+
+    name: str
+    doc: str = ""
+    required: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """A reusable MJML fragment, as read from ``blocks/NAME.mjml``."""
+
+    name: str
+    path: Path
+    source: str
+    source_line: int
+    description: str = ""
+    params: dict[str, ParamSpec] = field(default_factory=dict)
+    show_if: str | None = None
+
+
+@dataclass(frozen=True)
+class BlockUse:
+    """One entry of a template's block list."""
+
+    block: str
+    params: dict[str, Any] = field(default_factory=dict)
+    show_if: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """An email: subject, preheader and an ordered list of blocks."""
+
+    name: str
+    path: Path
+    subject: str
+    preheader: str
+    blocks: list[BlockUse]
+    description: str = ""
+    defaults: dict[str, Any] = field(default_factory=dict)
+    event: str | None = None
+    fixtures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContentDirs:
+    """Where the content lives; the defaults are the project's bundled folders."""
+
+    templates: Path
+    blocks: Path
+
+    @property
+    def brand(self) -> Path:
+        return self.blocks / BRAND_FILE
+
+    @property
+    def theme(self) -> Path:
+        return self.blocks / THEME_FILE
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else None
+        raise TemplateError(f"invalid YAML: {error.problem}", str(path), line) from None
+
+
+def template_names(dirs: ContentDirs) -> list[str]:
+    return sorted(p.stem for p in dirs.templates.glob("*.yaml") if not p.name.startswith("_"))
+
+
+def block_names(dirs: ContentDirs) -> list[str]:
+    return sorted(p.stem for p in dirs.blocks.glob("*.mjml") if not p.name.startswith("_"))
+
+
+def load_brand(dirs: ContentDirs) -> dict[str, Any]:
+    """Brand constants (name, address, colours, URLs) used by blocks at compile time."""
+    if not dirs.brand.exists():
+        return {}
+    data = _read_yaml(dirs.brand) or {}
+    if not isinstance(data, dict):
+        raise TemplateError("brand file must be a mapping", str(dirs.brand))
+    return data
+
+
+def load_theme(dirs: ContentDirs) -> str:
+    """The shared ``<mj-head>`` content: fonts, attributes, styles."""
+    return dirs.theme.read_text(encoding="utf-8") if dirs.theme.exists() else ""
+
+
+def load_block(dirs: ContentDirs, name: str) -> BlockSpec:
+    path = dirs.blocks / f"{name}.mjml"
+    if not _NAME.match(name) or not path.is_file():
+        raise TemplateNotFound(name, "block", block_names(dirs))
+    text = path.read_text(encoding="utf-8")
+    match = _HEADER.match(text)
+    header: dict[str, Any] = {}
+    if match:
+        try:
+            header = yaml.safe_load(match["yaml"]) or {}
+        except yaml.MarkedYAMLError as error:
+            line = error.problem_mark.line + 2 if error.problem_mark else None
+            raise TemplateError(f"invalid block header: {error.problem}", str(path), line) from None
+        if not isinstance(header, dict):
+            raise TemplateError("block header must be a mapping", str(path), 2)
+    params = {}
+    for pname, spec in (header.get("params") or {}).items():
+        spec = spec if isinstance(spec, dict) else {"doc": str(spec)}
+        params[pname] = ParamSpec(
+            name=pname,
+            doc=str(spec.get("doc", "")),
+            required=bool(spec.get("required", False)),
+            default=spec.get("default"),
+        )
+    body = text[match.end():] if match else text
+    source_line = text[: match.end()].count("\n") + 1 if match else 1
+    return BlockSpec(
+        name=name,
+        path=path,
+        source=body,
+        source_line=source_line,
+        description=str(header.get("description", "")),
+        params=params,
+        show_if=header.get("show_if"),
+    )
+
+
+def _block_use(entry: Any, path: Path, line: int | None) -> BlockUse:
+    if isinstance(entry, str):
+        return BlockUse(block=entry, line=line)
+    if isinstance(entry, dict) and "block" in entry:
+        unknown = set(entry) - {"block", "params", "show_if"}
+        if unknown:
+            raise TemplateError(
+                f"block entry has unknown keys {sorted(unknown)} (allowed: block, params, show_if)",
+                str(path), line,
+            )
+        params = entry.get("params") or {}
+        if not isinstance(params, dict):
+            raise TemplateError("block params must be a mapping", str(path), line)
+        show_if = entry.get("show_if")
+        return BlockUse(block=str(entry["block"]), params=params,
+                        show_if=str(show_if) if show_if is not None else None, line=line)
+    raise TemplateError("each block entry is a block name or a mapping with 'block:'", str(path), line)
+
+
+def _entry_lines(path: Path) -> list[int | None]:
+    """Line numbers of the items of the top-level ``blocks:`` list, for errors."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "blocks" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
+    path = dirs.templates / f"{name}.yaml"
+    if not _NAME.match(name) or not path.is_file():
+        raise TemplateNotFound(name, "template", template_names(dirs))
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise TemplateError("a template file must be a mapping", str(path), 1)
+    for key in ("subject", "blocks"):
+        if key not in data:
+            raise TemplateError(f"missing required key {key!r}", str(path))
+    if not isinstance(data["blocks"], list) or not data["blocks"]:
+        raise TemplateError("'blocks' must be a non-empty list", str(path))
+    known = {"description", "subject", "preheader", "defaults", "blocks", "event", "fixtures"}
+    unknown = set(data) - known
+    if unknown:
+        raise TemplateError(f"unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(known))})", str(path))
+    lines = _entry_lines(path)
+    uses = [_block_use(entry, path, lines[i] if i < len(lines) else None)
+            for i, entry in enumerate(data["blocks"])]
+    return TemplateSpec(
+        name=name,
+        path=path,
+        subject=str(data["subject"]),
+        preheader=str(data.get("preheader") or ""),
+        blocks=uses,
+        description=str(data.get("description") or ""),
+        defaults=dict(data.get("defaults") or {}),
+        event=data.get("event"),
+        fixtures=dict(data.get("fixtures") or {}),
+    )
+
+
+def source_files(dirs: ContentDirs, spec: TemplateSpec) -> list[Path]:
+    """Every file a compiled template depends on, for cache invalidation."""
+    files = [spec.path, dirs.theme, dirs.brand]
+    files += sorted({dirs.blocks / f"{use.block}.mjml" for use in spec.blocks})
+    return files
+
+
+def fingerprint(paths: list[Path]) -> str:
+    """A digest of the files' contents (a missing file counts as empty)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(str(path).encode())
+        digest.update(path.read_bytes() if path.exists() else b"\0missing")
+    return digest.hexdigest()

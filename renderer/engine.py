@@ -1,0 +1,170 @@
+"""The Engine: owns content locations, compiled-template cache and defaults."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .compiler import CompiledTemplate, compile_template, render_reference
+from .content import (
+    ContentDirs,
+    fingerprint,
+    load_block,
+    load_brand,
+    load_template,
+    load_theme,
+    source_files,
+    template_names,
+)
+from .errors import RendererError
+from .models import Event, Product, Profile, RenderedEmail
+from .recipient import Prepared, prepare, render_prepared
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_content_root() -> Path:
+    """``$RENDERER_CONTENT`` if set, else the project folder holding ``templates/``."""
+    return Path(os.environ.get("RENDERER_CONTENT") or PROJECT_ROOT)
+
+
+@dataclass
+class _CacheEntry:
+    compiled: CompiledTemplate
+    files: list[Path]
+    mtimes: list[float]
+    checked_at: float
+
+
+def _mtimes(files: list[Path]) -> list[float]:
+    return [f.stat().st_mtime_ns if f.exists() else -1 for f in files]
+
+
+class Engine:
+    """Compile templates once, render them per recipient.
+
+    Args:
+        templates_dir: folder of ``*.yaml`` templates (default: the bundled ``templates/``).
+        blocks_dir: folder of ``*.mjml`` blocks, ``_theme.mjml`` and ``brand.yaml``
+            (default: the bundled ``blocks/``).
+        auto_reload: recompile a template when one of its files changes.
+        reload_interval: seconds between checks of the files' modification times.
+
+    Example:
+        >>> engine = Engine()
+        >>> email = engine.render("welcome", profile={"id": "c1", "email": "a@example.com"})
+        >>> email.subject
+        'Welcome to Fernhill, there'
+    """
+
+    def __init__(self, *, templates_dir: str | Path | None = None,
+                 blocks_dir: str | Path | None = None, auto_reload: bool = True,
+                 reload_interval: float = 1.0) -> None:
+        root = default_content_root()
+        self.dirs = ContentDirs(
+            templates=Path(templates_dir) if templates_dir else root / "templates",
+            blocks=Path(blocks_dir) if blocks_dir else root / "blocks",
+        )
+        for label, folder in (("templates_dir", self.dirs.templates), ("blocks_dir", self.dirs.blocks)):
+            if not folder.is_dir():
+                raise RendererError(f"{label} {str(folder)!r} is not a folder "
+                                    "(pass it to Engine(...) or set RENDERER_CONTENT)")
+        if reload_interval < 0:
+            raise ValueError("reload_interval must be >= 0")
+        self.auto_reload = auto_reload
+        self.reload_interval = reload_interval
+        self._cache: dict[str, _CacheEntry] = {}
+        self._lock = threading.Lock()
+
+    def template_names(self) -> list[str]:
+        """Names of every template in the templates folder."""
+        return template_names(self.dirs)
+
+    def brand(self) -> dict[str, Any]:
+        return load_brand(self.dirs)
+
+    def compiled(self, name: str) -> CompiledTemplate:
+        """The compiled template, from cache while its files are unchanged.
+
+        Raises:
+            TemplateNotFound: no such template.
+            TemplateError: a file of the template is broken (file and line).
+        """
+        entry = self._cache.get(name)
+        now = time.monotonic()
+        if entry is not None:
+            if not self.auto_reload or now - entry.checked_at < self.reload_interval:
+                return entry.compiled
+            entry.checked_at = now
+            if _mtimes(entry.files) == entry.mtimes:
+                return entry.compiled
+        with self._lock:
+            return self._compile(name, entry, now)
+
+    def _compile(self, name: str, previous: _CacheEntry | None, now: float) -> CompiledTemplate:
+        spec = load_template(self.dirs, name)
+        files = source_files(self.dirs, spec)
+        mtimes = _mtimes(files)
+        digest = fingerprint(files)
+        if previous is not None and previous.compiled.fingerprint == digest:
+            self._cache[name] = _CacheEntry(previous.compiled, files, mtimes, now)
+            return previous.compiled
+        blocks = {use.block: load_block(self.dirs, use.block) for use in spec.blocks}
+        compiled = compile_template(spec, blocks, load_theme(self.dirs), load_brand(self.dirs), digest)
+        self._cache[name] = _CacheEntry(compiled, files, mtimes, now)
+        return compiled
+
+    def prepare(self, template: str, *, profile: Profile | dict[str, Any],
+                recommendations: list[Product] | list[dict[str, Any]] | None = None,
+                event: Event | dict[str, Any] | None = None,
+                now: datetime | None = None) -> tuple[CompiledTemplate, Prepared]:
+        """Validate a request and build its context without rendering it."""
+        compiled = self.compiled(template)
+        prepared = prepare(
+            compiled, profile, recommendations=recommendations, event=event,
+            now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled),
+        )
+        return compiled, prepared
+
+    def _brand_for(self, compiled: CompiledTemplate) -> dict[str, Any]:
+        # The brand file is one of the template's sources, so the cached
+        # compiled template is always as fresh as the brand it was built with.
+        return compiled.brand
+
+    def render(self, template: str, *, profile: Profile | dict[str, Any],
+               recommendations: list[Product] | list[dict[str, Any]] | None = None,
+               event: Event | dict[str, Any] | None = None,
+               now: datetime | None = None) -> RenderedEmail:
+        """Render one email for one recipient.
+
+        Args:
+            template: a template name (``welcome``, ``abandoned_cart``, ...).
+            profile: the recipient, as a dict or :class:`Profile`.
+            recommendations: products to recommend, as dicts or :class:`Product`.
+            event: the triggering event, if any (its cart feeds ``CartItems``).
+            now: the render's clock; defaults to the current UTC time.
+
+        Raises:
+            InvalidInput: bad profile, payload or event; every problem by field path.
+            TemplateNotFound, TemplateError, CompileError: content problems.
+        """
+        compiled, prepared = self.prepare(template, profile=profile,
+                                          recommendations=recommendations, event=event, now=now)
+        return render_prepared(compiled, prepared)
+
+    def render_reference(self, template: str, *, profile: Profile | dict[str, Any],
+                         recommendations: list[Product] | list[dict[str, Any]] | None = None,
+                         event: Event | dict[str, Any] | None = None,
+                         now: datetime | None = None) -> str:
+        """The slow per-recipient path (Jinja -> MJML -> inline): a test oracle."""
+        compiled, prepared = self.prepare(template, profile=profile,
+                                          recommendations=recommendations, event=event, now=now)
+        context = prepared.context
+        email = render_prepared(compiled, prepared)
+        context.update(Subject=email.subject, Preheader=email.preheader)
+        return render_reference(compiled, context)

@@ -1,0 +1,76 @@
+"""One family of errors for everything the engine raises.
+
+Every error inherits :class:`RendererError` and the builtin it resembles, so
+callers can catch either. All of them survive pickling, because batch workers
+are processes and send errors back to the parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class RendererError(Exception):
+    """Base class of every error raised by the renderer."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where (a field path) and what."""
+
+    loc: str
+    message: str
+    type: str = "value_error"
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.message}" if self.loc else self.message
+
+
+class InvalidInput(RendererError, ValueError):
+    """A profile, payload or event failed validation; lists every problem."""
+
+    def __init__(self, what: str, problems: list[Problem]) -> None:
+        self.what = what
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"invalid {what} ({count} {noun}):\n{lines}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.what, self.problems))
+
+
+class TemplateNotFound(RendererError, LookupError):
+    """No template (or block) of that name exists in the content folders."""
+
+    def __init__(self, name: str, kind: str = "template", available: list[str] | None = None) -> None:
+        self.name = name
+        self.kind = kind
+        self.available = list(available or [])
+        hint = f"; available: {', '.join(self.available)}" if self.available else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.kind, self.available))
+
+
+class TemplateError(RendererError, ValueError):
+    """A template, block or content file is broken; names the file and line."""
+
+    def __init__(self, message: str, filename: str | None = None, lineno: int | None = None) -> None:
+        self.message = message
+        self.filename = filename
+        self.lineno = lineno
+        where = ""
+        if filename:
+            where = f"{filename}:{lineno}: " if lineno else f"{filename}: "
+        super().__init__(f"{where}{message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.filename, self.lineno))
+
+
+class CompileError(TemplateError):
+    """MJML compilation or CSS inlining of a template failed."""

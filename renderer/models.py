@@ -1,0 +1,191 @@
+"""Input and output models: profiles, products, events and the rendered email.
+
+Inputs are pydantic v2 models and may be given as dicts; :func:`parse` turns a
+validation failure into :class:`~renderer.errors.InvalidInput` listing every
+bad field by its path (``orders.0.total: Input should be a valid number``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+from .errors import InvalidInput, Problem
+
+
+def _as_utc(value: datetime) -> datetime:
+    # Naive timestamps are taken as UTC so that feature arithmetic never mixes
+    # naive and aware values.
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Url = Annotated[str, Field(min_length=1, max_length=2048)]
+LocaleCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Location(_Model):
+    city: str | None = None
+    region: str | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)] | None = None
+
+
+class Consent(_Model):
+    email_marketing: bool = True
+
+
+class OrderItem(_Model):
+    product_id: str
+    name: str
+    price: Money
+    quantity: Annotated[int, Field(ge=1)] = 1
+    url: Url | None = None
+    image_url: Url | None = None
+
+
+class Order(_Model):
+    id: str
+    placed_at: Timestamp
+    total: Money
+    currency: CurrencyCode = "USD"
+    items: list[OrderItem] = []
+
+
+class Engagement(_Model):
+    emails_received: Annotated[int, Field(ge=0)] = 0
+    opens: Annotated[int, Field(ge=0)] = 0
+    clicks: Annotated[int, Field(ge=0)] = 0
+    last_open_at: Timestamp | None = None
+    last_click_at: Timestamp | None = None
+
+
+class Product(_Model):
+    """A product as recommended, browsed or carted."""
+
+    id: str
+    name: Annotated[str, Field(min_length=1)]
+    url: Url
+    image_url: Url | None = None
+    price: Money
+    currency: CurrencyCode = "USD"
+    original_price: Money | None = None
+    category: str | None = None
+    in_stock: bool = True
+
+
+class BrowsedProduct(_Model):
+    product: Product
+    viewed_at: Timestamp
+
+
+class Profile(_Model):
+    """One recipient: identity, location, consent, orders, engagement, browsing."""
+
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    email: EmailStr
+    first_name: str | None = None
+    last_name: str | None = None
+    locale: LocaleCode = "en-US"
+    location: Location = Location()
+    signup_date: Timestamp | None = None
+    consent: Consent = Consent()
+    orders: list[Order] = []
+    engagement: Engagement = Engagement()
+    browsing: list[BrowsedProduct] = []
+    segments: list[str] = []
+    attributes: dict[str, Any] = {}
+
+
+class CartItem(_Model):
+    product: Product
+    quantity: Annotated[int, Field(ge=1)] = 1
+
+
+class Cart(_Model):
+    items: list[CartItem] = []
+    url: Url | None = None
+    currency: CurrencyCode = "USD"
+
+
+EventType = Literal["cart_abandoned", "browse_abandoned", "engaged_no_purchase"]
+
+
+class Event(_Model):
+    """Something a customer did that may trigger an email."""
+
+    type: EventType
+    occurred_at: Timestamp
+    cart: Cart | None = None
+    products: list[Product] = []
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    """A finished email for one recipient."""
+
+    template: str
+    profile_id: str
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    segments: list[str] = field(default_factory=list)
+    blocks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+_PRODUCTS = TypeAdapter(list[Product])
+
+
+def _problems(error: ValidationError, prefix: str = "") -> list[Problem]:
+    problems = []
+    for detail in error.errors(include_url=False, include_input=False):
+        path = ".".join(str(part) for part in detail["loc"])
+        if prefix:
+            path = f"{prefix}.{path}" if path else prefix
+        problems.append(Problem(loc=path, message=detail["msg"], type=detail["type"]))
+    return problems
+
+
+def parse(model: type[M], data: Any, *, what: str) -> M:
+    """Validate ``data`` (a dict or an instance) as ``model``.
+
+    Raises:
+        InvalidInput: listing every problem by field path.
+    """
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInput(what, _problems(error)) from None
+
+
+def parse_products(data: Any, *, what: str = "recommendations") -> list[Product]:
+    """Validate a list of products (a recommendations payload)."""
+    if isinstance(data, list) and all(isinstance(item, Product) for item in data):
+        return data
+    try:
+        return _PRODUCTS.validate_python(data)
+    except ValidationError as error:
+        raise InvalidInput(what, _problems(error)) from None

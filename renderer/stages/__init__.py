@@ -1,0 +1,1 @@
+"""The per-template compile stages, one module each; ``renderer.compiler`` orders them."""

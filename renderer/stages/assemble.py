@@ -1,0 +1,134 @@
+"""Assemble a template's MJML document from its blocks (once per template).
+
+Each block's ``[[ params ]]`` are filled in now; recipient tokens stay as
+Jinja tags. A block with a ``show_if`` condition is wrapped in
+``<mj-raw>{% if _blocks[i] %}</mj-raw> ... <mj-raw>{% endif %}</mj-raw>``;
+the flags are computed per recipient in Python, which is also how the engine
+knows which blocks each email shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+
+from ..content import BlockSpec, TemplateSpec
+from ..environments import BLOCK_FLAGS, TOKENS, assembly_environment, html_environment
+from ..errors import TemplateError
+
+_ASSEMBLY = assembly_environment()
+_HTML = html_environment()
+
+
+@dataclass(frozen=True)
+class AssembledBlock:
+    name: str
+    path: str
+    condition: str | None
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """A template's Jinja-in-MJML document plus what the render step needs."""
+
+    name: str
+    mjml: str
+    blocks: tuple[AssembledBlock, ...]
+
+
+def _condition(*parts: str | None) -> str | None:
+    present = [p.strip() for p in parts if p and p.strip()]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+    return " and ".join(f"({p})" for p in present)
+
+
+def _fill_params(block: BlockSpec, given: dict[str, Any], brand: dict[str, Any],
+                 template_path: str, line: int | None) -> tuple[str, str | None]:
+    """Fill ``[[ params ]]`` into the block's body and its own ``show_if``."""
+    unknown = sorted(set(given) - set(block.params))
+    if unknown:
+        allowed = ", ".join(sorted(block.params)) or "none"
+        raise TemplateError(
+            f"block {block.name!r} has no parameter {', '.join(unknown)} (its parameters: {allowed})",
+            template_path, line,
+        )
+    values: dict[str, Any] = {}
+    for name, spec in block.params.items():
+        if name in given:
+            values[name] = given[name]
+        elif spec.required:
+            raise TemplateError(f"block {block.name!r} needs parameter {name!r}: {spec.doc}",
+                                template_path, line)
+        else:
+            values[name] = spec.default
+    try:
+        template = _ASSEMBLY.from_string(block.source)
+        body = template.render(values, brand=brand)
+        condition = _ASSEMBLY.from_string(block.show_if).render(values, brand=brand) if block.show_if else None
+        return body, condition
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(error.message or str(error), str(block.path),
+                            block.source_line + (error.lineno or 1) - 1) from None
+    except jinja2.UndefinedError as error:
+        raise TemplateError(f"{error.message} (while filling parameters used from {template_path})",
+                            str(block.path)) from None
+
+
+def check_tokens(source: str, *, filename: str, first_line: int = 1,
+                 extra: frozenset[str] | set[str] = frozenset()) -> None:
+    """Fail when a template uses a name that no recipient context defines.
+
+    Raises:
+        TemplateError: naming the unknown token, the file and (for syntax errors) the line.
+    """
+    try:
+        tree = _HTML.parse(source)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(error.message or str(error), filename,
+                            first_line + (error.lineno or 1) - 1) from None
+    unknown = sorted(meta.find_undeclared_variables(tree) - TOKENS - set(extra) - {BLOCK_FLAGS})
+    if unknown:
+        raise TemplateError(
+            f"unknown token{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            "known tokens are listed in docs/tokens.md (or add a default in the template's 'defaults:')",
+            filename,
+        )
+
+
+def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
+             brand: dict[str, Any]) -> Assembled:
+    """Build the template's MJML document, with Jinja tags for recipient data."""
+    defaults = set(spec.defaults)
+    check_tokens(spec.subject, filename=str(spec.path), extra=defaults)
+    check_tokens(spec.preheader, filename=str(spec.path), extra=defaults)
+    parts: list[str] = []
+    assembled_blocks: list[AssembledBlock] = []
+    for index, use in enumerate(spec.blocks):
+        block = blocks[use.block]
+        body, block_condition = _fill_params(block, use.params, brand, str(spec.path), use.line)
+        check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
+        condition = _condition(block_condition, use.show_if)
+        if condition is not None:
+            body = (f"<mj-raw>{{% if {BLOCK_FLAGS}[{index}] %}}</mj-raw>\n{body.strip()}\n"
+                    "<mj-raw>{% endif %}</mj-raw>")
+        parts.append(f"<!-- block: {block.name} -->\n{body.strip()}")
+        assembled_blocks.append(AssembledBlock(block.name, str(block.path), condition))
+    body_attrs = brand.get("body", {}) if isinstance(brand.get("body"), dict) else {}
+    width = body_attrs.get("width", "600px")
+    background = body_attrs.get("background_color", "#ffffff")
+    document = (
+        '<mjml lang="{{ Lang }}" dir="{{ Dir }}">\n<mj-head>\n'
+        f"{theme.strip()}\n"
+        "<mj-title>{{ Subject }}</mj-title>\n<mj-preview>{{ Preheader }}</mj-preview>\n"
+        "</mj-head>\n"
+        f'<mj-body width="{width}" background-color="{background}">\n'
+        + "\n".join(parts)
+        + "\n</mj-body>\n</mjml>\n"
+    )
+    return Assembled(spec.name, document, tuple(assembled_blocks))
