@@ -16,7 +16,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     TypeAdapter,
     ValidationError,
@@ -35,6 +34,9 @@ Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Url = Annotated[str, Field(min_length=1, max_length=2048)]
+# A syntactic check, not deliverability: email-validator costs ~20 µs per
+# recipient, a third of the fast path, for checks a sending service redoes.
+EmailAddress = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")]
 LocaleCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")]
 
 
@@ -100,7 +102,7 @@ class Profile(_Model):
     """One recipient: identity, location, consent, orders, engagement, browsing."""
 
     id: Annotated[str, Field(min_length=1, max_length=200)]
-    email: EmailStr
+    email: EmailAddress
     first_name: str | None = None
     last_name: str | None = None
     locale: LocaleCode = "en-US"

@@ -12,7 +12,7 @@ import html2text
 import lxml.html
 
 _MARKDOWN_LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\s]+)\)")
-_BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
+_BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 
 

@@ -1,0 +1,28 @@
+# Set-up and everyday commands. Every target creates .venv when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## demo: render every template x fixture profile into out/ (open out/index.html)
+demo: $(STAMP)
+	$(BIN)/renderer gallery --out out
+
+## test: the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## bench: per-recipient time of the reference and the fast path, with ratios
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_render.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,125 @@
+"""The ``renderer`` command: parses arguments, calls the library, reports errors.
+
+Every project error becomes a plain message and exit code 2 in one place
+(:func:`main`); ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from .engine import Engine
+from .errors import InvalidInput, Problem, RendererError
+from .fixtures import read_json
+from .gallery import write_gallery
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
+
+
+def _now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("--now", [Problem("now", f"not an ISO 8601 timestamp: {value!r}")]) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    return Engine(templates_dir=args.templates, blocks_dir=args.blocks)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    email = engine.render(
+        args.template,
+        profile=read_json(args.profile),
+        recommendations=read_json(args.recommendations) if args.recommendations else None,
+        event=read_json(args.event) if args.event else None,
+        now=_now(args.now),
+    )
+    if args.format == "json":
+        output = json.dumps({
+            "template": email.template, "profile_id": email.profile_id, "subject": email.subject,
+            "preheader": email.preheader, "segments": email.segments, "blocks": email.blocks,
+            "warnings": email.warnings, "html": email.html, "text": email.text,
+        }, ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "text":
+        output = email.text
+    else:
+        output = email.html
+    if args.out:
+        Path(args.out).write_text(output, encoding="utf-8")
+        print(f"wrote {args.out}: {email.subject!r} ({len(output.encode()) // 1024} KB)", file=sys.stderr)
+    else:
+        sys.stdout.write(output)
+    for warning in email.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_gallery(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    entries = write_gallery(out, engine=_engine(args))
+    failed = [e for e in entries if e.error]
+    for entry in failed:
+        print(f"error: {entry.template} x {entry.fixture}: {entry.error}", file=sys.stderr)
+    print(f"rendered {len(entries) - len(failed)} of {len(entries)} emails into {out}/ "
+          f"- open {out / 'index.html'}")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    for name in engine.template_names():
+        compiled = engine.compiled(name)
+        print(f"{name:<22} {compiled.spec.description}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="renderer", description="Personalized email rendering.")
+    parser.add_argument("--templates", help="templates folder (default: the bundled templates/)")
+    parser.add_argument("--blocks", help="blocks folder (default: the bundled blocks/)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    render = sub.add_parser("render", help="render one email for one profile")
+    render.add_argument("template")
+    render.add_argument("--profile", required=True, help="profile JSON file")
+    render.add_argument("--recommendations", help="recommendations JSON file (a list of products)")
+    render.add_argument("--event", help="event JSON file (cart or browsing)")
+    render.add_argument("--now", help="render clock, ISO 8601 (default: now)")
+    render.add_argument("--format", choices=["html", "text", "json"], default="html")
+    render.add_argument("--out", help="write here instead of standard output")
+    render.set_defaults(func=cmd_render)
+
+    gallery = sub.add_parser("gallery", help="render every template x fixture into a folder")
+    gallery.add_argument("--out", default="out", help="output folder (default: out)")
+    gallery.set_defaults(func=cmd_gallery)
+
+    templates = sub.add_parser("templates", help="list the templates")
+    templates.set_defaults(func=cmd_templates)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (RendererError, OSError) as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE_OR_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import json
+
+from renderer.cli import main
+from renderer.engine import PROJECT_ROOT
+
+PROFILE = str(PROJECT_ROOT / "fixtures/profiles/new_customer.json")
+
+
+def test_render_writes_html_to_a_file(tmp_path, capsys):
+    out = tmp_path / "email.html"
+    code = main(["render", "welcome", "--profile", PROFILE, "--now", "2026-11-15T12:00:00Z",
+                 "--recommendations", str(PROJECT_ROOT / "fixtures/recommendations/default.json"),
+                 "--out", str(out)])
+    assert code == 0
+    html = out.read_text()
+    assert html.startswith("<!doctype html>") and "Priya" in html
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_render_json_format(capsys):
+    assert main(["render", "abandoned_cart", "--profile", PROFILE, "--format", "json",
+                 "--event", str(PROJECT_ROOT / "fixtures/events/cart_abandoned.json")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["subject"] == "Priya, your cart is waiting"
+    assert "cart_items" in result["blocks"]
+
+
+def test_bad_profile_is_a_plain_error_with_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"id": "x", "email": "nope", "orders": [{"id": "o", "placed_at": "x", "total": 1}]}))
+    assert main(["render", "welcome", "--profile", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "email:" in err and "orders.0.placed_at" in err
+    assert "Traceback" not in err
+
+
+def test_broken_json_names_the_line(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{\n  "id": "x",\n  "email": \n}')
+    assert main(["render", "welcome", "--profile", str(bad)]) == 2
+    assert "line 4" in capsys.readouterr().err
+
+
+def test_unknown_template(capsys):
+    assert main(["render", "nope", "--profile", PROFILE]) == 2
+    assert "unknown template 'nope'" in capsys.readouterr().err
+
+
+def test_gallery_renders_every_pair(tmp_path, capsys):
+    out = tmp_path / "gallery"
+    assert main(["gallery", "--out", str(out)]) == 0
+    index = (out / "index.html").read_text()
+    pages = sorted(out.glob("*/*.html"))
+    assert len(pages) == 30
+    for page in pages:
+        assert f'href="{page.parent.name}/{page.name}"' in index
+        assert page.with_suffix(".txt").exists()
+    assert "rendered 30 of 30" in capsys.readouterr().out

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+import renderer
+from renderer import Engine, TemplateError, TemplateNotFound
+from renderer.fixtures import FIXTURE_NOW
+
+PROFILE = {"id": "c1", "email": "ana@example.com", "first_name": "Ana"}
+
+
+def test_module_level_render_uses_the_bundled_content():
+    email = renderer.render("welcome", profile=PROFILE, now=FIXTURE_NOW)
+    assert email.subject == "Welcome to Fernhill, Ana"
+    assert email.template == "welcome" and email.profile_id == "c1"
+    assert "Ana" in email.html and "Ana" in email.text
+
+
+def test_public_names_are_exported_and_nothing_private_leaks():
+    assert set(renderer.__all__) <= set(dir(renderer))
+    assert not [name for name in renderer.__all__ if name.startswith("_")]
+
+
+def test_compiled_template_is_cached(engine):
+    assert engine.compiled("welcome") is engine.compiled("welcome")
+
+
+def test_edited_block_recompiles(content_copy):
+    engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks",
+                    reload_interval=0)
+    before = engine.compiled("welcome")
+    assert "Free returns within 60 days" in engine.render("welcome", profile=PROFILE, now=FIXTURE_NOW).html
+    footer = content_copy / "blocks" / "footer.mjml"
+    footer.write_text(footer.read_text().replace("Free returns within 60 days", "Free returns for a year"))
+    os.utime(footer, ns=(1, os.stat(footer).st_mtime_ns + 10**9))
+    after = engine.compiled("welcome")
+    assert after is not before
+    assert "Free returns for a year" in engine.render("welcome", profile=PROFILE, now=FIXTURE_NOW).html
+
+
+def test_unknown_template_lists_the_available_ones(engine):
+    with pytest.raises(TemplateNotFound, match="welcome"):
+        engine.compiled("welcom")
+
+
+def test_show_if_hides_a_block_and_reports_the_blocks_shown(engine):
+    fhs = dict(PROFILE, segments=["frequent_high_spender"])
+    vip = engine.render("recommendations", profile=fhs, now=FIXTURE_NOW)
+    plain = engine.render("recommendations", profile=PROFILE, now=FIXTURE_NOW)
+    assert "incentive" in vip.blocks and "incentive" not in plain.blocks
+    assert "Early access" in vip.text and "Early access" not in plain.text
+    assert "EARLY ACCESS" in vip.html and "EARLY ACCESS" not in plain.html
+
+
+def test_empty_product_list_hides_the_grid(engine, fixtures):
+    none = engine.render("welcome", profile=PROFILE, recommendations=[], now=FIXTURE_NOW)
+    some = engine.render("welcome", profile=PROFILE, recommendations=fixtures.recommendations("default"),
+                         now=FIXTURE_NOW)
+    assert "product_grid" not in none.blocks and "product_grid" in some.blocks
+    assert "Where most people start" not in none.html
+
+
+def test_data_is_never_parsed_as_template(engine):
+    hostile = dict(PROFILE, first_name="{{7*7}}{% raw %}<b>")
+    email = engine.render("welcome", profile=hostile, now=FIXTURE_NOW)
+    assert "49" not in email.subject and "{{7*7}}" in email.subject
+    assert "{{7*7}}{% raw %}&lt;b&gt;" in email.html
+    assert "<b>" not in email.html.split("<body", 1)[1]
+
+
+def _copy_with(content_copy, relative, old, new):
+    path = content_copy / relative
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks")
+
+
+def test_unknown_token_fails_at_compile_naming_token_and_file(content_copy):
+    engine = _copy_with(content_copy, "blocks/footer.mjml", "{{ Year }}", "{{ Yeer }}")
+    with pytest.raises(TemplateError, match=r"footer\.mjml.*unknown token Yeer"):
+        engine.compiled("welcome")
+
+
+def test_jinja_syntax_error_names_block_file_and_line(content_copy):
+    engine = _copy_with(content_copy, "blocks/footer.mjml", "{{ Year }}", "{{ Year }")
+    with pytest.raises(TemplateError) as caught:
+        engine.compiled("welcome")
+    assert caught.value.filename.endswith("footer.mjml")
+    lines = (content_copy / "blocks/footer.mjml").read_text().splitlines()
+    assert "{{ Year }" in lines[caught.value.lineno - 1]
+
+
+def test_unknown_block_parameter_names_template_line(content_copy):
+    engine = _copy_with(content_copy, "templates/welcome.yaml", "      count: 4", "      cuont: 4")
+    with pytest.raises(TemplateError, match=r"welcome\.yaml:\d+: block 'product_grid' has no parameter cuont"):
+        engine.compiled("welcome")
+
+
+def test_missing_required_parameter_is_named(content_copy):
+    engine = _copy_with(content_copy, "templates/welcome.yaml", "      headline: 15% off your first order\n", "")
+    with pytest.raises(TemplateError, match="needs parameter 'headline'"):
+        engine.compiled("welcome")
+
+
+def test_invalid_yaml_names_the_line(content_copy):
+    engine = _copy_with(content_copy, "templates/welcome.yaml", "blocks:\n", "blocks: [\n")
+    with pytest.raises(TemplateError, match=r"welcome\.yaml:\d+: invalid YAML"):
+        engine.compiled("welcome")
+
+
+def test_unknown_block_is_reported(content_copy):
+    engine = _copy_with(content_copy, "templates/welcome.yaml", "block: text", "block: txt")
+    with pytest.raises(TemplateNotFound, match="unknown block 'txt'"):
+        engine.compiled("welcome")
+
+
+def test_bad_show_if_names_the_template(content_copy):
+    engine = _copy_with(content_copy, "templates/recommendations.yaml", "show_if: \"'frequent_high_spender' in Segments\"",
+                        "show_if: \"Segments ==\"")
+    with pytest.raises(TemplateError, match=r"recommendations\.yaml.*show_if"):
+        engine.compiled("recommendations")
+
+
+def test_engine_rejects_missing_folders(tmp_path):
+    with pytest.raises(renderer.RendererError, match="templates_dir"):
+        Engine(templates_dir=tmp_path / "nope", blocks_dir=tmp_path)

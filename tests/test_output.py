@@ -1,0 +1,57 @@
+"""Every template x fixture profile: the finished email is complete and clean."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+import pytest
+from markupsafe import escape
+
+from conftest import PAIRS, fixture_request
+
+
+@pytest.fixture(scope="module")
+def emails(engine):
+    return {(t, p): engine.render(t, **fixture_request(engine, t, p)) for t, p in PAIRS}
+
+
+@pytest.mark.parametrize("template,profile", PAIRS)
+def test_email_is_complete(emails, fixtures, template, profile):
+    email = emails[(template, profile)]
+    html = email.html
+    assert html.lower().startswith("<!doctype html>")
+    document = lxml.html.document_fromstring(html)
+    assert document.tag == "html" and document.find("body") is not None
+    for leftover in ("{{", "{%", "<mj-", "jjph"):
+        assert leftover not in html, leftover
+        assert leftover not in email.text, leftover
+    # Inlined: elements carry their styles; class-only rules are gone from <head>.
+    assert len(document.xpath("//body//*[@style]")) > 50
+    assert ".product-name a" not in html and ".sale {" not in html
+    first_name = fixtures.profile(profile).get("first_name") or "there"
+    if template == "recommendations" and "first_name" not in fixtures.profile(profile):
+        first_name = "Friend"
+    assert first_name in email.subject
+    unsubscribe = document.xpath('//a[text()="Unsubscribe"]/@href')
+    assert unsubscribe and unsubscribe[0].startswith("https://fernhill.example/email/unsubscribe?c=")
+    assert "Unsubscribe (https://fernhill.example/email/unsubscribe?c=" in email.text
+    assert email.blocks[0] == "header" and email.blocks[-1] == "footer"
+    assert len(html.encode()) < 90 * 1024, "keep under Gmail's clipping limit"
+
+
+@pytest.mark.parametrize("template,profile", PAIRS)
+def test_lang_and_preheader_are_set(emails, fixtures, template, profile):
+    email = emails[(template, profile)]
+    locale = fixtures.profile(profile).get("locale", "en-US")
+    assert re.search(rf'<html[^>]* lang="{locale}"', email.html)
+    assert email.preheader and str(escape(email.preheader)) in email.html
+
+
+def test_cart_email_lists_every_cart_item(emails, fixtures):
+    email = emails[("abandoned_cart", "new_customer")]
+    for item in fixtures.event("cart_abandoned")["cart"]["items"]:
+        name = item["product"]["name"]
+        assert lxml.html.fromstring(email.html).xpath(f'//a[text()="{name}"]'), name
+        assert name in email.text
+    assert "$148.00" in email.html and "$148.00" in email.text
