@@ -54,4 +54,4 @@ def test_cart_email_lists_every_cart_item(emails, fixtures):
         name = item["product"]["name"]
         assert lxml.html.fromstring(email.html).xpath(f'//a[text()="{name}"]'), name
         assert name in email.text
-    assert "$148.00" in email.html and "$148.00" in email.text
+    assert "$412.00" in email.html and "$412.00" in email.text

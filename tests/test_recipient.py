@@ -53,9 +53,9 @@ def test_recommendations_skip_out_of_stock_duplicates_and_cart_items(fixtures):
 
 def test_cart_lines_and_total_are_formatted(fixtures):
     context = context_for(fixtures.profile("new_customer"), event=fixtures.event("cart_abandoned"))
-    towel = next(item for item in context["CartItems"] if item["quantity"] == 2)
-    assert towel["price"] == "$38.00" and towel["line_total"] == "$76.00"
-    assert context["CartTotal"] == "$148.00"
+    lamps = next(item for item in context["CartItems"] if item["quantity"] == 2)
+    assert lamps["price"] == "$145.00" and lamps["line_total"] == "$290.00"
+    assert context["CartTotal"] == "$412.00"
     assert context["CartUrl"].startswith("https://")
 
 

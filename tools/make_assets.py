@@ -22,7 +22,7 @@ import math
 import random
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 SS = 2  # supersampling factor
 
@@ -271,6 +271,14 @@ class Pen:
             img.putalpha(a)
         self.img.alpha_composite(img)
 
+    def glow(self, cx, cy, r, colour, alpha):
+        """Soft radial glow: a blurred translucent disc."""
+        mask = self.blank("L")
+        mask.circle(cx, cy, r * 0.7, alpha)
+        layer = Image.new("RGBA", self.img.size, col(colour, 0))
+        layer.putalpha(mask.img.filter(ImageFilter.GaussianBlur(r * 0.3 * self.ss)))
+        self.img.alpha_composite(layer)
+
     def place(self, src: Image.Image, x, y, w, h, flip=False):
         """Composite an RGBA image (any resolution) into logical box x,y,w,h."""
         tw, th = int(round(w * self.ss)), int(round(h * self.ss))
@@ -315,7 +323,8 @@ def draw_pour_over(p):
     p.arc((262, 290, 324, 364), -80, 80, glass_edge, 8)
     p.rect((170, 242, 230, 266), col(WHITE, 110), outline=glass_edge, width=4)
     # --- stoneware dripper
-    p.arc((78, 150, 130, 204), 95, 265, STONE, 11)
+    p.ellipse((80, 146, 152, 208), STONE)
+    p.cut(lambda m: m.ellipse((95, 160, 130, 194), 255))
     p.ellipse((138, 232, 262, 254), "#D9CDB9")
     cone = [(106, 132), (294, 132), (234, 240), (166, 240)]
     p.poly(cone, STONE)
@@ -430,11 +439,11 @@ def draw_cutting_board(p):
 
     p.group(board, angle=-9, center=(240, 300))
     # rosemary sprig
-    p.line(qbez((92, 392), (130, 370), (184, 352)), MOSS, 3.5)
+    p.line(qbez((92, 392), (130, 370), (184, 352)), MOSS, 4.5)
     for i in range(9):
         t = i / 9
         bx, by = 96 + t * 84, 390 - t * 36
-        p.poly(leaf_pts(bx, by, -10 + (i % 2) * 70 - 35, 20, 4), MOSS if i % 2 else LEAF)
+        p.poly(leaf_pts(bx, by, -10 + (i % 2) * 80 - 40, 26, 6), MOSS if i % 2 else LEAF)
     # lemon half
     p.circle(356, 352, 46, "#E3B23C")
     p.circle(356, 352, 40, "#FAF1CF")
@@ -484,8 +493,11 @@ def draw_camp_mug(p):
     body = [(cx - rx, top), (cx + rx, top), (cx + rx - 6, bot)] + \
         ell_pts(cx, bot, rx - 6, ry, 0, 180)[1:-1] + [(cx - rx + 6, bot)]
     # handle
-    p.arc((cx + rx - 30, top + 30, cx + rx + 64, top + 130), -78, 78, rim, 20)
-    p.arc((cx + rx - 26, top + 34, cx + rx + 60, top + 126), -74, 74, green, 12)
+    hb = (cx + rx - 44, top + 24, cx + rx + 62, top + 138)
+    p.ellipse(hb, rim)
+    p.ellipse((hb[0] + 4, hb[1] + 4, hb[2] - 4, hb[3] - 4), green_dk)
+    p.cut(lambda m: m.ellipse((hb[0] + 22, hb[1] + 22, hb[2] - 22, hb[3] - 22), 255))
+    p.ellipse((hb[0] + 20, hb[1] + 20, hb[2] - 20, hb[3] - 20), None, rim, 3)
     p.poly(body, green)
     p.masked(lambda m: m.poly(body, 255), lambda l: (
         l.rect((cx + rx - 40, 100, cx + rx + 10, 420), green_dk),
@@ -607,11 +619,9 @@ def draw_soaps(p):
     p.rect((224, 228, 262, 306), FOREST)
     p.poly(leaf_pts(243, 290, 0, 18, 6), SAND)
     _soap(p, 158, 178, 164, 30, 42, "#B3C2A7", "#93A587")
-    p.poly(leaf_pts(240, 212, 90, 1, 1), "#93A587")
-    p.line(qbez((206, 200), (240, 188), (274, 198)), "#93A587", 3)
-    for i in range(4):
-        x = 218 + i * 14
-        p.line([(x, 196 - i), (x + 6, 189 - i)], "#93A587", 2.4)
+    emboss = leaf_pts(204, 199, 90, 72, 13)
+    p.poly(emboss, None, "#93A587", 3)
+    p.line([(210, 199), (270, 199)], "#93A587", 2.4)
     # cedar sprig behind right
     stem = qbez((350, 360), (400, 300), (436, 236), 12)
     p.line(stem, "#6E5233", 3)
@@ -622,8 +632,6 @@ def draw_soaps(p):
 
 def draw_lamp(p):
     # glow
-    for r, a in [(170, 40), (130, 60), (96, 80)]:
-        p.circle(240, 160, r, col("#FFF6DE", a))
     # cord
     p.line(cbez((262, 382), (330, 392), (380, 360), (430, 388), 20), CHAR, 3)
     # base (gourd)
@@ -659,21 +667,26 @@ def draw_pillow(p):
     base, knit = "#C8623A", "#AE5230"
     # tassels
     for tx, ty, ang in [(x0, y0, -45), (x1, y0, 45), (x1, y1, 135), (x0, y1, 225)]:
-        for d in (-14, 0, 14):
+        for d in (-18, -6, 6, 18):
             a = math.radians(ang + d)
-            p.line([(tx, ty), (tx + 24 * math.sin(a), ty - 24 * math.cos(a))], "#EADFC9", 3)
+            p.line([(tx, ty), (tx + 32 * math.sin(a), ty - 32 * math.cos(a))], "#EADFC9", 4)
+        p.circle(tx, ty, 7, "#D9CBB0")
     p.poly(shape, base)
 
     def pattern(l):
         for i, x in enumerate(range(int(x0) - 10, int(x1) + 20, 30)):
             for y in range(int(y0) - 10, int(y1) + 20, 18):
                 l.line([(x - 11, y), (x, y + 10), (x + 11, y)], knit, 4)
-        l.ellipse((x0 + 20, y0 + 20, x1 - 20, y1 - 20), col(WHITE, 26))
-        l.line(shape, col("#000000", 40), 10)
+        l.glow(cx - 10, cy - 16, 190, WHITE, 60)
+        l.line(shape + [shape[0]], col("#000000", 40), 12)
     p.masked(lambda m: m.poly(shape, 255), pattern)
     p.line(shape + [shape[0]], darker(base, 0.25), 2.5)
-    p.circle(cx, cy, 8, "#EADFC9")
-    p.circle(cx, cy, 8, None, darker(base, 0.25), 2)
+    for ang in range(0, 360, 90):
+        a = math.radians(ang + 45)
+        p.line([(cx + 8 * math.cos(a), cy + 8 * math.sin(a)), (cx + 26 * math.cos(a), cy + 26 * math.sin(a))],
+               col("#000000", 45), 3)
+    p.circle(cx, cy, 9, "#EADFC9")
+    p.circle(cx, cy, 9, None, darker(base, 0.25), 2)
 
 
 def draw_planter(p):
@@ -737,30 +750,33 @@ def draw_candles(p):
 def draw_carafe(p):
     edge = "#8FB0B3"
     glass = col("#E3F0EF", 150)
-    # water first, clipped to the bulb
-    bulb = (146, 206, 334, GROUND)
-    p.masked(lambda m: m.ellipse(bulb, 255), lambda l: (
-        l.rect((100, 276, 380, 420), col("#A9D0D2", 200)),
-        l.ellipse((150, 268, 330, 288), col("#C8E3E4", 230)),
+    cx, neck_w, neck_top, shoulder, belly_w = 240, 58, 150, 236, 196
+    bot, r = GROUND, 30
+    left = [(cx - neck_w / 2, neck_top)] + \
+        cbez((cx - neck_w / 2, shoulder - 40), (cx - neck_w / 2, shoulder),
+             (cx - belly_w / 2, shoulder + 20), (cx - belly_w / 2, shoulder + 80), 20) + \
+        ell_pts(cx - belly_w / 2 + r, bot - r, r, r, 180, 90, 10)
+    body = left + [(2 * cx - x, y) for x, y in reversed(left)]
+    # water, clipped to the body
+    p.masked(lambda m: m.poly(body, 255), lambda l: (
+        l.rect((100, 290, 380, 420), col("#A9D0D2", 200)),
+        l.ellipse((cx - belly_w / 2, 282, cx + belly_w / 2, 298), col("#C8E3E4", 230)),
+        l.rect((cx + 40, 0, 480, 480), col("#7FA9AD", 40)),
     ))
-    p.ellipse(bulb, glass, edge, 4)
-    p.rect((212, 146, 268, 226), glass, outline=edge, width=4)
-    p.ellipse((216, 206, 264, 230), col("#E3F0EF", 255))
-    p.rect((218, 200, 262, 232), col("#E3F0EF", 255))
-    p.line([(214, 218), (214, 230)], edge, 4, caps=False)
-    p.line([(266, 218), (266, 230)], edge, 4, caps=False)
-    p.ellipse((202, 140, 278, 156), col("#E3F0EF", 200), edge, 4)
-    # tumbler upturned on top
-    tum = [(206, 70), (274, 70), (286, 150), (194, 150)]
-    p.poly(tum, col("#EEF6F5", 170), edge, 4)
-    p.rect((208, 66, 272, 80), col("#CFE3E3", 220), r=4)
+    p.poly(body, glass, edge, 4)
+    # lip
+    p.ellipse((cx - neck_w / 2 - 8, neck_top - 8, cx + neck_w / 2 + 8, neck_top + 8), col("#E3F0EF", 220), edge, 4)
+    # tumbler upturned on top of the neck
+    tum = [(cx - 32, 64), (cx + 32, 64), (cx + 44, 146), (cx - 44, 146)]
+    p.poly(tum, col("#EEF6F5", 180), edge, 4)
+    p.rect((cx - 34, 60, cx + 34, 76), col("#CFE3E3", 230), r=4)
     # highlights
-    p.arc((164, 232, 318, 380), 150, 215, col(WHITE, 230), 8)
-    p.line([(222, 158), (222, 196)], col(WHITE, 220), 5)
-    p.line([(212, 92), (206, 138)], col(WHITE, 220), 5)
-    # lemon slice floating
-    p.ellipse((258, 282, 302, 298), "#F3CB48")
-    p.ellipse((262, 284, 298, 295), "#FAF1CF")
+    p.line(cbez((cx - 70, 290), (cx - 80, 320), (cx - 78, 350), (cx - 66, 372), 12), col(WHITE, 230), 7)
+    p.line([(cx - 16, 168), (cx - 16, 214)], col(WHITE, 220), 5)
+    p.line([(cx - 22, 86), (cx - 27, 134)], col(WHITE, 220), 5)
+    # mint sprig in the water
+    for ang, c in [(-30, LEAF), (25, MOSS), (0, "#6F9A6B")]:
+        p.poly(leaf_pts(cx + 36, 352, ang, 34, 10), col(c, 200))
 
 
 def draw_stool(p):
@@ -817,6 +833,11 @@ TILE_COLOURS = {
     "Home": ("#F4EBD3", "#FAF4E4"),
 }
 
+# tile-only backdrops (not part of the object, so not reused in hero scenes)
+BACKDROPS = {
+    "FH-1011": lambda p: p.glow(240, 165, 240, "#FFF6DE", 170),
+}
+
 _object_cache: dict[str, Image.Image] = {}
 
 
@@ -835,6 +856,8 @@ def render_product(code, category, shadow_w):
     p = Pen(480, 480, CARD_BG)
     p.rect((0, 0, 480, 480), tile, r=36)
     p.circle(240, 236, 176, halo)
+    if code in BACKDROPS:
+        BACKDROPS[code](p)
     if shadow_w:
         p.ellipse((240 - shadow_w / 2, GROUND - 9, 240 + shadow_w / 2, GROUND + 11), col("#000000", 22))
     p.img.alpha_composite(product_object(code))
@@ -866,7 +889,7 @@ def load_font(size):
 
 def draw_fern_mark(p, x, y, s, colour):
     """Fern frond inside a s x s box at (x, y)."""
-    stem = qbez((x + s * 0.30, y + s * 0.98), (x + s * 0.42, y + s * 0.45), (x + s * 0.78, y + s * 0.04), 30)
+    stem = qbez((x + s * 0.36, y + s * 0.99), (x + s * 0.40, y + s * 0.45), (x + s * 0.70, y + s * 0.03), 30)
     p.line(stem, colour, s * 0.045)
     n = 7
     for i in range(n):
@@ -875,24 +898,23 @@ def draw_fern_mark(p, x, y, s, colour):
         bx, by = stem[idx]
         nx, ny = stem[min(idx + 1, 30)]
         ang = math.degrees(math.atan2(nx - bx, -(ny - by)))
-        length = s * (0.36 - i * 0.038)
-        width = length * 0.28
-        p.poly(leaf_pts(bx, by, ang - 62, length, width), colour)
-        p.poly(leaf_pts(bx, by, ang + 58, length * 0.92, width), colour)
-    tx, ty = stem[-1]
-    p.poly(leaf_pts(stem[-4][0], stem[-4][1], 35, s * 0.14, s * 0.04), colour)
+        length = s * (0.34 - i * 0.036)
+        width = length * 0.3
+        p.poly(leaf_pts(bx, by, ang - 58, length, width), colour)
+        p.poly(leaf_pts(bx, by, ang + 58, length, width), colour)
+    p.poly(leaf_pts(stem[-5][0], stem[-5][1], 32, s * 0.16, s * 0.05), colour)
 
 
 def render_logo(colour):
     W, H = 360, 80
     p = Pen(W, H)
-    draw_fern_mark(p, 8, 10, 60, colour)
+    draw_fern_mark(p, 6, 8, 64, colour)
     text = "FERNHILL"
     tracking = 0.16
     size = 40
     font = load_font(size * p.ss)
     # fit width
-    avail = W - 84 - 6
+    avail = W - 80 - 6
     while True:
         widths = [font.getlength(ch) for ch in text]
         total = sum(widths) + tracking * size * p.ss * (len(text) - 1)
@@ -903,7 +925,7 @@ def render_logo(colour):
     ascent_box = font.getbbox("H")
     cap_h = ascent_box[3] - ascent_box[1]
     y = (H * p.ss - cap_h) / 2 - ascent_box[1]
-    x = 84 * p.ss
+    x = 80 * p.ss
     for ch, wch in zip(text, widths):
         p.d.text((x, y), ch, font=font, fill=col(colour))
         x += wch + tracking * size * p.ss
@@ -1061,6 +1083,7 @@ def hero_cart():
     cx, top, base = 600, 352, 500
     h.ellipse((cx - 210, base - 10, cx + 210, base + 14), col("#000000", 26))
     h.ellipse((cx - 168, top - 18, cx + 168, top + 18), "#8C6239")
+    h.arc((cx - 150, top - 190, cx + 150, top + 190), 180, 360, "#A97A48", 16)
     # contents
     paste_product(h, "FH-1008", cx - 70, top + 70, 300)
     for i, (x, hgt) in enumerate([(cx + 70, 150), (cx + 88, 176), (cx + 106, 140)]):
@@ -1071,9 +1094,9 @@ def hero_cart():
     for ang in (-30, -8, 14):
         h.poly(leaf_pts(cx - 130, top + 10, ang, 150, 26), MOSS if ang else LEAF)
     for rx_, c in [(cx + 5, "#E4AA8C"), (cx - 130, OAT)]:
-        h.circle(rx_ + 4, top - 6, 34, darker(c, 0.12))
+        h.circle(rx_ + 4, top - 26, 36, darker(c, 0.14))
         for r in range(34, 0, -8):
-            h.circle(rx_ + 4, top - 6, r, c if (r // 8) % 2 else darker(c, 0.1))
+            h.circle(rx_ + 2, top - 26, r, c if (r // 8) % 2 else darker(c, 0.1))
     # basket body
     body = [(cx - 176, top), (cx + 176, top), (cx + 150, base - 18)] + \
         ell_pts(cx + 120, base - 18, 30, 18, 0, 90, 6) + ell_pts(cx - 120, base - 18, 30, 18, 90, 180, 6)
@@ -1089,8 +1112,16 @@ def hero_cart():
     h.rect((cx - 184, top - 12, cx + 184, top + 14), "#A97A48", r=13)
     for x in range(cx - 176, cx + 180, 14):
         h.line([(x, top - 10), (x + 10, top + 12)], "#8C6239", 3, caps=False)
-    # handle
-    h.arc((cx - 160, top - 200, cx + 160, top + 140), 200, 340, "#A97A48", 16)
+    # tea towel draped over the front rim
+    towel = (cx - 86, top - 6, cx - 6, top + 104)
+    h.rect(towel, OAT, r=6)
+    h.masked(lambda m: m.rect(towel, 255, r=6), lambda l: (
+        l.rect((0, top + 70, 1200, top + 78), TERRA),
+        l.rect((0, top + 84, 1200, top + 87), TERRA),
+        l.rect((0, top + 91, 1200, top + 94), FOREST),
+        l.rect((cx - 30, 0, 1200, 600), col("#000000", 18)),
+    ))
+    h.rect((cx - 90, top - 14, cx - 2, top + 10), "#F4EDE0", r=10)
     return h
 
 
@@ -1168,8 +1199,8 @@ def hero_winback():
     h.line([(wx0, 225), (wx1, 225)], SAND, 8, caps=False)
     h.rect((wx0 - 26, wy1 + 8, wx1 + 26, wy1 + 24), "#E6DCCB", r=3)
     # lamp glow
-    for r, a in [(260, 18), (200, 22), (150, 28), (100, 34)]:
-        h.circle(250, 220, r, col("#F6D58E", a))
+    h.glow(250, 240, 340, "#F6D58E", 70)
+    h.glow(250, 210, 150, "#FCE7B5", 80)
     # rug
     h.ellipse((240, 500, 980, 590), "#B5583A")
     h.ellipse((266, 510, 954, 580), None, col(SAND, 140), 3)
@@ -1188,13 +1219,15 @@ def hero_winback():
     h.rect((470, 390, 770, 450), c_lt, r=22)
     h.rect((410, 340, 500, 492), c, r=36)
     h.rect((740, 340, 830, 492), c, r=36)
-    h.rect((410, 340, 500, 360), col(WHITE, 40), r=10)
     paste_product(h, "FH-1012", 610, 420, 220)
     # throw draped over the right arm
     throw = [(740, 330), (840, 330), (846, 470), (800, 490), (760, 480)]
     h.poly(throw, "#E9DFCC")
     h.masked(lambda m: m.poly(throw, 255), lambda l: [
-        l.rect((760 + i * 24, 300, 770 + i * 24, 500), col(FOREST, 140)) for i in range(4)])
+        l.rect((760 + i * 24, 300, 770 + i * 24, 500), col(FOREST, 140)) for i in range(4)] + [
+        l.rect((700, 466, 900, 472), TERRA)])
+    h.rect((732, 320, 848, 348), "#F3ECDD", r=13)
+    h.rect((732, 340, 848, 348), col("#000000", 25), r=4)
     # plant by the window
     paste_product(h, "FH-1013", 960, 540, 300, shadow_w=120)
     # mug on the floor by the chair + books
