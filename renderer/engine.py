@@ -24,6 +24,7 @@ from .content import (
 from .errors import RendererError
 from .models import Event, Product, Profile, RenderedEmail
 from .recipient import Prepared, prepare, render_prepared
+from .segments import RuleSet
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +53,9 @@ class Engine:
         templates_dir: folder of ``*.yaml`` templates (default: the bundled ``templates/``).
         blocks_dir: folder of ``*.mjml`` blocks, ``_theme.mjml`` and ``brand.yaml``
             (default: the bundled ``blocks/``).
-        auto_reload: recompile a template when one of its files changes.
+        segments_file: the segment rules (YAML; default: the bundled ``segments.yaml``;
+            no rules when that file does not exist).
+        auto_reload: recompile a template (or reload the rules) when a file changes.
         reload_interval: seconds between checks of the files' modification times.
 
     Example:
@@ -63,9 +66,12 @@ class Engine:
     """
 
     def __init__(self, *, templates_dir: str | Path | None = None,
-                 blocks_dir: str | Path | None = None, auto_reload: bool = True,
-                 reload_interval: float = 1.0) -> None:
+                 blocks_dir: str | Path | None = None, segments_file: str | Path | None = None,
+                 auto_reload: bool = True, reload_interval: float = 1.0) -> None:
         root = default_content_root()
+        self.segments_file = Path(segments_file) if segments_file else root / "segments.yaml"
+        if segments_file and not self.segments_file.is_file():
+            raise RendererError(f"segments_file {str(self.segments_file)!r} does not exist")
         self.dirs = ContentDirs(
             templates=Path(templates_dir) if templates_dir else root / "templates",
             blocks=Path(blocks_dir) if blocks_dir else root / "blocks",
@@ -79,11 +85,31 @@ class Engine:
         self.auto_reload = auto_reload
         self.reload_interval = reload_interval
         self._cache: dict[str, _CacheEntry] = {}
+        self._rules: tuple[list[float], float, RuleSet] | None = None
         self._lock = threading.Lock()
 
     def template_names(self) -> list[str]:
         """Names of every template in the templates folder."""
         return template_names(self.dirs)
+
+    def rules(self) -> RuleSet:
+        """The segment rules, reloaded when the file changes.
+
+        Raises:
+            TemplateError: the rules file is broken (rule name and line).
+        """
+        now = time.monotonic()
+        cached = self._rules
+        if cached is not None and (not self.auto_reload or now - cached[1] < self.reload_interval):
+            return cached[2]
+        files = [self.segments_file]
+        mtimes = _mtimes(files)
+        if cached is not None and cached[0] == mtimes:
+            self._rules = (mtimes, now, cached[2])
+            return cached[2]
+        rules = RuleSet.load(self.segments_file) if self.segments_file.exists() else RuleSet.empty()
+        self._rules = (mtimes, now, rules)
+        return rules
 
     def brand(self) -> dict[str, Any]:
         return load_brand(self.dirs)
@@ -127,7 +153,7 @@ class Engine:
         compiled = self.compiled(template)
         prepared = prepare(
             compiled, profile, recommendations=recommendations, event=event,
-            now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled),
+            now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled), rules=self.rules(),
         )
         return compiled, prepared
 

@@ -140,6 +140,37 @@ class Event(_Model):
 
 
 @dataclass(frozen=True, slots=True)
+class RuleTrace:
+    """One segment rule's verdict for one recipient."""
+
+    segment: str
+    matched: bool
+    when: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTrace:
+    """Whether a block was shown, and the ``show_if`` that decided it."""
+
+    block: str
+    shown: bool
+    show_if: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Why an email looks as it does: rule verdicts and block decisions."""
+
+    rules: list[RuleTrace] = field(default_factory=list)
+    blocks: list[BlockTrace] = field(default_factory=list)
+
+    @property
+    def hidden(self) -> list[BlockTrace]:
+        return [b for b in self.blocks if not b.shown]
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedEmail:
     """A finished email for one recipient."""
 
@@ -152,6 +183,7 @@ class RenderedEmail:
     segments: list[str] = field(default_factory=list)
     blocks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    trace: Trace = field(default_factory=Trace)
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -17,7 +17,8 @@ from .compiler import CompiledTemplate
 from .environments import BLOCK_FLAGS
 from .errors import InvalidInput, Problem, TemplateError
 from .formatting import country_name, long_date, money, text_direction
-from .models import Event, Product, Profile, RenderedEmail, parse, parse_products
+from .models import BlockTrace, Event, Product, Profile, RenderedEmail, Trace, parse, parse_products
+from .segments import RuleSet
 from .stages.text import tidy_text
 
 ENGINE_DEFAULTS: dict[str, Any] = {"FirstName": "there"}
@@ -34,7 +35,7 @@ class Prepared:
     context: dict[str, Any]
     segments: list[str]
     shown: list[str]
-    hidden: list[tuple[str, str]]
+    trace: Trace
     warnings: list[str] = field(default_factory=list)
 
 
@@ -76,7 +77,7 @@ def header_text(value: str) -> str:
 
 def build_context(profile: Profile, products: list[Product], event: Event | None, *,
                   now: datetime, segments: list[str], defaults: dict[str, Any],
-                  brand: dict[str, Any]) -> dict[str, Any]:
+                  brand: dict[str, Any], features: Any = None) -> dict[str, Any]:
     """The token context (``FirstName``, ``RecommendedProducts``, ...) for one recipient."""
     locale = profile.locale
     last_order = max(profile.orders, key=lambda order: order.placed_at, default=None)
@@ -117,6 +118,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         "ViewedProducts": [_product_view(p, locale) for p in _unique_in_stock(viewed)],
         "Segments": segments,
         "PrimarySegment": segments[0] if segments else None,
+        "Features": features,
         "UnsubscribeUrl": _recipient_url(brand.get("unsubscribe_url"), profile),
         "PreferencesUrl": _recipient_url(brand.get("preferences_url"), profile),
         "Attributes": profile.attributes,
@@ -134,7 +136,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
 def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             recommendations: list[Product] | list[dict[str, Any]] | None,
             event: Event | dict[str, Any] | None, now: datetime,
-            brand: dict[str, Any], segments: list[str] | None = None) -> Prepared:
+            brand: dict[str, Any], rules: RuleSet | None = None) -> Prepared:
     """Validate one recipient's inputs and compute everything the render needs.
 
     Raises:
@@ -158,11 +160,12 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
     if problems:
         raise InvalidInput("render request", problems)
     recipient: Profile = parsed["profile"]
-    segment_list = list(segments if segments is not None else recipient.segments)
+    assignment = (rules or RuleSet.empty()).assign(recipient, now)
+    segment_list = assignment.segments
     defaults = {**ENGINE_DEFAULTS, **compiled.spec.defaults}
-    context = build_context(recipient, products, parsed["event"], now=now,
-                            segments=segment_list, defaults=defaults, brand=brand)
-    flags, shown, hidden = [], [], []
+    context = build_context(recipient, products, parsed["event"], now=now, segments=segment_list,
+                            defaults=defaults, brand=brand, features=assignment.features)
+    flags, shown, block_traces = [], [], []
     for condition in compiled.conditions:
         visible = True
         if condition.test is not None:
@@ -176,10 +179,9 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         flags.append(visible)
         if visible:
             shown.append(condition.block.name)
-        else:
-            hidden.append((condition.block.name, condition.block.condition or ""))
+        block_traces.append(BlockTrace(condition.block.name, visible, condition.block.condition))
     context[BLOCK_FLAGS] = flags
-    return Prepared(recipient, context, segment_list, shown, hidden)
+    return Prepared(recipient, context, segment_list, shown, Trace(assignment.outcomes, block_traces))
 
 
 def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedEmail:
@@ -201,4 +203,5 @@ def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedE
         segments=prepared.segments,
         blocks=prepared.shown,
         warnings=prepared.warnings,
+        trace=prepared.trace,
     )

@@ -1,0 +1,168 @@
+"""Derived features of a profile: RFM, engagement, tenure, churn risk.
+
+Everything is computed from the profile and an injected ``now``; nothing
+reads the wall clock. Missing data gives a defined value (``None`` for "no
+such date", ``0`` for counts and sums), never an exception.
+
+Definitions (thresholds are configurable, see :class:`FeatureConfig`):
+
+- ``rfm.recency_days``: whole days since the latest order; ``None`` without orders.
+- ``rfm.frequency``: orders placed within the window (default 365 days).
+- ``rfm.monetary``: spend within the window, in the currency of the latest
+  order (orders in other currencies are not converted and not counted).
+- ``rfm.r_score`` / ``f_score`` / ``m_score``: 1-5, from the thresholds
+  (recency: lower is better; 1 when there is no order). Spend is converted to
+  the threshold currency with approximate rates for the score only.
+- ``engagement_score``: 0-100. 60 % open rate + 40 % click rate (a 25 % click
+  rate counts as full), times a recency weight: 1.0 when the last open or click
+  was within 30 days, falling linearly to 0.25 at 180 days and beyond (0.25
+  also when the date is unknown). 0 when no email was received.
+- ``churn_risk``: 0-100, only for buyers (``None`` otherwise): 70 points for
+  recency against the customer's own rhythm (recency / (2 x their average gap
+  between orders, at least 30 days), capped at 1) + 30 points for disengagement
+  ((100 - engagement_score) x 0.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from .models import Profile
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Windows and score thresholds; each list holds the four cut points for scores 2-5."""
+
+    window_days: int = 365
+    recency_days: tuple[int, ...] = (365, 180, 90, 30)
+    frequency: tuple[int, ...] = (2, 3, 5, 8)
+    monetary: tuple[float, ...] = (100, 300, 600, 1000)
+    threshold_currency: str = "USD"
+    # Approximate value of one unit in the threshold currency, for scoring
+    # only; unknown currencies count 1:1.
+    rates: dict[str, float] = field(default_factory=lambda: {
+        "USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CAD": 0.73, "AUD": 0.66, "JPY": 0.0067,
+        "BRL": 0.18, "EGP": 0.021, "MXN": 0.055, "INR": 0.012, "CHF": 1.13, "SEK": 0.095,
+    })
+
+    def __post_init__(self) -> None:
+        if self.window_days <= 0:
+            raise ValueError("window_days must be positive")
+        for name in ("recency_days", "frequency", "monetary"):
+            cuts = getattr(self, name)
+            if len(cuts) != 4 or list(cuts) != sorted(cuts, reverse=(name == "recency_days")):
+                order = "descending" if name == "recency_days" else "ascending"
+                raise ValueError(f"{name} needs four {order} cut points, got {list(cuts)}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
+        unknown = set(data) - {"window_days", "recency_days", "frequency", "monetary",
+                               "threshold_currency", "rates"}
+        if unknown:
+            raise ValueError(f"unknown threshold keys {sorted(unknown)}")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Rfm:
+    recency_days: int | None
+    frequency: int
+    monetary: float
+    currency: str | None
+    r_score: int
+    f_score: int
+    m_score: int
+
+    @property
+    def code(self) -> str:
+        """The classic three-digit RFM cell, e.g. ``"545"``."""
+        return f"{self.r_score}{self.f_score}{self.m_score}"
+
+
+@dataclass(frozen=True)
+class Features:
+    rfm: Rfm
+    order_count: int
+    engagement_score: float
+    open_rate: float
+    click_rate: float
+    days_since_signup: int | None
+    days_since_last_open: int | None
+    days_since_last_click: int | None
+    churn_risk: float | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rfm"]["code"] = self.rfm.code
+        data.pop("extra")
+        return data
+
+
+def _days(now: datetime, then: datetime | None) -> int | None:
+    return None if then is None else max((now - then).days, 0)
+
+
+def _score_up(value: float, cuts: tuple[float, ...]) -> int:
+    return 1 + sum(value >= cut for cut in cuts)
+
+
+def _recency_weight(days: int | None) -> float:
+    if days is None:
+        return 0.25
+    if days <= 30:
+        return 1.0
+    if days >= 180:
+        return 0.25
+    return 1.0 - 0.75 * (days - 30) / 150
+
+
+def derive(profile: Profile, now: datetime, config: FeatureConfig = FeatureConfig()) -> Features:
+    """Compute the derived features of one profile at ``now``."""
+    orders = sorted(profile.orders, key=lambda order: order.placed_at)
+    latest = orders[-1] if orders else None
+    window_start = now - timedelta(days=config.window_days)
+    in_window = [o for o in orders if window_start <= o.placed_at <= now]
+    currency = latest.currency if latest else None
+    monetary = float(sum((o.total for o in in_window if o.currency == currency), Decimal(0)))
+    recency = _days(now, latest.placed_at) if latest else None
+    rfm = Rfm(
+        recency_days=recency,
+        frequency=len(in_window),
+        monetary=round(monetary, 2),
+        currency=currency,
+        r_score=1 if recency is None else 1 + sum(recency <= cut for cut in config.recency_days),
+        f_score=_score_up(len(in_window), config.frequency),
+        m_score=_score_up(monetary * config.rates.get(currency or "", 1.0), config.monetary),
+    )
+    engagement = profile.engagement
+    received = engagement.emails_received
+    open_rate = min(engagement.opens / received, 1.0) if received else 0.0
+    click_rate = min(engagement.clicks / received, 1.0) if received else 0.0
+    last_open = _days(now, engagement.last_open_at)
+    last_click = _days(now, engagement.last_click_at)
+    last_touch = min((d for d in (last_open, last_click) if d is not None), default=None)
+    score = 0.0
+    if received:
+        score = 100 * (0.6 * open_rate + 0.4 * min(click_rate * 4, 1.0)) * _recency_weight(last_touch)
+    churn = None
+    if latest is not None:
+        gaps = [(b.placed_at - a.placed_at).days for a, b in zip(orders, orders[1:])]
+        rhythm = max(sum(gaps) / len(gaps) if gaps else 0, 30)
+        churn = round(70 * min(recency / (2 * rhythm), 1.0) + 0.3 * (100 - score), 1)
+    return Features(
+        rfm=rfm,
+        order_count=len(orders),
+        engagement_score=round(score, 1),
+        open_rate=round(open_rate, 3),
+        click_rate=round(click_rate, 3),
+        days_since_signup=_days(now, profile.signup_date),
+        days_since_last_open=last_open,
+        days_since_last_click=last_click,
+        churn_risk=churn,
+    )
