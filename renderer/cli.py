@@ -17,6 +17,7 @@ from .engine import Engine
 from .errors import InvalidInput, Problem, RendererError
 from .fixtures import read_json
 from .gallery import write_gallery
+from .segments import RuleSet
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
 
@@ -75,6 +76,48 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_segments(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .audience import segment_audience
+
+    rules = RuleSet.load(args.rules) if args.rules else Engine(
+        templates_dir=args.templates, blocks_dir=args.blocks).rules()
+    now = _now(args.now) or datetime.now(timezone.utc)
+    console = Console(stderr=True)
+    out = open(args.out, "w", encoding="utf-8") if args.out else None
+    try:
+        with open(args.profiles, encoding="utf-8") as lines, console.status("reading profiles") as status:
+            report = segment_audience(lines, rules, now, out=out,
+                                      on_progress=lambda n: status.update(f"{n:,} profiles read"))
+    finally:
+        if out is not None:
+            out.close()
+    table = Table(title=f"Segments of {report.valid:,} valid profiles (now = {now.isoformat()})")
+    for column, justify in (("segment", "left"), ("profiles", "right"), ("share", "right"),
+                            ("primary for", "right"), ("sample ids", "left")):
+        table.add_column(column, justify=justify)
+    for name in rules.names + sorted(set(report.counts) - set(rules.names)):
+        table.add_row(name, f"{report.counts[name]:,}", f"{report.share(name):.1%}",
+                      f"{report.primary_counts[name]:,}", ", ".join(report.samples.get(name, [])))
+    table.add_row("(no segment)", f"{report.unsegmented:,}",
+                  f"{report.unsegmented / report.valid:.1%}" if report.valid else "-", "", "")
+    Console().print(table)
+    for _, problem in report.invalid:
+        console.print(f"[yellow]invalid[/] {problem}", markup=True, highlight=False)
+    if report.invalid_count > len(report.invalid):
+        console.print(f"... and {report.invalid_count - len(report.invalid)} more invalid lines")
+    if report.duplicate_count:
+        console.print(f"[yellow]data quality:[/] {report.duplicate_count} profiles share an email "
+                      "with an earlier profile under another id", markup=True, highlight=False)
+        for email, first, other in report.duplicates[:10]:
+            console.print(f"  {email}: {first} and {other}", highlight=False)
+    print(f"{report.valid:,} profiles segmented, {report.invalid_count:,} invalid lines, "
+          f"{report.duplicate_count:,} duplicate emails" + (f"; wrote {args.out}" if args.out else ""))
+    return EXIT_OK
+
+
 def cmd_templates(args: argparse.Namespace) -> int:
     engine = _engine(args)
     for name in engine.template_names():
@@ -103,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     gallery = sub.add_parser("gallery", help="render every template x fixture into a folder")
     gallery.add_argument("--out", default="out", help="output folder (default: out)")
     gallery.set_defaults(func=cmd_gallery)
+
+    segments = sub.add_parser("segments", help="segment report for a JSON Lines file of profiles")
+    segments.add_argument("profiles", help="JSON Lines file, one profile per line")
+    segments.add_argument("--rules", help="segment rules YAML (default: the bundled segments.yaml)")
+    segments.add_argument("--now", help="clock for derived features, ISO 8601 (default: now)")
+    segments.add_argument("--out", help="write one JSON line per profile: id, segments, features")
+    segments.set_defaults(func=cmd_segments)
 
     templates = sub.add_parser("templates", help="list the templates")
     templates.set_defaults(func=cmd_templates)
