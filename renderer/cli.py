@@ -103,7 +103,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
                       f"{report.primary_counts[name]:,}", ", ".join(report.samples.get(name, [])))
     table.add_row("(no segment)", f"{report.unsegmented:,}",
                   f"{report.unsegmented / report.valid:.1%}" if report.valid else "-", "", "")
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 120).print(table)
     for _, problem in report.invalid:
         console.print(f"[yellow]invalid[/] {problem}", markup=True, highlight=False)
     if report.invalid_count > len(report.invalid):
@@ -115,6 +115,27 @@ def cmd_segments(args: argparse.Namespace) -> int:
             console.print(f"  {email}: {first} and {other}", highlight=False)
     print(f"{report.valid:,} profiles segmented, {report.invalid_count:,} invalid lines, "
           f"{report.duplicate_count:,} duplicate emails" + (f"; wrote {args.out}" if args.out else ""))
+    return EXIT_OK
+
+
+def cmd_fixtures_generate(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from .fixtures import FIXTURE_NOW
+    from .synthetic import generate_profiles, write_jsonl
+
+    now = _now(args.now) or FIXTURE_NOW
+    profiles = generate_profiles(args.count, seed=args.seed, now=now)
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task("generating profiles", total=args.count)
+
+        def counted():
+            for profile in profiles:
+                yield profile
+                progress.advance(task)
+
+        written = write_jsonl(counted(), Path(args.out))
+    print(f"wrote {written:,} profiles to {args.out} (seed {args.seed}, now {now.isoformat()})")
     return EXIT_OK
 
 
@@ -154,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
     segments.add_argument("--out", help="write one JSON line per profile: id, segments, features")
     segments.set_defaults(func=cmd_segments)
 
+    fixtures = sub.add_parser("fixtures", help="fixture tools")
+    fixtures_sub = fixtures.add_subparsers(dest="fixtures_command", required=True)
+    generate = fixtures_sub.add_parser("generate", help="write realistic synthetic profiles as JSON Lines")
+    generate.add_argument("--count", type=int, required=True)
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--now", help="dates are relative to this (default: the fixtures' now)")
+    generate.add_argument("--out", required=True, help="output .jsonl file")
+    generate.set_defaults(func=cmd_fixtures_generate)
+
     templates = sub.add_parser("templates", help="list the templates")
     templates.set_defaults(func=cmd_templates)
     return parser
@@ -164,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (RendererError, OSError) as error:
+    except (RendererError, OSError, ValueError) as error:
         if args.debug:
             raise
         print(f"error: {error}", file=sys.stderr)

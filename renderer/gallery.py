@@ -60,10 +60,12 @@ section {{ margin-bottom: 32px; }}
 h2 {{ font: 600 19px Georgia, serif; margin: 0 0 4px; }}
 .desc {{ margin: 0 0 12px; color: #666; }}
 .cards {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 14px; }}
-.card {{ background: #fff; border: 1px solid #e4ded3; border-radius: 8px; padding: 14px 16px; text-decoration: none; color: inherit; display: block; }}
+.card {{ background: #fff; border: 1px solid #e4ded3; border-radius: 8px; padding: 14px 16px; }}
 .card:hover {{ border-color: #C8623A; }}
 .fixture {{ font-size: 12px; letter-spacing: 1px; text-transform: uppercase; color: #C8623A; }}
-.subject {{ font-weight: 600; margin: 4px 0 2px; }}
+.subject {{ display: block; font-weight: 600; margin: 4px 0 2px; color: #1F3D2B; text-decoration: none; }}
+.subject:hover {{ text-decoration: underline; }}
+.meta a {{ color: #888; }}
 .preheader {{ color: #666; font-size: 13px; }}
 .meta {{ color: #888; font-size: 12px; margin-top: 8px; }}
 .error {{ border-color: #c0392b; }} .error pre {{ white-space: pre-wrap; color: #c0392b; font-size: 12px; }}
@@ -83,12 +85,14 @@ def _card(entry: GalleryEntry) -> str:
                 f"<pre>{html.escape(entry.error or '')}</pre></div>")
     email = entry.email
     segments = ", ".join(email.segments) or "no segments"
+    hidden = len(email.trace.hidden)
     return (
-        f'<a class="card" href="{html.escape(base)}.html"><div class="fixture">{fixture}</div>'
-        f'<div class="subject">{html.escape(email.subject)}</div>'
+        f'<div class="card"><div class="fixture">{fixture}</div>'
+        f'<a class="subject" href="{html.escape(base)}.html">{html.escape(email.subject)}</a>'
         f'<div class="preheader">{html.escape(email.preheader)}</div>'
-        f'<div class="meta">{html.escape(segments)} · {len(email.blocks)} blocks · '
-        f'{len(email.html.encode()) // 1024} KB · <span>text: {html.escape(base)}.txt</span></div></a>'
+        f'<div class="meta">{html.escape(segments)} · {len(email.blocks)} blocks shown'
+        f'{f", {hidden} hidden" if hidden else ""} · {len(email.html.encode()) // 1024} KB · '
+        f'<a href="{html.escape(base)}.txt">plain text</a></div></div>'
     )
 
 

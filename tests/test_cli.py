@@ -58,3 +58,17 @@ def test_gallery_renders_every_pair(tmp_path, capsys):
         assert f'href="{page.parent.name}/{page.name}"' in index
         assert page.with_suffix(".txt").exists()
     assert "rendered 30 of 30" in capsys.readouterr().out
+
+
+def test_fixtures_generate_is_deterministic(tmp_path, capsys):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert main(["fixtures", "generate", "--count", "50", "--seed", "7", "--out", str(first)]) == 0
+    assert main(["fixtures", "generate", "--count", "50", "--seed", "7", "--out", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert len(first.read_text().splitlines()) == 50
+    assert "wrote 50 profiles" in capsys.readouterr().out
+
+
+def test_fixtures_generate_rejects_a_negative_count(tmp_path, capsys):
+    assert main(["fixtures", "generate", "--count", "-3", "--out", str(tmp_path / "x.jsonl")]) == 2
+    assert "count" in capsys.readouterr().err
