@@ -15,13 +15,14 @@ Everything here runs once per template version; per recipient only
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import jinja2
 
 from .content import BlockSpec, TemplateSpec
 from .environments import html_environment, text_environment
 from .errors import CompileError, TemplateError
+from .expressions import ExpressionSet
 from .stages.assemble import Assembled, AssembledBlock, assemble
 from .stages.inline import inline_css
 from .stages.mjml import compile_mjml
@@ -30,14 +31,6 @@ from .stages.text import html_to_text
 
 HTML_ENV = html_environment()
 TEXT_ENV = text_environment()
-
-
-@dataclass(frozen=True)
-class BlockCondition:
-    """A block's ``show_if``, compiled once, evaluated per recipient."""
-
-    block: AssembledBlock
-    test: Callable[..., Any] | None
 
 
 @dataclass(frozen=True)
@@ -54,7 +47,8 @@ class CompiledTemplate:
     text: jinja2.Template
     subject: jinja2.Template
     preheader: jinja2.Template
-    conditions: tuple[BlockCondition, ...]
+    conditions: ExpressionSet
+    """The ``show_if`` of every block that has one, in block order."""
 
     @property
     def name(self) -> str:
@@ -68,17 +62,18 @@ def _load(env: jinja2.Environment, source: str, filename: str) -> jinja2.Templat
         raise TemplateError(error.message or str(error), filename, error.lineno) from None
 
 
-def _compile_condition(block: AssembledBlock, template_path: str) -> BlockCondition:
-    if block.condition is None:
-        return BlockCondition(block, None)
-    try:
-        test = HTML_ENV.compile_expression(block.condition, undefined_to_none=False)
-    except jinja2.TemplateSyntaxError as error:
-        raise TemplateError(
-            f"block {block.name!r}: show_if {block.condition!r} is not a valid expression: {error.message}",
-            template_path,
-        ) from None
-    return BlockCondition(block, test)
+def _compile_conditions(blocks: tuple[AssembledBlock, ...], template_path: str) -> ExpressionSet:
+    for block in blocks:
+        if block.condition is None:
+            continue
+        try:
+            HTML_ENV.compile_expression(block.condition)
+        except jinja2.TemplateSyntaxError as error:
+            raise TemplateError(
+                f"block {block.name!r}: show_if {block.condition!r} is not a valid expression: {error.message}",
+                template_path,
+            ) from None
+    return ExpressionSet(HTML_ENV, [b.condition for b in blocks if b.condition is not None])
 
 
 def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
@@ -108,7 +103,7 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
         text=_load(TEXT_ENV, text_source, str(spec.path)),
         subject=_load(TEXT_ENV, spec.subject, str(spec.path)),
         preheader=_load(TEXT_ENV, spec.preheader, str(spec.path)),
-        conditions=tuple(_compile_condition(b, str(spec.path)) for b in assembled.blocks),
+        conditions=_compile_conditions(assembled.blocks, str(spec.path)),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -32,14 +32,8 @@ def _as_utc(value: datetime) -> datetime:
 
 
 Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
-def _money(value: Decimal) -> Decimal:
-    # Payloads often carry float noise (19.990000000000002); keep 4 places.
-    if not value.is_finite():
-        raise ValueError("must be a finite amount")
-    return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
-
-
-Money = Annotated[Decimal, Field(ge=0, lt=10**12), AfterValidator(_money)]
+# pydantic rejects NaN and infinities for Decimal by default.
+Money = Annotated[Decimal, Field(ge=0, lt=10**12)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Url = Annotated[str, Field(min_length=1, max_length=2048)]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")

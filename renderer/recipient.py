@@ -165,21 +165,19 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
     defaults = {**ENGINE_DEFAULTS, **compiled.spec.defaults}
     context = build_context(recipient, products, parsed["event"], now=now, segments=segment_list,
                             defaults=defaults, brand=brand, features=assignment.features)
+    verdicts = iter(compiled.conditions.evaluate(context))
     flags, shown, block_traces = [], [], []
-    for condition in compiled.conditions:
-        visible = True
-        if condition.test is not None:
-            try:
-                visible = bool(condition.test(**context))
-            except Exception as error:
-                raise TemplateError(
-                    f"show_if {condition.block.condition!r} of block {condition.block.name!r} failed: {error}",
-                    str(compiled.spec.path),
-                ) from None
+    for block in compiled.assembled.blocks:
+        visible: bool | BaseException = True if block.condition is None else next(verdicts)
+        if isinstance(visible, BaseException):
+            raise TemplateError(
+                f"show_if {block.condition!r} of block {block.name!r} failed: {visible}",
+                str(compiled.spec.path),
+            )
         flags.append(visible)
         if visible:
-            shown.append(condition.block.name)
-        block_traces.append(BlockTrace(condition.block.name, visible, condition.block.condition))
+            shown.append(block.name)
+        block_traces.append(BlockTrace(block.name, visible, block.condition))
     context[BLOCK_FLAGS] = flags
     return Prepared(recipient, context, segment_list, shown, Trace(assignment.outcomes, block_traces))
 

@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jinja2
 import yaml
@@ -29,6 +29,7 @@ from jinja2 import ChainableUndefined, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import TemplateError
+from .expressions import ExpressionSet
 from .features import FeatureConfig, Features, Rfm, derive
 from .models import Consent, Engagement, Location, Profile, RuleTrace
 
@@ -60,7 +61,6 @@ class SegmentRule:
     priority: int
     when: str
     line: int | None
-    test: Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -117,11 +117,11 @@ def _compile_rule(entry: Any, index: int, path: str, line: int | None) -> Segmen
     try:
         tree = _ENV.parse("{{ (" + when + ") }}")
         _check_fields(tree, name, path, line)
-        test = _ENV.compile_expression(when, undefined_to_none=False)
+        _ENV.compile_expression(when, undefined_to_none=False)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(f"segment {name!r}: invalid expression {when!r}: {error.message}",
                             path, line) from None
-    return SegmentRule(name, str(entry.get("description") or ""), priority, when, line, test)
+    return SegmentRule(name, str(entry.get("description") or ""), priority, when, line)
 
 
 def _item_lines(text: str) -> list[int]:
@@ -143,6 +143,10 @@ class RuleSet:
     rules: tuple[SegmentRule, ...]
     config: FeatureConfig
     path: str = "<rules>"
+    tests: ExpressionSet = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tests", ExpressionSet(_ENV, [rule.when for rule in self.rules]))
 
     @classmethod
     def empty(cls) -> RuleSet:
@@ -200,12 +204,11 @@ class RuleSet:
         values = namespace(profile, features)
         explicit = set(profile.segments)
         outcomes, matched = [], []
-        for rule in self.rules:
+        for rule, verdict in zip(self.rules, self.tests.evaluate(values)):
             note = None
-            try:
-                hit = bool(rule.test(**values))
-            except (TypeError, jinja2.UndefinedError):
-                hit, note = False, "missing data"
+            hit = verdict is True
+            if isinstance(verdict, BaseException):
+                note = "missing data" if isinstance(verdict, (TypeError, jinja2.UndefinedError)) else str(verdict)
             if rule.name in explicit and not hit:
                 hit, note = True, "set on the profile"
             outcomes.append(RuleTrace(rule.name, hit, rule.when, note))
