@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .batch import Failed, RenderRequest, Skipped, render_many
 from .compiler import CompiledTemplate
 from .engine import Engine
 from .errors import CompileError, InvalidInput, Problem, RendererError, TemplateError, TemplateNotFound
@@ -22,16 +23,20 @@ __all__ = [
     "CompiledTemplate",
     "Engine",
     "Event",
+    "Failed",
     "InvalidInput",
     "Problem",
     "Product",
     "Profile",
+    "RenderRequest",
     "RenderedEmail",
     "RendererError",
+    "Skipped",
     "TemplateError",
     "TemplateNotFound",
     "default_engine",
     "render",
+    "render_many",
 ]
 
 _default_engine: Engine | None = None

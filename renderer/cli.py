@@ -139,6 +139,57 @@ def cmd_fixtures_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batchjob import JobSpec, run_batch
+
+    engine = _engine(args)
+    engine.compiled(args.template)  # a broken template fails here, once, not per recipient
+    profiles = Path(args.profiles)
+    shared, per_line = None, None
+    if args.recommendations:
+        recs = Path(args.recommendations)
+        if recs.suffix == ".jsonl":
+            per_line = recs
+        else:
+            shared = read_json(recs)
+    spec = JobSpec(template=args.template, now=_now(args.now), shared_recommendations=shared,
+                   respect_consent=not args.ignore_consent)
+    console = Console(stderr=True)
+    total = _count_lines(profiles)
+    progress = Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[rate]:>7.0f} emails/s"), TimeRemainingColumn(),
+                        console=console, disable=not console.is_terminal, transient=True)
+    import time
+    started = time.perf_counter()
+    with progress:
+        task = progress.add_task("render", total=total, rate=0.0)
+
+        def advance(done: int) -> None:
+            if done % 50 == 0:
+                elapsed = time.perf_counter() - started
+                progress.update(task, completed=done, rate=done / elapsed if elapsed else 0.0)
+
+        try:
+            summary = run_batch(engine, spec, profiles, Path(args.out), workers=args.workers,
+                                recommendations_lines=per_line, resume=args.resume, restart=args.restart,
+                                on_line=advance)
+        except KeyboardInterrupt:
+            print(f"interrupted: partial output kept; run again with --resume to continue", file=sys.stderr)
+            return 130
+    resumed = f" (resumed after input line {summary.resumed_after_line})" if summary.resumed_after_line else ""
+    print(f"rendered {summary.rendered:,}, skipped {summary.skipped:,}, failed {summary.failed:,} "
+          f"in {summary.seconds:.1f} s ({summary.rate:,.0f} emails/s){resumed} -> {args.out}")
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
 def cmd_templates(args: argparse.Namespace) -> int:
     engine = _engine(args)
     for name in engine.template_names():
@@ -174,6 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
     segments.add_argument("--now", help="clock for derived features, ISO 8601 (default: now)")
     segments.add_argument("--out", help="write one JSON line per profile: id, segments, features")
     segments.set_defaults(func=cmd_segments)
+
+    batch = sub.add_parser("batch", help="render one template for every profile of a JSON Lines file")
+    batch.add_argument("template")
+    batch.add_argument("--profiles", required=True,
+                       help="JSON Lines: one profile, or {profile, recommendations, event, id}, per line")
+    batch.add_argument("--recommendations",
+                       help="a .json list of products for everyone, or a .jsonl aligned line by line")
+    batch.add_argument("--out", required=True, help="output JSON Lines file")
+    batch.add_argument("--workers", type=int, default=1, help="worker processes (default 1: in process)")
+    batch.add_argument("--now", help="render clock, ISO 8601 (default: now)")
+    batch.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    batch.add_argument("--restart", action="store_true", help="discard earlier output and start over")
+    batch.add_argument("--ignore-consent", action="store_true",
+                       help="render recipients without marketing consent too (e.g. transactional mail)")
+    batch.set_defaults(func=cmd_batch)
 
     fixtures = sub.add_parser("fixtures", help="fixture tools")
     fixtures_sub = fixtures.add_subparsers(dest="fixtures_command", required=True)

@@ -88,6 +88,16 @@ class Engine:
         self._rules: tuple[list[float], float, RuleSet] | None = None
         self._lock = threading.Lock()
 
+    def config(self) -> dict[str, Any]:
+        """Keyword arguments that build an equivalent Engine (e.g. in a worker process)."""
+        return {
+            "templates_dir": str(self.dirs.templates),
+            "blocks_dir": str(self.dirs.blocks),
+            "segments_file": str(self.segments_file) if self.segments_file.exists() else None,
+            "auto_reload": self.auto_reload,
+            "reload_interval": self.reload_interval,
+        }
+
     def template_names(self) -> list[str]:
         """Names of every template in the templates folder."""
         return template_names(self.dirs)

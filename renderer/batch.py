@@ -1,0 +1,220 @@
+"""Render many recipients: in order, nothing lost, optionally in worker processes.
+
+:func:`render_many` yields exactly one result per request, in request order:
+a :class:`~renderer.models.RenderedEmail`, a :class:`Skipped` or a
+:class:`Failed`. A bad request becomes a ``Failed`` record; it never stops
+the rest. With ``workers >= 2`` the requests are rendered in chunks by worker
+processes, each of which compiles every template it needs once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable, Iterator, TypeVar, Union
+
+from .engine import Engine
+from .errors import InvalidInput, Problem, RendererError
+from .models import Profile, RenderedEmail, parse
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One recipient to render; ``id`` defaults to the profile's id."""
+
+    template: str
+    profile: Any
+    recommendations: Any = None
+    event: Any = None
+    now: datetime | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A recipient deliberately not emailed, with a reason code."""
+
+    id: str
+    index: int
+    code: str
+    reason: str
+    status: str = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A recipient whose email could not be rendered, and why."""
+
+    id: str
+    index: int
+    error: str
+    kind: str
+    problems: list[str] = field(default_factory=list)
+    status: str = "failed"
+
+
+Result = Union[RenderedEmail, Skipped, Failed]
+
+
+def request_id(request: RenderRequest | dict[str, Any], index: int) -> str:
+    """The id a result reports: the request's, else the profile's, else ``#index``."""
+    data = request if isinstance(request, dict) else request.__dict__
+    if data.get("id"):
+        return str(data["id"])
+    profile = data.get("profile")
+    found = profile.get("id") if isinstance(profile, dict) else getattr(profile, "id", None)
+    return str(found) if found else f"#{index}"
+
+
+def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, Any], *,
+               respect_consent: bool = True) -> Result:
+    """Render one request; every failure becomes a :class:`Failed` record."""
+    rid = request_id(request, index)
+    try:
+        req = request if isinstance(request, RenderRequest) else RenderRequest(**request)
+    except TypeError as error:
+        return Failed(rid, index, f"not a render request: {error}", "InvalidInput")
+    try:
+        try:
+            profile = parse(Profile, req.profile, what="profile")
+        except InvalidInput as error:
+            raise InvalidInput("render request", [Problem(f"profile.{p.loc}", p.message, p.type)
+                                                  for p in error.problems]) from None
+        if respect_consent and not profile.consent.email_marketing:
+            return Skipped(rid, index, "no_consent", "the recipient has not consented to marketing email")
+        return engine.render(req.template, profile=profile, recommendations=req.recommendations,
+                             event=req.event, now=req.now)
+    except InvalidInput as error:
+        return Failed(rid, index, str(error), type(error).__name__, [str(p) for p in error.problems])
+    except RendererError as error:
+        return Failed(rid, index, str(error), type(error).__name__)
+    except Exception as error:  # a bug must cost one recipient, not the batch
+        return Failed(rid, index, f"internal error: {type(error).__name__}: {error}", "InternalError")
+
+
+# --- worker processes ------------------------------------------------------------------------
+
+_worker_engine: Engine | None = None
+
+
+def _init_worker(config: dict[str, Any]) -> None:
+    global _worker_engine
+    _worker_engine = Engine(**config)
+
+
+def _render_chunk(chunk: list[tuple[int, Any]], respect_consent: bool) -> list[Result]:
+    assert _worker_engine is not None, "worker initializer did not run"
+    return [render_one(_worker_engine, i, r, respect_consent=respect_consent) for i, r in chunk]
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def ordered_pool_map(function: Callable[..., list[R]], chunks: Iterable[list[Any]], *, workers: int,
+                     initializer: Callable[..., None], initargs: tuple[Any, ...],
+                     on_lost: Callable[[list[Any], str], list[R]], args: tuple[Any, ...] = ()) -> Iterator[R]:
+    """Map ``function`` over chunks in worker processes, in order, with bounded memory.
+
+    At most ``2 x workers`` chunks are in flight. When a worker process dies,
+    the pool is rebuilt and every unfinished chunk is retried alone, one at a
+    time, so a chunk that kills its worker again is identified exactly and
+    turned into results by ``on_lost``; the others are rendered normally.
+    """
+    context = multiprocessing.get_context("fork")
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs)
+
+    def submit(chunk: list[Any]) -> Future[list[R]] | None:
+        try:
+            return pool.submit(function, chunk, *args)
+        except BrokenProcessPool:
+            return None
+
+    pool = new_pool()
+    pending: deque[tuple[list[Any], Future[list[R]] | None]] = deque()
+    source = iter(chunks)
+    try:
+        while True:
+            while len(pending) < 2 * workers and (chunk := next(source, None)) is not None:
+                pending.append((chunk, submit(chunk)))
+            if not pending:
+                return
+            chunk, future = pending[0]
+            try:
+                if future is None:
+                    raise BrokenProcessPool("the pool broke before this chunk was submitted")
+                results = future.result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = new_pool()
+                retried: deque[tuple[list[Any], Future[list[R]] | None]] = deque()
+                for suspect, earlier in pending:
+                    if earlier is not None and earlier.done() and earlier.exception() is None:
+                        retried.append((suspect, earlier))
+                        continue
+                    try:
+                        retried.append((suspect, _done(pool.submit(function, suspect, *args).result())))
+                    except BrokenProcessPool:
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        pool = new_pool()
+                        retried.append((suspect, _done(on_lost(suspect, "a worker process died twice"))))
+                pending = retried
+                continue
+            pending.popleft()
+            yield from results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _done(value: Any) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_result(value)
+    return future
+
+
+def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: Engine | None = None,
+                workers: int | None = None, chunk_size: int = 50,
+                respect_consent: bool = True) -> Iterator[Result]:
+    """Render every request; yield one result per request, in order.
+
+    Args:
+        requests: :class:`RenderRequest` objects or dicts with the same keys.
+        engine: the engine (its content folders are used by the workers too).
+        workers: ``None`` or 1 renders in this process; N >= 2 uses N processes.
+        chunk_size: requests sent to a worker at a time.
+        respect_consent: skip recipients whose ``consent.email_marketing`` is false.
+
+    Example:
+        >>> results = list(render_many([RenderRequest("welcome", {"id": "a", "email": "a@example.com"})]))
+        >>> results[0].subject
+        'Welcome to Fernhill, there'
+    """
+    if workers is not None and workers < 1:
+        raise ValueError("workers must be at least 1")
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    engine = engine or Engine()
+    if workers is None or workers == 1:
+        for index, request in enumerate(requests):
+            yield render_one(engine, index, request, respect_consent=respect_consent)
+        return
+
+    def lost(chunk: list[tuple[int, Any]], why: str) -> list[Result]:
+        return [Failed(request_id(r, i), i, why, "WorkerDied") for i, r in chunk]
+
+    yield from ordered_pool_map(
+        _render_chunk, chunked(enumerate(requests), chunk_size), workers=workers,
+        initializer=_init_worker, initargs=(engine.config(),), on_lost=lost, args=(respect_consent,),
+    )

@@ -1,0 +1,202 @@
+"""The ``renderer batch`` job: JSON Lines in, JSON Lines out, resumable.
+
+Each non-blank input line yields exactly one output line, in input order:
+``{"line": N, "id": ..., "status": "rendered" | "skipped" | "failed", ...}``.
+Output goes to ``OUT.partial`` and is renamed to ``OUT`` when the run is
+complete. A run that was interrupted leaves the ``.partial`` file; ``resume``
+keeps its complete lines and continues after the last input line it covers,
+so no recipient is rendered or written twice, and none is lost.
+
+Worker processes receive raw lines and return finished output lines, so the
+parent process only reads and writes text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .batch import Failed, RenderedEmail, Skipped, chunked, ordered_pool_map, render_one
+from .engine import Engine
+from .errors import RendererError
+
+PARTIAL_SUFFIX = ".partial"
+
+
+class BatchStateError(RendererError, FileExistsError):
+    """The output or a partial run already exists and the caller did not say what to do."""
+
+
+@dataclass
+class BatchSummary:
+    rendered: int = 0
+    skipped: int = 0
+    failed: int = 0
+    resumed_after_line: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return self.rendered + self.skipped + self.failed
+
+    @property
+    def rate(self) -> float:
+        return self.total / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What every worker needs to turn an input line into an output line."""
+
+    template: str
+    now: datetime | None
+    shared_recommendations: Any = None
+    respect_consent: bool = True
+
+
+def _record(line: int, result: RenderedEmail | Skipped | Failed) -> dict[str, Any]:
+    if isinstance(result, RenderedEmail):
+        return {"line": line, "id": result.profile_id, "status": "rendered", "subject": result.subject,
+                "preheader": result.preheader, "segments": result.segments, "blocks": result.blocks,
+                "warnings": result.warnings, "html": result.html, "text": result.text}
+    if isinstance(result, Skipped):
+        return {"line": line, "id": result.id, "status": "skipped", "code": result.code, "reason": result.reason}
+    return {"line": line, "id": result.id, "status": "failed", "error": result.error, "kind": result.kind,
+            "problems": result.problems}
+
+
+def render_line(engine: Engine, spec: JobSpec, line_number: int, text: str, recommendations_text: str | None) -> str:
+    """Turn one input line (a profile, or a request object) into one output line."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return json.dumps({"line": line_number, "id": None, "status": "failed", "kind": "InvalidInput",
+                           "error": f"line {line_number}: not JSON ({error.msg} at column {error.colno})",
+                           "problems": []})
+    request: dict[str, Any] = {"template": spec.template, "now": spec.now}
+    if isinstance(data, dict) and "profile" in data:
+        request.update(profile=data.get("profile"), recommendations=data.get("recommendations"),
+                       event=data.get("event"), id=data.get("id"))
+    else:
+        request["profile"] = data
+    if request.get("recommendations") is None:
+        request["recommendations"] = spec.shared_recommendations
+    if recommendations_text is not None:
+        try:
+            recs = json.loads(recommendations_text)
+        except json.JSONDecodeError as error:
+            recs = None
+            failed = Failed(str(request.get("id") or ""), line_number,
+                            f"recommendations line {line_number}: not JSON ({error.msg})", "InvalidInput")
+            return json.dumps(_record(line_number, failed), ensure_ascii=False)
+        request["recommendations"] = recs.get("products") if isinstance(recs, dict) else recs
+    result = render_one(engine, line_number, request, respect_consent=spec.respect_consent)
+    return json.dumps(_record(line_number, result), ensure_ascii=False)
+
+
+_worker_engine: Engine | None = None
+
+
+def _init_worker(config: dict[str, Any]) -> None:
+    global _worker_engine
+    _worker_engine = Engine(**config)
+
+
+def _render_lines(chunk: list[tuple[int, str, str | None]], spec: JobSpec) -> list[str]:
+    assert _worker_engine is not None, "worker initializer did not run"
+    return [render_line(_worker_engine, spec, n, text, recs) for n, text, recs in chunk]
+
+
+def _lost(chunk: list[tuple[int, str, str | None]], why: str) -> list[str]:
+    return [json.dumps({"line": n, "id": None, "status": "failed", "kind": "WorkerDied", "error": why,
+                        "problems": []}) for n, _, _ in chunk]
+
+
+def last_complete_line(partial: Path) -> tuple[int, int]:
+    """(input line number of the last complete record, byte offset just after it)."""
+    size = partial.stat().st_size
+    with partial.open("rb") as handle:
+        tail = b""
+        position = size
+        while position > 0:
+            step = min(1 << 20, position)
+            position -= step
+            handle.seek(position)
+            tail = handle.read(step) + tail
+            lines = tail.split(b"\n")
+            # The piece after the last newline is an unfinished record; before it, the last full one.
+            for index in range(len(lines) - 2, -1, -1):
+                candidate = lines[index]
+                if index == 0 and position > 0:
+                    break  # may be cut off at the front: read further back
+                try:
+                    record = json.loads(candidate)
+                except ValueError:
+                    continue
+                end = position + sum(len(piece) + 1 for piece in lines[: index + 1])
+                return int(record["line"]), end
+    return 0, 0
+
+
+def _numbered(path: Path, start_after: int, recommendations: Path | None) -> Iterator[tuple[int, str, str | None]]:
+    recs_handle = recommendations.open(encoding="utf-8") if recommendations else None
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                recs_line = next(recs_handle, "") if recs_handle else None
+                if number <= start_after or not line.strip():
+                    continue
+                yield number, line.strip(), (recs_line.strip() or "null") if recs_handle else None
+    finally:
+        if recs_handle:
+            recs_handle.close()
+
+
+def run_batch(engine: Engine, spec: JobSpec, profiles: Path, out: Path, *, workers: int = 1,
+              recommendations_lines: Path | None = None, resume: bool = False, restart: bool = False,
+              chunk_size: int = 100, on_line: Callable[[int], None] | None = None) -> BatchSummary:
+    """Render every line of ``profiles`` into ``out``; see the module docstring.
+
+    Raises:
+        BatchStateError: ``out`` or ``out.partial`` exists and neither ``resume`` nor ``restart`` was given.
+    """
+    import time
+
+    partial = out.with_name(out.name + PARTIAL_SUFFIX)
+    summary = BatchSummary()
+    if out.exists() and not restart:
+        raise BatchStateError(f"{out} already exists; pass --restart to render it again")
+    if partial.exists() and not (resume or restart):
+        raise BatchStateError(f"{partial} holds an interrupted run; pass --resume to continue it "
+                              "or --restart to start over")
+    start_after, offset = (0, 0)
+    if resume and partial.exists():
+        start_after, offset = last_complete_line(partial)
+        summary.resumed_after_line = start_after
+    started = time.perf_counter()
+    mode = "r+b" if resume and partial.exists() else "wb"
+    with partial.open(mode) as handle:
+        handle.seek(offset)
+        handle.truncate()
+        lines = _numbered(profiles, start_after, recommendations_lines)
+        if workers <= 1:
+            results: Iterator[str] = (render_line(engine, spec, n, text, recs) for n, text, recs in lines)
+        else:
+            results = ordered_pool_map(_render_lines, chunked(lines, chunk_size), workers=workers,
+                                       initializer=_init_worker, initargs=(engine.config(),),
+                                       on_lost=_lost, args=(spec,))
+        for output in results:
+            handle.write(output.encode("utf-8") + b"\n")
+            status = output[output.index('"status": "') + 11:].split('"', 1)[0]
+            setattr(summary, status, getattr(summary, status) + 1)
+            if on_line:
+                on_line(summary.total)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, out)
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from renderer import Failed, RenderedEmail, RenderRequest, Skipped, render_many
+from renderer.batch import ordered_pool_map
+from renderer.batchjob import last_complete_line
+from renderer.cli import main
+from renderer.engine import PROJECT_ROOT
+from renderer.fixtures import FIXTURE_NOW
+from renderer.synthetic import generate_profiles, write_jsonl
+
+
+def requests_with_problems(fixtures) -> list:
+    requests = [RenderRequest("welcome", fixtures.profile(name), now=FIXTURE_NOW)
+                for name in fixtures.profile_names()]
+    requests.insert(1, RenderRequest("welcome", {"id": "no-email"}, now=FIXTURE_NOW))
+    requests.insert(3, {"template": "welcome", "profile": {"id": "x", "email": "x@example.com"}, "colour": 1})
+    requests.insert(4, RenderRequest("no_such_template", fixtures.profile("minimal"), now=FIXTURE_NOW))
+    requests.append(RenderRequest("welcome", dict(fixtures.profile("minimal"), id="optout",
+                                                  consent={"email_marketing": False}), now=FIXTURE_NOW))
+    return requests
+
+
+@pytest.mark.parametrize("workers", [None, 2])
+def test_render_many_yields_one_result_per_request_in_order(engine, fixtures, workers):
+    requests = requests_with_problems(fixtures)
+    results = list(render_many(requests, engine=engine, workers=workers, chunk_size=2))
+    assert len(results) == len(requests)
+    kinds = [type(r).__name__ for r in results]
+    assert kinds.count("RenderedEmail") == 6 and kinds.count("Failed") == 3 and kinds.count("Skipped") == 1
+    failed = [r for r in results if isinstance(r, Failed)]
+    assert [(f.index, f.id) for f in failed] == [(1, "no-email"), (3, "x"), (4, "cust_min_0001")]
+    assert failed[0].problems == ["profile.email: Field required"]
+    assert "unexpected keyword argument 'colour'" in failed[1].error
+    assert "unknown template 'no_such_template'" in failed[2].error
+    skipped = results[-1]
+    assert isinstance(skipped, Skipped) and skipped.code == "no_consent" and skipped.id == "optout"
+    emails = [r for r in results if isinstance(r, RenderedEmail)]
+    assert [e.profile_id for e in emails] == [fixtures.profile(n)["id"] for n in fixtures.profile_names()]
+
+
+def test_workers_render_exactly_what_the_engine_renders(engine, fixtures):
+    requests = [RenderRequest(t, fixtures.profile(p), fixtures.recommendations(p), now=FIXTURE_NOW)
+                for t in ("welcome", "win_back") for p in fixtures.profile_names()]
+    serial = [r.html for r in render_many(requests, engine=engine)]
+    parallel = [r.html for r in render_many(requests, engine=engine, workers=2, chunk_size=3)]
+    assert serial == parallel
+
+
+def test_render_many_validates_its_options(engine):
+    with pytest.raises(ValueError, match="workers"):
+        list(render_many([], engine=engine, workers=0))
+
+
+# --- worker deaths -------------------------------------------------------------------------
+
+def _die_on(chunk, marker):
+    for item in chunk:
+        if item == "die-once" and not Path(marker).exists():
+            Path(marker).write_text("died")
+            os._exit(1)
+        if item == "die-always":
+            os._exit(1)
+    return [f"ok:{item}" for item in chunk]
+
+
+def _noop(*_):
+    pass
+
+
+def test_a_dead_worker_loses_nothing(tmp_path):
+    items = [[f"a{i}"] for i in range(6)] + [["die-once"]] + [[f"b{i}"] for i in range(6)]
+    out = list(ordered_pool_map(_die_on, items, workers=2, initializer=_noop, initargs=(),
+                                on_lost=lambda chunk, why: [f"lost:{x}" for x in chunk],
+                                args=(str(tmp_path / "marker"),)))
+    assert out == [f"ok:{c[0]}" for c in items]
+
+
+def test_a_chunk_that_kills_every_worker_is_reported_not_dropped(tmp_path):
+    items = [["a"], ["die-always"], ["b"]]
+    out = list(ordered_pool_map(_die_on, items, workers=2, initializer=_noop, initargs=(),
+                                on_lost=lambda chunk, why: [f"lost:{x}:{why}" for x in chunk],
+                                args=(str(tmp_path / "marker"),)))
+    assert out == ["ok:a", "lost:die-always:a worker process died twice", "ok:b"]
+
+
+# --- the batch command ----------------------------------------------------------------------
+
+def audience(path: Path, count: int, broken_lines: dict[int, str] | None = None) -> Path:
+    write_jsonl(generate_profiles(count, seed=3, now=FIXTURE_NOW), path)
+    if broken_lines:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, text in broken_lines.items():
+            lines[number - 1] = text
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def read_records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_batch_count_in_equals_count_out(tmp_path, capsys, workers):
+    source = audience(tmp_path / "in.jsonl", 60, {5: '{"id": "torn', 9: json.dumps({"id": "e", "email": "bad"})})
+    out = tmp_path / "out.jsonl"
+    code = main(["batch", "recommendations", "--profiles", str(source), "--out", str(out),
+                 "--workers", workers, "--now", "2026-11-15T12:00:00Z",
+                 "--recommendations", str(PROJECT_ROOT / "fixtures/recommendations/default.json")])
+    assert code == 1, "a failed recipient makes the exit non-zero"
+    records = read_records(out)
+    assert [r["line"] for r in records] == list(range(1, 61))
+    assert records[4]["status"] == "failed" and "line 5: not JSON" in records[4]["error"]
+    assert records[8]["status"] == "failed" and records[8]["problems"] == ["profile.email: not a valid email address"]
+    rendered = [r for r in records if r["status"] == "rendered"]
+    assert rendered and all(r["html"].startswith("<!doctype html>") and r["text"] for r in rendered)
+    assert {r["status"] for r in records} <= {"rendered", "skipped", "failed"}
+    summary = capsys.readouterr().out
+    statuses = [r["status"] for r in records]
+    assert (f"rendered {statuses.count('rendered')}, skipped {statuses.count('skipped')}, failed 2"
+            in summary)
+    assert not out.with_name("out.jsonl.partial").exists()
+
+
+def test_batch_refuses_to_overwrite_without_restart(tmp_path, capsys):
+    source = audience(tmp_path / "in.jsonl", 3)
+    out = tmp_path / "out.jsonl"
+    args = ["batch", "welcome", "--profiles", str(source), "--out", str(out), "--now", "2026-11-15T12:00:00Z"]
+    assert main(args) == 0
+    assert main(args) == 2
+    assert "already exists; pass --restart" in capsys.readouterr().err
+    assert main(args + ["--restart"]) == 0
+
+
+def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path):
+    source = audience(tmp_path / "in.jsonl", 1500)
+    command = [sys.executable, "-m", "renderer", "batch", "win_back", "--profiles", str(source),
+               "--now", "2026-11-15T12:00:00Z",
+               "--recommendations", str(PROJECT_ROOT / "fixtures/recommendations/default.json")]
+    complete = tmp_path / "complete.jsonl"
+    subprocess.run(command + ["--out", str(complete)], check=True, capture_output=True)
+
+    out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
+    process = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 2_000_000):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not out.exists() and partial.exists(), "killed before the end"
+    done_before, _ = last_complete_line(partial)
+    assert 0 < done_before < 1500
+
+    resumed = subprocess.run(command + ["--out", str(out), "--resume"], capture_output=True, text=True)
+    assert f"resumed after input line {done_before}" in resumed.stdout
+    assert out.read_bytes() == complete.read_bytes()
+    ids = [r["id"] for r in read_records(out)]
+    assert len(ids) == 1500 == len(set(ids))
+
+
+def test_last_complete_line_ignores_a_torn_record(tmp_path):
+    partial = tmp_path / "x.partial"
+    partial.write_bytes(b'{"line": 1}\n{"line": 2, "html": "abc"}\n{"line": 3, "ht')
+    assert last_complete_line(partial) == (2, len(b'{"line": 1}\n{"line": 2, "html": "abc"}\n'))
+    partial.write_bytes(b'{"line": 4')
+    assert last_complete_line(partial) == (0, 0)
