@@ -27,7 +27,7 @@ from .stages.assemble import Assembled, AssembledBlock, assemble
 from .stages.inline import inline_css
 from .stages.mjml import compile_mjml
 from .stages.protect import protect, restore
-from .stages.text import html_to_text
+from .stages.text import glue_control_tags, html_to_text
 
 HTML_ENV = html_environment()
 TEXT_ENV = text_environment()
@@ -89,7 +89,8 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
     try:
         inlined = inline_css(compile_mjml(protected.source))
         html_source = restore(inlined, protected, stage="MJML or CSS inlining")
-        text_source = restore(html_to_text(inlined), protected, stage="text conversion", strict=False)
+        text_source = glue_control_tags(
+            restore(html_to_text(inlined), protected, stage="text conversion", strict=False))
     except CompileError as error:
         raise CompileError(error.message, str(spec.path)) from None
     return CompiledTemplate(

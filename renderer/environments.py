@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jinja2
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -54,6 +55,24 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return super().getattr(obj, attribute)
 
 
+def render_fast(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """Render with ``context`` used as is: no copy, no merge with the globals.
+
+    ``Template.render`` copies the context into a new dict merged with the
+    environment's globals (a ChainMap, iterated twice per render). A recipient's
+    email is several renders over one context, so the caller builds the context
+    once, with :data:`GLOBALS` in it, and every render shares it; templates can
+    only set their own local variables, never change the shared dict.
+    """
+    environment = template.environment
+    context_object = environment.context_class(environment, context, template.name, template.blocks)
+    try:
+        return environment.concat(template.root_render_func(context_object))  # type: ignore[attr-defined]
+    except Exception:
+        environment.handle_exception()
+    raise AssertionError("unreachable: handle_exception always raises")
+
+
 def _environment(**options: Any) -> ImmutableSandboxedEnvironment:
     return _Sandbox(
         undefined=StrictUndefined,
@@ -84,3 +103,7 @@ def html_environment() -> ImmutableSandboxedEnvironment:
 def text_environment() -> ImmutableSandboxedEnvironment:
     """Per-recipient environment for subject, preheader and the text part."""
     return _environment(autoescape=False)
+
+
+GLOBALS: dict[str, Any] = dict(html_environment().globals)
+"""Jinja's default globals (range, dict, namespace, ...), merged into every context once."""

@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import jinja2
 
+from .environments import render_fast
+
 
 class ExpressionSet:
     """A fixed list of expressions, compiled once, evaluated together."""
@@ -34,7 +36,7 @@ class ExpressionSet:
         if not self.expressions:
             return []
         try:
-            flags = self._joined.render(context)
+            flags = render_fast(self._joined, context)
         except Exception:
             return [self._one(test, context) for test in self._single]
         return [flag == "1" for flag in flags]

@@ -49,6 +49,10 @@ class FeatureConfig:
         "BRL": 0.18, "EGP": 0.021, "MXN": 0.055, "INR": 0.012, "CHF": 1.13, "SEK": 0.095,
     })
 
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.window_days)
+
     def __post_init__(self) -> None:
         if self.window_days <= 0:
             raise ValueError("window_days must be positive")
@@ -124,9 +128,11 @@ def _recency_weight(days: int | None) -> float:
 
 def derive(profile: Profile, now: datetime, config: FeatureConfig = FeatureConfig()) -> Features:
     """Compute the derived features of one profile at ``now``."""
-    orders = sorted(profile.orders, key=lambda order: order.placed_at)
+    orders = profile.orders
+    if any(a.placed_at > b.placed_at for a, b in zip(orders, orders[1:])):
+        orders = sorted(orders, key=lambda order: order.placed_at)
     latest = orders[-1] if orders else None
-    window_start = now - timedelta(days=config.window_days)
+    window_start = now - config.window
     in_window = [o for o in orders if window_start <= o.placed_at <= now]
     currency = latest.currency if latest else None
     monetary = float(sum((o.total for o in in_window if o.currency == currency), Decimal(0)))
@@ -152,8 +158,9 @@ def derive(profile: Profile, now: datetime, config: FeatureConfig = FeatureConfi
         score = 100 * (0.6 * open_rate + 0.4 * min(click_rate * 4, 1.0)) * _recency_weight(last_touch)
     churn = None
     if latest is not None:
-        gaps = [(b.placed_at - a.placed_at).days for a, b in zip(orders, orders[1:])]
-        rhythm = max(sum(gaps) / len(gaps) if gaps else 0, 30)
+        # The average gap between consecutive orders is the span over the gap count.
+        span = (latest.placed_at - orders[0].placed_at).days
+        rhythm = max(span / (len(orders) - 1) if len(orders) > 1 else 0, 30)
         churn = round(70 * min(recency / (2 * rhythm), 1.0) + 0.3 * (100 - score), 1)
     return Features(
         rfm=rfm,

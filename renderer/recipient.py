@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from urllib.parse import quote
 
 from .compiler import CompiledTemplate
-from .environments import BLOCK_FLAGS
+from .environments import BLOCK_FLAGS, GLOBALS, render_fast
 from .errors import InvalidInput, Problem, TemplateError
 from .formatting import country_name, long_date, money, text_direction
 from .models import BlockTrace, Event, Product, Profile, RenderedEmail, Trace, parse, parse_products
@@ -64,10 +64,11 @@ def _unique_in_stock(products: Iterable[Product]) -> list[Product]:
     return kept
 
 
-def _recipient_url(pattern: str | None, profile: Profile) -> str | None:
+def _recipient_url(pattern: str | None, profile: Profile, quoted_id: str) -> str | None:
     if not pattern:
         return None
-    return pattern.format(id=quote(profile.id, safe=""), email=quote(str(profile.email), safe=""))
+    email = quote(profile.email, safe="") if "{email}" in pattern else ""
+    return pattern.format(id=quoted_id, email=email)
 
 
 def header_text(value: str) -> str:
@@ -90,7 +91,9 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         browsing = sorted(profile.browsing, key=lambda entry: entry.viewed_at, reverse=True)
         viewed = [entry.product for entry in browsing]
     first = profile.first_name or None
+    quoted_id = quote(profile.id, safe="")
     context: dict[str, Any] = {
+        **GLOBALS,
         "FirstName": first,
         "LastName": profile.last_name or None,
         "FullName": " ".join(n for n in (profile.first_name, profile.last_name) if n) or None,
@@ -119,8 +122,8 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         "Segments": segments,
         "PrimarySegment": segments[0] if segments else None,
         "Features": features,
-        "UnsubscribeUrl": _recipient_url(brand.get("unsubscribe_url"), profile),
-        "PreferencesUrl": _recipient_url(brand.get("preferences_url"), profile),
+        "UnsubscribeUrl": _recipient_url(brand.get("unsubscribe_url"), profile, quoted_id),
+        "PreferencesUrl": _recipient_url(brand.get("preferences_url"), profile, quoted_id),
         "Attributes": profile.attributes,
         "Locale": locale,
         "Lang": locale,
@@ -185,12 +188,12 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
 def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedEmail:
     """Run the compiled templates for one prepared recipient (the fast path)."""
     context = prepared.context
-    subject = header_text(compiled.subject.render(context))
-    preheader = header_text(compiled.preheader.render(context))
+    subject = header_text(render_fast(compiled.subject, context))
+    preheader = header_text(render_fast(compiled.preheader, context))
     context["Subject"] = subject
     context["Preheader"] = preheader
-    html = compiled.html.render(context)
-    text = tidy_text(compiled.text.render(context))
+    html = render_fast(compiled.html, context)
+    text = tidy_text(render_fast(compiled.text, context))
     return RenderedEmail(
         template=compiled.name,
         profile_id=prepared.profile.id,

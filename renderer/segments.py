@@ -28,12 +28,43 @@ import yaml
 from jinja2 import ChainableUndefined, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .environments import GLOBALS
 from .errors import TemplateError
 from .expressions import ExpressionSet
 from .features import FeatureConfig, Features, Rfm, derive
 from .models import Consent, Engagement, Location, Profile, RuleTrace
 
+class _Missing:
+    """Stands for missing data in rule expressions: every comparison is false.
+
+    ``rfm.recency_days < 30`` for a customer without orders is then simply
+    false, like NULL in SQL, instead of raising ``TypeError`` on ``None < 30``;
+    ``is none`` and ``not x`` still treat it as missing.
+    """
+
+    __slots__ = ()
+
+    def _false(self, other: object) -> bool:
+        return False
+
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = _false
+
+    def __ne__(self, other: object) -> bool:
+        return True
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "missing"
+
+
+MISSING = _Missing()
 _ENV = ImmutableSandboxedEnvironment(undefined=ChainableUndefined)
+_ENV.tests["none"] = lambda value: value is None or value is MISSING
 
 _FEATURE_NAMES = {
     "order_count", "engagement_score", "open_rate", "click_rate", "days_since_signup",
@@ -61,6 +92,7 @@ class SegmentRule:
     priority: int
     when: str
     line: int | None
+    reads: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -76,13 +108,33 @@ class Assignment:
         return self.segments[0] if self.segments else None
 
 
-def namespace(profile: Profile, features: Features) -> dict[str, Any]:
-    """The names a rule expression sees for one profile."""
-    values = {name: getattr(features, name) for name in _FEATURE_NAMES}
+def namespace(profile: Profile, features: Features) -> tuple[dict[str, Any], set[str]]:
+    """The names a rule expression sees for one profile, and which of them are missing."""
+    values = dict(GLOBALS)
+    missing: set[str] = set()
+    for name in _FEATURE_NAMES:
+        value = getattr(features, name)
+        if value is None:
+            value = MISSING
+            missing.add(name)
+        values[name] = value
     values.update({name: getattr(profile, name) for name in _PROFILE_NAMES})
-    values.update(rfm=features.rfm, location=profile.location, consent=profile.consent,
-                  engagement=profile.engagement)
-    return values
+    # Plain dicts: the sandbox reads dict keys directly, but checks every
+    # attribute of an object (see environments._Sandbox).
+    rfm = dict(features.rfm.__dict__, code=features.rfm.code)
+    if rfm["recency_days"] is None:
+        rfm["recency_days"] = MISSING
+        missing.add("rfm.recency_days")
+    values.update(rfm=rfm, location=dict(profile.location.__dict__), consent=dict(profile.consent.__dict__),
+                  engagement=dict(profile.engagement.__dict__))
+    return values, missing
+
+
+def _references(tree: nodes.Node) -> frozenset[str]:
+    """The fields an expression reads: ``days_since_signup``, ``rfm.recency_days``, ..."""
+    found = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
+    found |= {f"{a.node.name}.{a.attr}" for a in tree.find_all(nodes.Getattr) if isinstance(a.node, nodes.Name)}
+    return frozenset(found)
 
 
 def _check_fields(tree: nodes.Node, rule: str, path: str, line: int | None) -> None:
@@ -121,7 +173,7 @@ def _compile_rule(entry: Any, index: int, path: str, line: int | None) -> Segmen
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(f"segment {name!r}: invalid expression {when!r}: {error.message}",
                             path, line) from None
-    return SegmentRule(name, str(entry.get("description") or ""), priority, when, line)
+    return SegmentRule(name, str(entry.get("description") or ""), priority, when, line, _references(tree))
 
 
 def _item_lines(text: str) -> list[int]:
@@ -201,7 +253,7 @@ class RuleSet:
         the rule matches, in the order given.
         """
         features = derive(profile, now, self.config)
-        values = namespace(profile, features)
+        values, missing = namespace(profile, features)
         explicit = set(profile.segments)
         outcomes, matched = [], []
         for rule, verdict in zip(self.rules, self.tests.evaluate(values)):
@@ -209,6 +261,8 @@ class RuleSet:
             hit = verdict is True
             if isinstance(verdict, BaseException):
                 note = "missing data" if isinstance(verdict, (TypeError, jinja2.UndefinedError)) else str(verdict)
+            elif not hit and missing and (absent := rule.reads & missing):
+                note = f"missing data: {', '.join(sorted(absent))}"
             if rule.name in explicit and not hit:
                 hit, note = True, "set on the profile"
             outcomes.append(RuleTrace(rule.name, hit, rule.when, note))

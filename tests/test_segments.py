@@ -83,7 +83,8 @@ def test_minimal_profile_matches_nothing_and_says_why():
     assignment = RULES.assign(parse(Profile, {"id": "m", "email": "m@example.com"}, what="p"), FIXTURE_NOW)
     assert assignment.segments == [] and assignment.primary is None
     notes = {o.segment: o.note for o in assignment.outcomes}
-    assert notes["new_customer"] == "missing data"
+    assert notes["new_customer"] == "missing data: days_since_signup"
+    assert notes["us_recent_buyer"] == "missing data: rfm.recency_days"
 
 
 def test_primary_segment_is_the_highest_priority_match():
@@ -181,3 +182,20 @@ def test_engine_takes_a_rules_file_and_reloads_it(tmp_path):
     import os
     os.utime(rules, ns=(1, os.stat(rules).st_mtime_ns + 10**9))
     assert engine.render("welcome", profile=profile, now=FIXTURE_NOW).segments == ["all"]
+
+
+def test_missing_values_compare_false_but_test_as_none():
+    rules = RuleSet.parse("""
+segments:
+  - {name: never_bought, when: "rfm.recency_days is none"}
+  - {name: lapsed_or_never, when: "not rfm.recency_days or rfm.recency_days > 365"}
+  - {name: reversed_comparison, when: "30 > rfm.recency_days"}
+  - {name: arithmetic, when: "rfm.recency_days + 1 > 2"}
+""")
+    assignment = rules.assign(make_profile(signup_days=None), FIXTURE_NOW)
+    assert assignment.segments == ["never_bought", "lapsed_or_never"]
+    notes = {o.segment: o.note for o in assignment.outcomes}
+    assert notes["reversed_comparison"] == "missing data: rfm.recency_days"
+    assert notes["arithmetic"] == "missing data"
+    buyer = rules.assign(make_profile(orders=[10]), FIXTURE_NOW)
+    assert buyer.segments == ["reversed_comparison", "arithmetic"]

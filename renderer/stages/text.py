@@ -47,6 +47,21 @@ def html_to_text(html: str) -> str:
     return tidy_text(text)
 
 
+# One or more control tags forming a paragraph of their own.
+_LONE_CONTROL_TAG = re.compile(r"(?:(?<=\n\n)|\A)((?:\{%(?:(?!%\})[^\n])*%\})+)\n\n")
+
+
+def glue_control_tags(template_source: str) -> str:
+    """Let a ``{% tag %}`` that stands alone as a paragraph take no blank line of its own.
+
+    Each paragraph of the text template already ends in a blank line; a loop or
+    condition between paragraphs would add another per iteration. Removing the
+    blank line after such tags once, at compile time, spares the per-recipient
+    clean-up its regular expressions.
+    """
+    return _LONE_CONTROL_TAG.sub(r"\1", template_source)
+
+
 def tidy_text(text: str) -> str:
     """Collapse the blank lines and trailing spaces left by layout markup."""
     # Runs per recipient: the substring checks are far cheaper than the regexes.
