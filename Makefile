@@ -23,6 +23,7 @@ test: $(STAMP)
 ## bench: per-recipient time of the reference and the fast path, with ratios
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_render.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

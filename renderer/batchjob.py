@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from .batch import Failed, RenderedEmail, Skipped, chunked, ordered_pool_map, render_one
 from .engine import Engine
@@ -166,8 +167,15 @@ def run_batch(engine: Engine, spec: JobSpec, profiles: Path, out: Path, *, worke
     """
     import time
 
-    partial = out.with_name(out.name + PARTIAL_SUFFIX)
     summary = BatchSummary()
+    if str(out) == "-":
+        started = time.perf_counter()
+        _write_results(engine, spec, profiles, 0, recommendations_lines, workers, chunk_size,
+                       sys.stdout.buffer, summary, on_line)
+        sys.stdout.buffer.flush()
+        summary.seconds = time.perf_counter() - started
+        return summary
+    partial = out.with_name(out.name + PARTIAL_SUFFIX)
     if out.exists() and not restart:
         raise BatchStateError(f"{out} already exists; pass --restart to render it again")
     if partial.exists() and not (resume or restart):
@@ -182,21 +190,28 @@ def run_batch(engine: Engine, spec: JobSpec, profiles: Path, out: Path, *, worke
     with partial.open(mode) as handle:
         handle.seek(offset)
         handle.truncate()
-        lines = _numbered(profiles, start_after, recommendations_lines)
-        if workers <= 1:
-            results: Iterator[str] = (render_line(engine, spec, n, text, recs) for n, text, recs in lines)
-        else:
-            results = ordered_pool_map(_render_lines, chunked(lines, chunk_size), workers=workers,
-                                       initializer=_init_worker, initargs=(engine.config(),),
-                                       on_lost=_lost, args=(spec,))
-        for output in results:
-            handle.write(output.encode("utf-8") + b"\n")
-            status = output[output.index('"status": "') + 11:].split('"', 1)[0]
-            setattr(summary, status, getattr(summary, status) + 1)
-            if on_line:
-                on_line(summary.total)
+        _write_results(engine, spec, profiles, start_after, recommendations_lines, workers, chunk_size,
+                       handle, summary, on_line)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(partial, out)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: int,
+                   recommendations_lines: Path | None, workers: int, chunk_size: int, handle: BinaryIO,
+                   summary: BatchSummary, on_line: Callable[[int], None] | None) -> None:
+    lines = _numbered(profiles, start_after, recommendations_lines)
+    if workers <= 1:
+        results: Iterator[str] = (render_line(engine, spec, n, text, recs) for n, text, recs in lines)
+    else:
+        results = ordered_pool_map(_render_lines, chunked(lines, chunk_size), workers=workers,
+                                   initializer=_init_worker, initargs=(engine.config(),),
+                                   on_lost=_lost, args=(spec,))
+    for output in results:
+        handle.write(output.encode("utf-8") + b"\n")
+        status = output[output.index('"status": "') + 11:].split('"', 1)[0]
+        setattr(summary, status, getattr(summary, status) + 1)
+        if on_line:
+            on_line(summary.total)

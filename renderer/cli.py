@@ -186,7 +186,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             return 130
     resumed = f" (resumed after input line {summary.resumed_after_line})" if summary.resumed_after_line else ""
     print(f"rendered {summary.rendered:,}, skipped {summary.skipped:,}, failed {summary.failed:,} "
-          f"in {summary.seconds:.1f} s ({summary.rate:,.0f} emails/s){resumed} -> {args.out}")
+          f"in {summary.seconds:.2f} s ({summary.rate:,.0f} emails/s){resumed} -> {args.out}",
+          file=sys.stderr if args.out == "-" else sys.stdout)
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
@@ -232,7 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="JSON Lines: one profile, or {profile, recommendations, event, id}, per line")
     batch.add_argument("--recommendations",
                        help="a .json list of products for everyone, or a .jsonl aligned line by line")
-    batch.add_argument("--out", required=True, help="output JSON Lines file")
+    batch.add_argument("--out", required=True,
+                       help="output JSON Lines file, or - for standard output (not resumable)")
     batch.add_argument("--workers", type=int, default=1, help="worker processes (default 1: in process)")
     batch.add_argument("--now", help="render clock, ISO 8601 (default: now)")
     batch.add_argument("--resume", action="store_true", help="continue an interrupted run")

@@ -174,3 +174,13 @@ def test_last_complete_line_ignores_a_torn_record(tmp_path):
     assert last_complete_line(partial) == (2, len(b'{"line": 1}\n{"line": 2, "html": "abc"}\n'))
     partial.write_bytes(b'{"line": 4')
     assert last_complete_line(partial) == (0, 0)
+
+
+def test_batch_to_standard_output(tmp_path):
+    source = audience(tmp_path / "in.jsonl", 5)
+    done = subprocess.run([sys.executable, "-m", "renderer", "batch", "welcome", "--profiles", str(source),
+                           "--out", "-", "--now", "2026-11-15T12:00:00Z"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["line"] for r in records] == [1, 2, 3, 4, 5]
+    assert "rendered" in done.stderr and " -> -" in done.stderr

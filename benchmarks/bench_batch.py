@@ -1,0 +1,80 @@
+"""Batch throughput with 1 and 2 workers, and peak memory at 10k and 100k recipients.
+
+Run:  .venv/bin/python benchmarks/bench_batch.py [--throughput 10000] [--rounds 2] [--rss 10000,100000]
+
+Each measurement runs ``renderer batch recommendations --out -`` in a fresh
+process over a synthetic audience (fixed seed), with output to /dev/null;
+1-worker and 2-worker runs alternate so that machine noise hits both alike.
+Peak RSS is the largest resident set of the batch process and its workers,
+read with getrusage in a wrapper process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from renderer.fixtures import FIXTURE_NOW  # noqa: E402
+from renderer.synthetic import generate_profiles, write_jsonl  # noqa: E402
+
+_WRAPPER = """
+import re, resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+seconds = re.search(r" in ([0-9.]+) s ", done.stderr).group(1)
+print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def run_batch(profiles: Path, workers: int) -> tuple[float, int]:
+    """(seconds of the render loop as the batch reports it, peak RSS in KiB) of one run."""
+    command = [sys.executable, "-c", _WRAPPER, sys.executable, "-m", "renderer", "batch", "recommendations",
+               "--profiles", str(profiles), "--out", "-", "--workers", str(workers),
+               "--now", FIXTURE_NOW.isoformat(),
+               "--recommendations", str(ROOT / "fixtures/recommendations/default.json")]
+    seconds, rss = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout.split()
+    return float(seconds), int(rss)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--throughput", type=int, default=10_000, help="recipients for the throughput runs")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rss", default="10000,100000", help="audience sizes for peak RSS")
+    args = parser.parse_args()
+    sizes = sorted({args.throughput, *(int(n) for n in args.rss.split(","))})
+
+    with tempfile.TemporaryDirectory() as folder:
+        files = {}
+        for size in sizes:
+            files[size] = Path(folder) / f"audience-{size}.jsonl"
+            write_jsonl(generate_profiles(size, seed=5, now=FIXTURE_NOW), files[size])
+
+        rates: dict[int, list[float]] = {1: [], 2: []}
+        for _ in range(args.rounds):
+            for workers in (1, 2):
+                seconds, _ = run_batch(files[args.throughput], workers)
+                rates[workers].append(args.throughput / seconds)
+        one, two = statistics.median(rates[1]), statistics.median(rates[2])
+        print(f"throughput, {args.throughput:,} recipients, median of {args.rounds} alternating rounds")
+        print(f"  1 worker   {one:>8,.0f} emails/s")
+        print(f"  2 workers  {two:>8,.0f} emails/s   ({two / one:.2f}x)")
+
+        print("peak RSS, 1 worker (streaming)")
+        peaks = {}
+        for size in (int(n) for n in args.rss.split(",")):
+            seconds, peaks[size] = run_batch(files[size], 1)
+            print(f"  {size:>9,} recipients  {peaks[size] / 1024:>7.1f} MiB  ({size / seconds:,.0f} emails/s)")
+        if len(peaks) >= 2:
+            small, large = min(peaks), max(peaks)
+            print(f"  ratio {large:,} / {small:,}: {peaks[large] / peaks[small]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
