@@ -15,7 +15,7 @@ from typing import Sequence
 
 from .engine import Engine
 from .errors import InvalidInput, Problem, RendererError
-from .fixtures import read_json
+from .fixtures_io import read_json
 from .gallery import write_gallery
 from .segments import RuleSet
 

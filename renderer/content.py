@@ -20,6 +20,7 @@ from .errors import TemplateError, TemplateNotFound
 
 THEME_FILE = "_theme.mjml"
 BRAND_FILE = "brand.yaml"
+BESTSELLERS_FILE = "bestsellers.json"
 _HEADER = re.compile(r"\A\{#---\n(?P<yaml>.*?)\n---#\}\n?", re.DOTALL)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -58,6 +59,34 @@ class BlockUse:
 
 
 @dataclass(frozen=True)
+class RecommendationPolicy:
+    """What a template does when recommendations cannot be had.
+
+    ``fallback``: ``bestsellers`` (the brand's bestsellers file) or ``none``
+    (the blocks that list them hide). ``required``: abort the render instead.
+    ``limit``: how many products to ask a source for.
+    """
+
+    fallback: str = "bestsellers"
+    required: bool = False
+    limit: int = 8
+
+
+def _policy(data: Any, path: Path) -> RecommendationPolicy:
+    if data is None:
+        return RecommendationPolicy()
+    if not isinstance(data, dict) or set(data) - {"fallback", "required", "limit"}:
+        raise TemplateError("'recommendations' takes fallback (bestsellers|none), required (true|false) "
+                            "and limit (a number)", str(path))
+    policy = RecommendationPolicy(**data)
+    if policy.fallback not in ("bestsellers", "none") or not isinstance(policy.required, bool) \
+            or not isinstance(policy.limit, int) or policy.limit < 1:
+        raise TemplateError(f"invalid recommendations policy {data!r}: fallback is bestsellers or none, "
+                            "required is true or false, limit a positive number", str(path))
+    return policy
+
+
+@dataclass(frozen=True)
 class TemplateSpec:
     """An email: subject, preheader and an ordered list of blocks."""
 
@@ -70,6 +99,7 @@ class TemplateSpec:
     defaults: dict[str, Any] = field(default_factory=dict)
     event: str | None = None
     fixtures: dict[str, Any] = field(default_factory=dict)
+    recommendations: RecommendationPolicy = field(default_factory=lambda: RecommendationPolicy())
 
 
 @dataclass(frozen=True)
@@ -86,6 +116,10 @@ class ContentDirs:
     @property
     def theme(self) -> Path:
         return self.blocks / THEME_FILE
+
+    @property
+    def bestsellers(self) -> Path:
+        return self.blocks / BESTSELLERS_FILE
 
 
 def _read_yaml(path: Path) -> Any:
@@ -201,7 +235,7 @@ def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
             raise TemplateError(f"missing required key {key!r}", str(path))
     if not isinstance(data["blocks"], list) or not data["blocks"]:
         raise TemplateError("'blocks' must be a non-empty list", str(path))
-    known = {"description", "subject", "preheader", "defaults", "blocks", "event", "fixtures"}
+    known = {"description", "subject", "preheader", "defaults", "blocks", "event", "fixtures", "recommendations"}
     unknown = set(data) - known
     if unknown:
         raise TemplateError(f"unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(known))})", str(path))
@@ -218,6 +252,7 @@ def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
         defaults=dict(data.get("defaults") or {}),
         event=data.get("event"),
         fixtures=dict(data.get("fixtures") or {}),
+        recommendations=_policy(data.get("recommendations"), path),
     )
 
 

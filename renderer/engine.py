@@ -21,10 +21,12 @@ from .content import (
     source_files,
     template_names,
 )
-from .errors import RendererError
+from .errors import RenderAborted, RendererError
+from .fixtures_io import read_products
 from .models import Event, Product, Profile, RenderedEmail
 from .recipient import Prepared, prepare, render_prepared
 from .segments import RuleSet
+from .sources import RecommendationSource, RecommendationUnavailable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +57,9 @@ class Engine:
             (default: the bundled ``blocks/``).
         segments_file: the segment rules (YAML; default: the bundled ``segments.yaml``;
             no rules when that file does not exist).
+        recommendations: a RecommendationSource asked for products when a render
+            is given none (e.g. ``HttpRecommendationSource``); a payload passed to
+            ``render`` always wins. Without a source, templates use their fallback.
         auto_reload: recompile a template (or reload the rules) when a file changes.
         reload_interval: seconds between checks of the files' modification times.
 
@@ -67,6 +72,7 @@ class Engine:
 
     def __init__(self, *, templates_dir: str | Path | None = None,
                  blocks_dir: str | Path | None = None, segments_file: str | Path | None = None,
+                 recommendations: RecommendationSource | None = None,
                  auto_reload: bool = True, reload_interval: float = 1.0) -> None:
         root = default_content_root()
         self.segments_file = Path(segments_file) if segments_file else root / "segments.yaml"
@@ -84,6 +90,10 @@ class Engine:
             raise ValueError("reload_interval must be >= 0")
         self.auto_reload = auto_reload
         self.reload_interval = reload_interval
+        if recommendations is not None and not isinstance(recommendations, RecommendationSource):
+            raise TypeError("recommendations must have a fetch(profile, limit) method")
+        self.recommendations = recommendations
+        self._bestsellers: list[Product] | None = None
         self._cache: dict[str, _CacheEntry] = {}
         self._rules: tuple[list[float], float, RuleSet] | None = None
         self._lock = threading.Lock()
@@ -157,15 +167,50 @@ class Engine:
 
     def prepare(self, template: str, *, profile: Profile | dict[str, Any],
                 recommendations: list[Product] | list[dict[str, Any]] | None = None,
-                event: Event | dict[str, Any] | None = None,
-                now: datetime | None = None) -> tuple[CompiledTemplate, Prepared]:
+                event: Event | dict[str, Any] | None = None, now: datetime | None = None,
+                require_recommendations: bool | None = None) -> tuple[CompiledTemplate, Prepared]:
         """Validate a request and build its context without rendering it."""
         compiled = self.compiled(template)
+        policy = compiled.spec.recommendations
+        required = policy.required if require_recommendations is None else require_recommendations
+
+        def fetch(recipient: Profile) -> tuple[list[Product], list[str]]:
+            return self._fetch_recommendations(compiled, recipient, required)
+
         prepared = prepare(
             compiled, profile, recommendations=recommendations, event=event,
             now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled), rules=self.rules(),
+            fetch=fetch,
         )
         return compiled, prepared
+
+    def bestsellers(self) -> list[Product]:
+        """The brand's fallback products (``blocks/bestsellers.json``), or none."""
+        if self._bestsellers is None:
+            path = self.dirs.bestsellers
+            self._bestsellers = read_products(path) if path.exists() else []
+        return self._bestsellers
+
+    def _fetch_recommendations(self, compiled: CompiledTemplate, profile: Profile,
+                               required: bool) -> tuple[list[Product], list[str]]:
+        policy = compiled.spec.recommendations
+        fallback = self.bestsellers() if policy.fallback == "bestsellers" else []
+        if self.recommendations is None:
+            if required:
+                raise RenderAborted("recommendations_required",
+                                    "recommendations are required, but none were given and no source is configured")
+            return fallback, []
+        try:
+            return list(self.recommendations.fetch(profile, policy.limit)), []
+        except RecommendationUnavailable as error:
+            reason = error.reason
+        except Exception as error:  # a broken source must not break the render
+            reason = f"the source failed: {type(error).__name__}"
+        if required:
+            raise RenderAborted("recommendations_unavailable", f"recommendations unavailable: {reason}")
+        used = (f"fallback used: bestsellers ({len(fallback)} products)" if fallback
+                else "fallback: the blocks that list them are hidden")
+        return fallback, [f"recommendations unavailable: {reason}; {used}"]
 
     def _brand_for(self, compiled: CompiledTemplate) -> dict[str, Any]:
         # The brand file is one of the template's sources, so the cached
@@ -175,7 +220,7 @@ class Engine:
     def render(self, template: str, *, profile: Profile | dict[str, Any],
                recommendations: list[Product] | list[dict[str, Any]] | None = None,
                event: Event | dict[str, Any] | None = None,
-               now: datetime | None = None) -> RenderedEmail:
+               now: datetime | None = None, require_recommendations: bool | None = None) -> RenderedEmail:
         """Render one email for one recipient.
 
         Args:
@@ -184,13 +229,16 @@ class Engine:
             recommendations: products to recommend, as dicts or :class:`Product`.
             event: the triggering event, if any (its cart feeds ``CartItems``).
             now: the render's clock; defaults to the current UTC time.
+            require_recommendations: abort instead of falling back when no
+                recommendations can be had (default: the template's policy).
 
         Raises:
             InvalidInput: bad profile, payload or event; every problem by field path.
+            RenderAborted: recommendations were required and could not be had.
             TemplateNotFound, TemplateError, CompileError: content problems.
         """
-        compiled, prepared = self.prepare(template, profile=profile,
-                                          recommendations=recommendations, event=event, now=now)
+        compiled, prepared = self.prepare(template, profile=profile, recommendations=recommendations,
+                                          event=event, now=now, require_recommendations=require_recommendations)
         return render_prepared(compiled, prepared)
 
     def render_reference(self, template: str, *, profile: Profile | dict[str, Any],

@@ -74,3 +74,15 @@ class TemplateError(RendererError, ValueError):
 
 class CompileError(TemplateError):
     """MJML compilation or CSS inlining of a template failed."""
+
+
+class RenderAborted(RendererError, RuntimeError):
+    """The render was stopped on purpose (like Braze's abort_message): no email is produced."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+        super().__init__(f"render aborted ({code}): {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.code, self.reason))

@@ -7,26 +7,16 @@ Layout of ``fixtures/``: ``profiles/NAME.json``; ``recommendations/NAME.json``
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .engine import default_content_root
-from .errors import InvalidInput, Problem
+from .fixtures_io import read_json
 
 FIXTURE_NOW = datetime(2026, 11, 15, 12, 0, tzinfo=timezone.utc)
 """The clock every fixture's dates are relative to; snapshots render at it."""
-
-
-def read_json(path: Path) -> Any:
-    """Read a JSON file; a syntax error names the file, line and column."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise InvalidInput(str(path), [Problem(f"line {error.lineno} column {error.colno}", error.msg,
-                                               "json_invalid")]) from None
 
 
 @dataclass(frozen=True)

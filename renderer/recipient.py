@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
 from .compiler import CompiledTemplate
@@ -54,8 +54,8 @@ def _product_view(product: Product, locale: str) -> dict[str, Any]:
     }
 
 
-def _unique_in_stock(products: Iterable[Product]) -> list[Product]:
-    seen: set[str] = set()
+def _unique_in_stock(products: Iterable[Product], exclude: set[str] = frozenset()) -> list[Product]:  # type: ignore[assignment]
+    seen: set[str] = set(exclude)
     kept = []
     for product in products:
         if product.in_stock and product.id not in seen:
@@ -84,7 +84,9 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
     last_order = max(profile.orders, key=lambda order: order.placed_at, default=None)
     last_item = last_order.items[0] if last_order and last_order.items else None
     cart = event.cart if event else None
-    cart_ids = {item.product.id for item in cart.items} if cart else set()
+    # Never recommend what is in the cart or was bought before.
+    exclude = {item.product.id for item in cart.items} if cart else set()
+    exclude.update(item.product_id for order in profile.orders for item in order.items)
     if event is not None and event.products:
         viewed = list(event.products)
     else:
@@ -107,9 +109,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
             "price": money(last_item.price, last_order.currency, locale),
         } if last_item else None,
         "LastPurchaseDate": long_date(last_order.placed_at, locale) if last_order else None,
-        "RecommendedProducts": [
-            _product_view(p, locale) for p in _unique_in_stock(products) if p.id not in cart_ids
-        ],
+        "RecommendedProducts": [_product_view(p, locale) for p in _unique_in_stock(products, exclude)],
         "CartItems": [
             dict(_product_view(item.product, locale), quantity=item.quantity,
                  line_total=money(item.product.price * item.quantity, item.product.currency, locale))
@@ -139,8 +139,12 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
 def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             recommendations: list[Product] | list[dict[str, Any]] | None,
             event: Event | dict[str, Any] | None, now: datetime,
-            brand: dict[str, Any], rules: RuleSet | None = None) -> Prepared:
+            brand: dict[str, Any], rules: RuleSet | None = None,
+            fetch: Callable[[Profile], tuple[list[Product], list[str]]] | None = None) -> Prepared:
     """Validate one recipient's inputs and compute everything the render needs.
+
+    ``fetch`` is asked for recommendations (and warnings) when none were given
+    and the template shows them.
 
     Raises:
         InvalidInput: every problem in profile, recommendations and event, by path.
@@ -163,6 +167,9 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
     if problems:
         raise InvalidInput("render request", problems)
     recipient: Profile = parsed["profile"]
+    warnings: list[str] = []
+    if recommendations is None and fetch is not None and "RecommendedProducts" in compiled.assembled.tokens:
+        products, warnings = fetch(recipient)
     assignment = (rules or RuleSet.empty()).assign(recipient, now)
     segment_list = assignment.segments
     defaults = {**ENGINE_DEFAULTS, **compiled.spec.defaults}
@@ -182,7 +189,7 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             shown.append(block.name)
         block_traces.append(BlockTrace(block.name, visible, block.condition))
     context[BLOCK_FLAGS] = flags
-    return Prepared(recipient, context, segment_list, shown, Trace(assignment.outcomes, block_traces))
+    return Prepared(recipient, context, segment_list, shown, Trace(assignment.outcomes, block_traces), warnings)
 
 
 def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedEmail:

@@ -37,6 +37,8 @@ class Assembled:
     name: str
     mjml: str
     blocks: tuple[AssembledBlock, ...]
+    tokens: frozenset[str] = frozenset()
+    """Every token the template reads (subject, preheader, blocks, show_ifs)."""
 
 
 def _condition(*parts: str | None) -> str | None:
@@ -81,8 +83,8 @@ def _fill_params(block: BlockSpec, given: dict[str, Any], brand: dict[str, Any],
 
 
 def check_tokens(source: str, *, filename: str, first_line: int = 1,
-                 extra: frozenset[str] | set[str] = frozenset()) -> None:
-    """Fail when a template uses a name that no recipient context defines.
+                 extra: frozenset[str] | set[str] = frozenset()) -> set[str]:
+    """Fail when a template uses a name that no recipient context defines; return the names used.
 
     Raises:
         TemplateError: naming the unknown token, the file and (for syntax errors) the line.
@@ -92,28 +94,39 @@ def check_tokens(source: str, *, filename: str, first_line: int = 1,
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(error.message or str(error), filename,
                             first_line + (error.lineno or 1) - 1) from None
-    unknown = sorted(meta.find_undeclared_variables(tree) - TOKENS - set(extra) - {BLOCK_FLAGS})
+    used = meta.find_undeclared_variables(tree)
+    unknown = sorted(used - TOKENS - set(extra) - {BLOCK_FLAGS})
     if unknown:
         raise TemplateError(
             f"unknown token{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
             "known tokens are listed in docs/tokens.md (or add a default in the template's 'defaults:')",
             filename,
         )
+    return used
 
 
 def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
              brand: dict[str, Any]) -> Assembled:
     """Build the template's MJML document, with Jinja tags for recipient data."""
     defaults = set(spec.defaults)
-    check_tokens(spec.subject, filename=str(spec.path), extra=defaults)
-    check_tokens(spec.preheader, filename=str(spec.path), extra=defaults)
+    tokens = check_tokens(spec.subject, filename=str(spec.path), extra=defaults)
+    tokens |= check_tokens(spec.preheader, filename=str(spec.path), extra=defaults)
     parts: list[str] = []
     assembled_blocks: list[AssembledBlock] = []
     for index, use in enumerate(spec.blocks):
         block = blocks[use.block]
         body, block_condition = _fill_params(block, use.params, brand, str(spec.path), use.line)
-        check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
+        tokens |= check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
         condition = _condition(block_condition, use.show_if)
+        if condition is not None:
+            try:
+                _HTML.compile_expression(condition)
+            except jinja2.TemplateSyntaxError as error:
+                raise TemplateError(
+                    f"block {block.name!r}: show_if {condition!r} is not a valid expression: {error.message}",
+                    str(spec.path), use.line,
+                ) from None
+            tokens |= check_tokens("{{ " + condition + " }}", filename=str(spec.path), extra=defaults)
         if condition is not None:
             body = (f"<mj-raw>{{% if {BLOCK_FLAGS}[{index}] %}}</mj-raw>\n{body.strip()}\n"
                     "<mj-raw>{% endif %}</mj-raw>")
@@ -131,4 +144,4 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
         + "\n".join(parts)
         + "\n</mj-body>\n</mjml>\n"
     )
-    return Assembled(spec.name, document, tuple(assembled_blocks))
+    return Assembled(spec.name, document, tuple(assembled_blocks), frozenset(tokens))

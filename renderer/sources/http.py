@@ -1,0 +1,187 @@
+"""Recommendations from an HTTP API, fetched just before rendering.
+
+Robust by construction: explicit connect/read timeouts, a total time budget
+per recipient (default 300 ms), retries of connect errors, 429 and 5xx
+decided by urllib3's ``Retry`` (GET only; ``Retry-After`` honoured but capped
+by the budget), a size limit on bodies, validation of the products, a TTL
+cache (cachetools) and a circuit breaker (pybreaker) that stops calling a
+failing API for a while. Every failure becomes RecommendationUnavailable
+with a reason that names the host, never the query string or a header.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pybreaker
+import requests
+from cachetools import TTLCache
+from urllib3.util.retry import Retry
+
+from ..models import Product, Profile
+from .base import RecommendationUnavailable, validate_payload
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class _NotFound(RecommendationUnavailable):
+    """The API has nothing for this profile: a fallback case, not an outage."""
+
+
+class HttpRecommendationSource:
+    """GET ``url_template`` (with ``{profile_id}`` and ``{limit}``) for each recipient.
+
+    Args:
+        url_template: e.g. ``"https://recs.example/v1/users/{profile_id}?limit={limit}"``.
+        timeout: (connect, read) seconds for one attempt.
+        budget: total seconds per recipient, retries and waits included.
+        retries: how many times to retry a connect error, 429 or 5xx.
+        backoff: urllib3 backoff factor between retries (seconds).
+        cache_ttl: seconds a successful answer is reused (0 disables the cache).
+        cache_size: answers kept at most.
+        max_items: products kept from one answer.
+        max_bytes: a larger body is a failure.
+        headers: sent with every request (e.g. an API key); never logged.
+        breaker_failures: consecutive failures that open the circuit.
+        breaker_reset: seconds the circuit stays open before one trial call.
+        session: a requests Session to use (default: a new one).
+
+    Raises (from fetch):
+        RecommendationUnavailable: with a reason that is safe to show.
+    """
+
+    def __init__(self, url_template: str, *, timeout: tuple[float, float] = (0.1, 0.25),
+                 budget: float = 0.3, retries: int = 2, backoff: float = 0.02, cache_ttl: float = 300,
+                 cache_size: int = 10_000, max_items: int = 50, max_bytes: int = 512 * 1024,
+                 headers: dict[str, str] | None = None, breaker_failures: int = 5, breaker_reset: float = 30,
+                 session: requests.Session | None = None) -> None:
+        if "{profile_id}" not in url_template:
+            raise ValueError("url_template must contain {profile_id}")
+        if budget <= 0 or min(timeout) <= 0:
+            raise ValueError("budget and timeouts must be positive")
+        if retries < 0 or max_items < 1 or max_bytes < 1:
+            raise ValueError("retries must be >= 0, max_items and max_bytes >= 1")
+        self.url_template = url_template
+        self.host = urlsplit(url_template.replace("{", "").replace("}", "")).netloc or "the API"
+        self.timeout = timeout
+        self.budget = budget
+        self.retry = Retry(total=retries, connect=retries, read=0, status=retries, other=0, redirect=0,
+                           allowed_methods=frozenset({"GET"}), status_forcelist=RETRY_STATUSES,
+                           backoff_factor=backoff, respect_retry_after_header=True, raise_on_status=False)
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self.headers = dict(headers or {})
+        self.session = session or requests.Session()
+        self.cache: TTLCache[str, list[Product]] | None = (
+            TTLCache(maxsize=cache_size, ttl=cache_ttl) if cache_ttl > 0 else None)
+        self._cache_lock = threading.Lock()
+        self.breaker = pybreaker.CircuitBreaker(fail_max=breaker_failures, reset_timeout=breaker_reset,
+                                                exclude=[_NotFound])
+
+    def fetch(self, profile: Profile, limit: int) -> list[Product]:
+        """Up to ``limit`` products for ``profile``, from the cache or the API."""
+        limit = max(1, min(limit, self.max_items))
+        url = self.url_template.format(profile_id=quote(profile.id, safe=""), limit=limit)
+        if self.cache is not None:
+            with self._cache_lock:
+                cached = self.cache.get(url)
+            if cached is not None:
+                return cached[:limit]
+        try:
+            products = self.breaker.call(self._fetch, url)
+        except pybreaker.CircuitBreakerError:
+            raise RecommendationUnavailable(
+                f"{self.host} skipped: circuit open after {self.breaker.fail_max} consecutive failures "
+                f"(next try within {self.breaker.reset_timeout:g} s)") from None
+        products = products[: self.max_items]
+        if self.cache is not None:
+            with self._cache_lock:
+                self.cache[url] = products
+        return products[:limit]
+
+    def _fetch(self, url: str) -> list[Product]:
+        deadline = time.monotonic() + self.budget
+        retry = self.retry
+        attempts = 0
+        while True:
+            attempts += 1
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RecommendationUnavailable(f"{self.host}: no answer within the {self._ms()} budget "
+                                                f"({attempts - 1} attempts)")
+            timeout = (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
+            try:
+                response = self.session.get(url, headers=self.headers, timeout=timeout, stream=True,
+                                            allow_redirects=False)
+            except requests.Timeout:
+                raise RecommendationUnavailable(
+                    f"{self.host}: timed out ({attempts} attempts, {self._ms()} budget)") from None
+            except requests.ConnectionError as error:
+                try:
+                    retry = retry.increment("GET", url, error=_as_urllib3(error))
+                except Exception:
+                    raise RecommendationUnavailable(f"{self.host}: cannot connect ({attempts} attempts)") from None
+                self._wait(retry.get_backoff_time(), deadline, attempts)
+                continue
+            with response:
+                if retry.is_retry("GET", response.status_code, "Retry-After" in response.headers):
+                    try:
+                        retry = retry.increment("GET", url, response=response.raw)
+                    except Exception:
+                        raise RecommendationUnavailable(
+                            f"{self.host}: HTTP {response.status_code} after {attempts} attempts") from None
+                    after = retry.get_retry_after(response.raw) if retry.respect_retry_after_header else None
+                    self._wait(after if after is not None else retry.get_backoff_time(), deadline, attempts)
+                    continue
+                if response.status_code == 404:
+                    raise _NotFound(f"{self.host}: HTTP 404, no recommendations for this profile")
+                if response.status_code != 200:
+                    raise RecommendationUnavailable(f"{self.host}: HTTP {response.status_code}")
+                body = self._read(response, deadline)
+            try:
+                data = json.loads(body)
+            except ValueError:
+                raise RecommendationUnavailable(f"{self.host}: the answer is not JSON") from None
+            return validate_payload(data, origin=self.host)
+
+    def _read(self, response: requests.Response, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(chunk_size=16384):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise RecommendationUnavailable(f"{self.host}: answer larger than {self.max_bytes:,} bytes")
+                if time.monotonic() > deadline:
+                    raise RecommendationUnavailable(f"{self.host}: answer still arriving after the "
+                                                    f"{self._ms()} budget")
+                chunks.append(chunk)
+        except requests.RequestException:
+            raise RecommendationUnavailable(f"{self.host}: the answer was cut off or too slow") from None
+        return b"".join(chunks)
+
+    def _wait(self, seconds: float, deadline: float, attempts: int) -> None:
+        """Sleep before a retry, unless the wait would overrun the budget."""
+        if time.monotonic() + seconds >= deadline:
+            raise RecommendationUnavailable(
+                f"{self.host}: gave up after {attempts} attempts; the next retry would exceed the "
+                f"{self._ms()} budget")
+        time.sleep(seconds)
+
+    def _ms(self) -> str:
+        return f"{self.budget * 1000:.0f} ms"
+
+
+def _as_urllib3(error: Exception) -> Exception:
+    # Retry.increment classifies by urllib3's exception types; requests wraps them.
+    from urllib3.exceptions import NewConnectionError, ProtocolError
+
+    cause: Any = error.args[0] if error.args else None
+    reason = getattr(cause, "reason", None)
+    if isinstance(reason, NewConnectionError) or isinstance(cause, NewConnectionError):
+        return reason if isinstance(reason, NewConnectionError) else cause
+    return ProtocolError(str(error))
