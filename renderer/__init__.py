@@ -15,7 +15,15 @@ from typing import Any
 from .batch import Failed, RenderRequest, Skipped, render_many
 from .compiler import CompiledTemplate
 from .engine import Engine
-from .errors import CompileError, InvalidInput, Problem, RendererError, TemplateError, TemplateNotFound
+from .errors import (
+    CompileError,
+    InvalidInput,
+    Problem,
+    RenderAborted,
+    RendererError,
+    TemplateError,
+    TemplateNotFound,
+)
 from .models import Event, Product, Profile, RenderedEmail
 
 __all__ = [
@@ -28,6 +36,7 @@ __all__ = [
     "Problem",
     "Product",
     "Profile",
+    "RenderAborted",
     "RenderRequest",
     "RenderedEmail",
     "RendererError",

@@ -80,7 +80,7 @@ class HttpRecommendationSource:
             TTLCache(maxsize=cache_size, ttl=cache_ttl) if cache_ttl > 0 else None)
         self._cache_lock = threading.Lock()
         self.breaker = pybreaker.CircuitBreaker(fail_max=breaker_failures, reset_timeout=breaker_reset,
-                                                exclude=[_NotFound])
+                                                exclude=[_NotFound], throw_new_error_on_trip=False)
 
     def fetch(self, profile: Profile, limit: int) -> list[Product]:
         """Up to ``limit`` products for ``profile``, from the cache or the API."""
@@ -112,19 +112,19 @@ class HttpRecommendationSource:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RecommendationUnavailable(f"{self.host}: no answer within the {self._ms()} budget "
-                                                f"({attempts - 1} attempts)")
+                                                f"({_attempts(attempts - 1)})")
             timeout = (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
             try:
                 response = self.session.get(url, headers=self.headers, timeout=timeout, stream=True,
                                             allow_redirects=False)
             except requests.Timeout:
                 raise RecommendationUnavailable(
-                    f"{self.host}: timed out ({attempts} attempts, {self._ms()} budget)") from None
+                    f"{self.host}: timed out ({_attempts(attempts)}, {self._ms()} budget)") from None
             except requests.ConnectionError as error:
                 try:
                     retry = retry.increment("GET", url, error=_as_urllib3(error))
                 except Exception:
-                    raise RecommendationUnavailable(f"{self.host}: cannot connect ({attempts} attempts)") from None
+                    raise RecommendationUnavailable(f"{self.host}: cannot connect ({_attempts(attempts)})") from None
                 self._wait(retry.get_backoff_time(), deadline, attempts)
                 continue
             with response:
@@ -133,7 +133,7 @@ class HttpRecommendationSource:
                         retry = retry.increment("GET", url, response=response.raw)
                     except Exception:
                         raise RecommendationUnavailable(
-                            f"{self.host}: HTTP {response.status_code} after {attempts} attempts") from None
+                            f"{self.host}: HTTP {response.status_code} after {_attempts(attempts)}") from None
                     after = retry.get_retry_after(response.raw) if retry.respect_retry_after_header else None
                     self._wait(after if after is not None else retry.get_backoff_time(), deadline, attempts)
                     continue
@@ -168,12 +168,16 @@ class HttpRecommendationSource:
         """Sleep before a retry, unless the wait would overrun the budget."""
         if time.monotonic() + seconds >= deadline:
             raise RecommendationUnavailable(
-                f"{self.host}: gave up after {attempts} attempts; the next retry would exceed the "
+                f"{self.host}: gave up after {_attempts(attempts)}; the next retry would exceed the "
                 f"{self._ms()} budget")
         time.sleep(seconds)
 
     def _ms(self) -> str:
         return f"{self.budget * 1000:.0f} ms"
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
 
 
 def _as_urllib3(error: Exception) -> Exception:

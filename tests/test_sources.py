@@ -1,0 +1,208 @@
+"""Recommendation sources against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from renderer import Engine, RenderAborted
+from renderer.fixtures import FIXTURE_NOW
+from renderer.models import Profile, parse
+from renderer.sources import (
+    HttpRecommendationSource,
+    RecommendationUnavailable,
+    RecordingSource,
+    ReplaySource,
+    StaticSource,
+)
+from scripted_server import Reply, ScriptedServer
+
+PRODUCTS = [{"id": f"P{i}", "name": f"Product {i}", "url": f"https://shop.example/p/{i}", "price": 10 + i}
+            for i in range(6)]
+PROFILE = parse(Profile, {"id": "cust/1", "email": "a@example.com", "first_name": "Ana"}, what="profile")
+
+
+def source(server: ScriptedServer, **options) -> HttpRecommendationSource:
+    options.setdefault("cache_ttl", 0)
+    return HttpRecommendationSource(server.url + "/recs/{profile_id}?limit={limit}&key=SECRET", **options)
+
+
+def test_success_returns_validated_products():
+    with ScriptedServer(Reply(body={"products": PRODUCTS})) as server:
+        products = source(server).fetch(PROFILE, 4)
+    assert [p.id for p in products] == ["P0", "P1", "P2", "P3"]
+    assert server.count == 1
+    assert server.requests[0][0] == "/recs/cust%2F1?limit=4&key=SECRET"
+
+
+def test_two_503s_then_200_succeeds_after_three_calls():
+    with ScriptedServer(Reply(503), Reply(503), Reply(body=PRODUCTS)) as server:
+        products = source(server, retries=2, backoff=0.001).fetch(PROFILE, 3)
+    assert len(products) == 3 and server.count == 3
+
+
+def test_404_is_not_retried():
+    with ScriptedServer(Reply(404, body={"error": "unknown user"})) as server:
+        with pytest.raises(RecommendationUnavailable, match="HTTP 404"):
+            source(server, retries=3).fetch(PROFILE, 3)
+    assert server.count == 1
+
+
+def test_retries_stop_when_exhausted():
+    with ScriptedServer(Reply(500)) as server:
+        with pytest.raises(RecommendationUnavailable, match="HTTP 500 after 3 attempts"):
+            source(server, retries=2, backoff=0.001).fetch(PROFILE, 3)
+    assert server.count == 3
+
+
+def test_a_server_slower_than_the_budget_falls_back_within_the_budget():
+    with ScriptedServer(Reply(body=PRODUCTS, delay=2.0)) as server:
+        slow = source(server, budget=0.3, timeout=(0.3, 0.3))
+        started = time.monotonic()
+        with pytest.raises(RecommendationUnavailable, match="timed out"):
+            slow.fetch(PROFILE, 3)
+        elapsed = time.monotonic() - started
+    assert elapsed < 0.3 + 0.15, f"took {elapsed:.3f}s for a 300 ms budget"
+
+
+def test_retry_after_longer_than_the_budget_gives_up_at_once():
+    with ScriptedServer(Reply(429, headers={"Retry-After": "30"}), Reply(body=PRODUCTS)) as server:
+        started = time.monotonic()
+        with pytest.raises(RecommendationUnavailable, match="would exceed"):
+            source(server, budget=0.3).fetch(PROFILE, 3)
+        assert time.monotonic() - started < 0.2
+    assert server.count == 1
+
+
+def test_short_retry_after_is_honoured():
+    with ScriptedServer(Reply(429, headers={"Retry-After": "0"}), Reply(body=PRODUCTS)) as server:
+        assert len(source(server).fetch(PROFILE, 2)) == 2
+    assert server.count == 2
+
+
+@pytest.mark.parametrize("reply,message", [
+    (Reply(body=b"{not json"), "not JSON"),
+    (Reply(body={"items": []}), "not a list of products"),
+    (Reply(body=[{"id": "x"}]), "invalid products"),
+    (Reply(body=b"[" + b" " * 600_000 + b"]"), "larger than"),
+])
+def test_bad_answers_are_failures_not_crashes(reply, message):
+    with ScriptedServer(reply) as server:
+        with pytest.raises(RecommendationUnavailable, match=message):
+            source(server, budget=2.0, timeout=(1, 1)).fetch(PROFILE, 3)
+
+
+def test_breaker_opens_after_n_failures_and_then_makes_no_calls():
+    with ScriptedServer(Reply(503)) as server:
+        flaky = source(server, retries=0, breaker_failures=3, breaker_reset=0.5)
+        for _ in range(3):
+            with pytest.raises(RecommendationUnavailable, match="HTTP 503"):
+                flaky.fetch(PROFILE, 3)
+        assert server.count == 3
+        for _ in range(5):
+            with pytest.raises(RecommendationUnavailable, match="circuit open"):
+                flaky.fetch(PROFILE, 3)
+        assert server.count == 3, "an open circuit makes no calls"
+        server.replies = [Reply(body=PRODUCTS)]
+        time.sleep(0.6)
+        assert len(flaky.fetch(PROFILE, 3)) == 3, "after the reset time one trial call goes through"
+        assert server.count == 4
+
+
+def test_cache_hit_makes_no_second_call():
+    with ScriptedServer(Reply(body=PRODUCTS)) as server:
+        cached = source(server, cache_ttl=60)
+        first = cached.fetch(PROFILE, 4)
+        second = cached.fetch(PROFILE, 4)
+    assert [p.id for p in first] == [p.id for p in second]
+    assert server.count == 1
+
+
+def test_unreachable_server_fails_cleanly():
+    unreachable = HttpRecommendationSource("http://127.0.0.1:9/recs/{profile_id}", retries=1, backoff=0.001)
+    with pytest.raises(RecommendationUnavailable, match="cannot connect"):
+        unreachable.fetch(PROFILE, 3)
+
+
+# --- in the engine ---------------------------------------------------------------------------
+
+def test_engine_uses_the_source_and_a_payload_wins(fixtures):
+    with ScriptedServer(Reply(body=PRODUCTS)) as server:
+        engine = Engine(recommendations=source(server))
+        email = engine.render("welcome", profile={"id": "c", "email": "c@example.com"}, now=FIXTURE_NOW)
+        assert "Product 0" in email.html and not email.warnings
+        given = engine.render("welcome", profile={"id": "c", "email": "c@example.com"}, now=FIXTURE_NOW,
+                              recommendations=fixtures.recommendations("default"))
+        assert "Product 0" not in given.html
+        assert server.count == 1, "a given payload makes no call"
+
+
+def test_templates_without_recommendations_make_no_call(content_copy):
+    (content_copy / "templates" / "note.yaml").write_text(
+        "subject: Hello\nblocks:\n  - block: header\n  - block: text\n    params: {body: Hi}\n  - block: footer\n")
+    with ScriptedServer(Reply(body=PRODUCTS)) as server:
+        engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks",
+                        recommendations=source(server))
+        engine.render("note", profile={"id": "c", "email": "c@example.com"}, now=FIXTURE_NOW)
+        assert server.count == 0
+        engine.render("welcome", profile={"id": "c", "email": "c@example.com"}, now=FIXTURE_NOW)
+        assert server.count == 1
+
+
+def test_failure_falls_back_to_bestsellers_with_a_safe_warning():
+    with ScriptedServer(Reply(503)) as server:
+        engine = Engine(recommendations=source(server, retries=0, headers={"X-Api-Key": "TOPSECRET"}))
+        email = engine.render("welcome", profile={"id": "c", "email": "c@example.com"}, now=FIXTURE_NOW)
+    assert "product_grid" in email.blocks
+    bestsellers = json.loads((engine.dirs.bestsellers).read_text())
+    assert bestsellers[0]["name"] in email.html
+    assert email.warnings == [f"recommendations unavailable: 127.0.0.1:{server.httpd.server_address[1]}: "
+                              "HTTP 503 after 1 attempt; fallback used: bestsellers (4 products)"]
+    assert "SECRET" not in email.warnings[0] and "TOPSECRET" not in email.warnings[0]
+
+
+def test_required_recommendations_abort_the_render():
+    with ScriptedServer(Reply(503)) as server:
+        engine = Engine(recommendations=source(server, retries=0))
+        with pytest.raises(RenderAborted) as caught:
+            engine.render("welcome", profile={"id": "c", "email": "c@example.com"}, now=FIXTURE_NOW,
+                          require_recommendations=True)
+    assert caught.value.code == "recommendations_unavailable" and "HTTP 503" in caught.value.reason
+
+
+def test_a_broken_custom_source_costs_a_warning_not_the_email():
+    class Broken:
+        def fetch(self, profile, limit):
+            raise KeyError("bug")
+
+    email = Engine(recommendations=Broken()).render("welcome", profile={"id": "c", "email": "c@example.com"},
+                                                    now=FIXTURE_NOW)
+    assert email.warnings == ["recommendations unavailable: the source failed: KeyError; "
+                              "fallback used: bestsellers (4 products)"]
+
+
+def test_static_source_and_record_replay(tmp_path, fixtures):
+    static = StaticSource(fixtures.root / "recommendations" / "default.json")
+    assert len(static.fetch(PROFILE, 2)) == 2
+    recording = tmp_path / "recording.json"
+    with ScriptedServer(Reply(body=PRODUCTS), Reply(503)) as server:
+        recorder = RecordingSource(source(server, retries=0), recording)
+        live = Engine(recommendations=recorder).render("welcome", profile=PROFILE, now=FIXTURE_NOW)
+        other = parse(Profile, {"id": "other", "email": "o@example.com"}, what="profile")
+        with pytest.raises(RecommendationUnavailable):
+            recorder.fetch(other, 3)
+    replayed = Engine(recommendations=ReplaySource(recording)).render("welcome", profile=PROFILE, now=FIXTURE_NOW)
+    assert replayed.html == live.html
+    with pytest.raises(RecommendationUnavailable, match="HTTP 503"):
+        ReplaySource(recording).fetch(other, 3)
+    with pytest.raises(RecommendationUnavailable, match="no recorded answer"):
+        ReplaySource(recording).fetch(parse(Profile, {"id": "new", "email": "n@example.com"}, what="p"), 3)
+
+
+def test_source_options_are_validated():
+    with pytest.raises(ValueError, match="profile_id"):
+        HttpRecommendationSource("http://127.0.0.1/recs")
+    with pytest.raises(TypeError, match="fetch"):
+        Engine(recommendations=object())
