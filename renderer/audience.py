@@ -39,7 +39,8 @@ class SegmentReport:
         return self.counts[segment] / self.valid if self.valid else 0.0
 
 
-def _problem(line_number: int, error: Exception) -> str:
+def line_problem(line_number: int, error: Exception) -> str:
+    """One bad JSON Lines line in plain words, starting with its line number."""
     if isinstance(error, json.JSONDecodeError):
         return f"line {line_number}: not JSON ({error.msg} at column {error.colno})"
     if isinstance(error, InvalidInput):
@@ -74,7 +75,7 @@ def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
         except (json.JSONDecodeError, InvalidInput) as error:
             report.invalid_count += 1
             if len(report.invalid) < MAX_LISTED_PROBLEMS:
-                report.invalid.append((number, _problem(number, error)))
+                report.invalid.append((number, line_problem(number, error)))
             continue
         report.valid += 1
         email = profile.email.lower()

@@ -74,3 +74,11 @@ class TemplateError(RendererError, ValueError):
 
 class CompileError(TemplateError):
     """MJML compilation or CSS inlining of a template failed."""
+
+
+class PersonaFileError(TemplateError):
+    """A personas model file is missing, not JSON, or does not validate; names the file."""
+
+
+class PersonaFitError(RendererError, ValueError):
+    """Personas cannot be fitted: too few profiles, a bad k, or scikit-learn missing."""
