@@ -21,8 +21,9 @@ from .content import (
     source_files,
     template_names,
 )
-from .errors import RendererError
+from .errors import PersonaFileError, RendererError
 from .models import Event, Product, Profile, RenderedEmail
+from .personas import Personas, PersonasFile
 from .recipient import Prepared, prepare, render_prepared
 from .segments import RuleSet
 
@@ -55,8 +56,14 @@ class Engine:
             (default: the bundled ``blocks/``).
         segments_file: the segment rules (YAML; default: the bundled ``segments.yaml``;
             no rules when that file does not exist).
-        auto_reload: recompile a template (or reload the rules) when a file changes.
+        personas: a personas model file (``renderer segments fit``); each recipient then
+            gets its nearest persona as ``Persona`` and a ``persona:<slug>`` segment.
+        auto_reload: recompile a template (or reload the rules or personas) when a file changes.
         reload_interval: seconds between checks of the files' modification times.
+
+    Raises:
+        RendererError: a folder or file given does not exist.
+        PersonaFileError: the personas file is broken or was fitted with another feature window.
 
     Example:
         >>> engine = Engine()
@@ -67,6 +74,7 @@ class Engine:
 
     def __init__(self, *, templates_dir: str | Path | None = None,
                  blocks_dir: str | Path | None = None, segments_file: str | Path | None = None,
+                 personas: str | Path | None = None,
                  auto_reload: bool = True, reload_interval: float = 1.0) -> None:
         root = default_content_root()
         self.segments_file = Path(segments_file) if segments_file else root / "segments.yaml"
@@ -87,6 +95,24 @@ class Engine:
         self._cache: dict[str, _CacheEntry] = {}
         self._rules: tuple[list[float], float, RuleSet] | None = None
         self._lock = threading.Lock()
+        self._personas = PersonasFile(personas, reload_interval=reload_interval if auto_reload else None) \
+            if personas else None
+        self.personas()  # a broken or mismatched personas file fails here, not at the first render
+
+    def personas(self) -> Personas | None:
+        """The personas model (reloaded when its file changes), or ``None`` when not configured.
+
+        Raises:
+            PersonaFileError: the file is broken, or its feature window differs from the rules'.
+        """
+        if self._personas is None:
+            return None
+        personas = self._personas.current()
+        window = self.rules().config.window_days
+        if personas.window_days != window:
+            raise PersonaFileError(f"fitted with a {personas.window_days}-day feature window, but the "
+                                   f"segment rules use {window} days; fit the personas again", personas.path)
+        return personas
 
     def template_names(self) -> list[str]:
         """Names of every template in the templates folder."""
@@ -154,6 +180,7 @@ class Engine:
         prepared = prepare(
             compiled, profile, recommendations=recommendations, event=event,
             now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled), rules=self.rules(),
+            personas=self.personas(),
         )
         return compiled, prepared
 

@@ -1,17 +1,45 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from renderer import TemplateError
+from renderer import Engine, TemplateError
 from renderer.errors import PersonaFileError
 from renderer.features import derive
 from renderer.fixtures import FIXTURE_NOW
 from renderer.models import Profile
 from renderer.personas import dump_personas, load_personas, parse_personas, slug
+
+PERSONA_TEMPLATE = """\
+description: Persona-specific content, for the tests.
+subject: "Hello {{ FirstName }}"
+preheader: "{% if Persona %}{{ Persona.name }}{% else %}no persona{% endif %}"
+blocks:
+  - block: header
+  - block: text
+    show_if: "'persona:frequent_high_spenders' in Segments"
+    params:
+      heading: Early access for our best customers
+      body: "<p>You are one of our {{ Persona.name }}.</p>"
+  - block: text
+    show_if: "'persona:new_customers' in Segments"
+    params:
+      heading: Start here
+      body: "<p>Three things new customers love.</p>"
+  - block: text
+    show_if: "Persona and Persona.slug == 'lapsed_regulars'"
+    params:
+      heading: We miss you
+      body: "<p>Here is what is new since your last visit.</p>"
+  - block: footer
+"""
+
 
 def data(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
@@ -23,6 +51,15 @@ def write(tmp_path: Path, content: dict | str) -> Path:
     return path
 
 
+@pytest.fixture()
+def persona_content(content_copy: Path) -> Path:
+    (content_copy / "templates" / "persona_demo.yaml").write_text(PERSONA_TEMPLATE, encoding="utf-8")
+    return content_copy
+
+
+def persona_engine(content: Path, personas: Path | None, **options) -> Engine:
+    return Engine(templates_dir=content / "templates", blocks_dir=content / "blocks", personas=personas,
+                  **options)
 
 
 # --- the file ---------------------------------------------------------------
@@ -90,6 +127,14 @@ def test_the_error_is_in_the_family_and_survives_pickling(tmp_path):
     assert type(copy) is PersonaFileError and str(copy) == str(error)
 
 
+def test_assignment_needs_numpy_but_not_scikit_learn(planted_personas):
+    code = ("import sys, renderer; from renderer import Engine; "
+            f"e = Engine(personas={str(planted_personas)!r}); "
+            "e.render('welcome', profile={'id': 'a', 'email': 'a@example.com'}); "
+            "print(sorted(m for m in ('sklearn', 'matplotlib', 'scipy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
 
 # --- per recipient --------------------------------------------------------------
 
@@ -105,10 +150,70 @@ def test_nearest_persona_of_the_fixture_profiles(planted_personas, fixtures):
     assert nearest("lapsed") == "Lapsed Regulars"
 
 
+def test_a_render_shows_persona_specific_blocks(persona_content, planted_personas, fixtures):
+    engine = persona_engine(persona_content, planted_personas)
+    vip = engine.render("persona_demo", profile=fixtures.profile("frequent_high_spender"), now=FIXTURE_NOW)
+    new = engine.render("persona_demo", profile=fixtures.profile("new_customer"), now=FIXTURE_NOW)
+    lapsed = engine.render("persona_demo", profile=fixtures.profile("lapsed"), now=FIXTURE_NOW)
+    assert vip.segments[-1] == "persona:frequent_high_spenders"
+    assert vip.segments[0] == "frequent_high_spender"  # a rule segment stays the primary one
+    assert "Early access for our best customers" in vip.html and "Start here" not in vip.html
+    assert "You are one of our Frequent High-Spenders." in vip.text
+    assert vip.preheader == "Frequent High-Spenders"
+    assert new.segments[-1] == "persona:new_customers"
+    assert "Start here" in new.html and "Early access" not in new.html
+    assert "persona:lapsed_regulars" in lapsed.segments and "We miss you" in lapsed.text
+    assert [b for b in vip.blocks if b == "text"] == ["text"]
+    persona_trace = vip.trace.rules[-1]
+    assert persona_trace.segment == "persona:frequent_high_spenders" and persona_trace.matched
+    assert persona_trace.when == "nearest persona"
 
 
+def test_without_a_personas_file_persona_is_none(persona_content, fixtures):
+    engine = persona_engine(persona_content, None)
+    email = engine.render("persona_demo", profile=fixtures.profile("frequent_high_spender"), now=FIXTURE_NOW)
+    assert email.preheader == "no persona"
+    assert not [s for s in email.segments if s.startswith("persona:")]
+    assert "Early access" not in email.html
 
 
+def test_a_persona_named_on_the_profile_is_not_listed_twice(persona_content, planted_personas, fixtures):
+    engine = persona_engine(persona_content, planted_personas)
+    profile = dict(fixtures.profile("new_customer"), segments=["persona:new_customers"])
+    email = engine.render("persona_demo", profile=profile, now=FIXTURE_NOW)
+    assert email.segments.count("persona:new_customers") == 1
+
+
+def test_renamed_persona_is_reloaded(persona_content, planted_personas, tmp_path, fixtures):
+    path = write(tmp_path, data(planted_personas))
+    engine = persona_engine(persona_content, path, reload_interval=0)
+    profile = fixtures.profile("frequent_high_spender")
+    assert "Early access" in engine.render("persona_demo", profile=profile, now=FIXTURE_NOW).html
+    content = data(path)
+    for persona in content["personas"]:
+        if persona["name"] == "Frequent High-Spenders":
+            persona["name"] = "Superfans"
+    path.write_text(json.dumps(content), encoding="utf-8")
+    os.utime(path, ns=(1, os.stat(path).st_mtime_ns + 10**9))
+    email = engine.render("persona_demo", profile=profile, now=FIXTURE_NOW)
+    assert email.segments[-1] == "persona:superfans" and email.preheader == "Superfans"
+    assert "Early access" not in email.html
+
+
+def test_engine_fails_at_load_on_a_corrupted_file(persona_content, planted_personas, tmp_path):
+    content = data(planted_personas)
+    content["personas"][0]["centroid"] = content["personas"][0]["centroid"][:2]
+    path = write(tmp_path, content)
+    with pytest.raises(PersonaFileError, match="personas.0 .*centroid has 2 values for 6 features"):
+        persona_engine(persona_content, path)
+
+
+def test_engine_fails_at_load_when_the_rules_use_another_window(persona_content, planted_personas, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("features:\n  window_days: 180\nsegments: []\n", encoding="utf-8")
+    with pytest.raises(PersonaFileError, match="fitted with a 365-day feature window, but the segment rules "
+                                               "use 180 days"):
+        persona_engine(persona_content, planted_personas, segments_file=rules)
 
 
 
