@@ -6,6 +6,8 @@ from collections import Counter
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from renderer.cli import main
+from renderer.engine import PROJECT_ROOT
 from renderer.errors import PersonaFitError
 from renderer.features import FeatureConfig, derive
 from renderer.fixtures import FIXTURE_NOW
@@ -97,3 +99,51 @@ def test_too_few_profiles_for_k_is_a_clear_error(planted_profiles):
     empty = read_features([], FIXTURE_NOW)
     with pytest.raises(PersonaFitError, match="0 profiles"):
         fit_personas(empty, now=FIXTURE_NOW)
+
+
+def test_cli_fit_writes_the_same_bytes_for_the_same_seed(planted_profiles, tmp_path, capsys):
+    source = tmp_path / "audience.jsonl"
+    source.write_text("".join(lines(planted_profiles)), encoding="utf-8")
+    first, second = tmp_path / "a" / "personas.json", tmp_path / "b" / "personas.json"
+    for out in (first, second):
+        assert main(["segments", "fit", str(source), "--auto-k", "--seed", "7", "--now", NOW,
+                     "--out", str(out)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert first.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+    printed = capsys.readouterr().out
+    assert "Frequent High-Spenders" in printed and "persona:new_customers" in printed
+    assert "900 profiles, 3 personas, silhouette" in printed and "k tried: 2:" in printed
+    assert load_personas(first).spec.fit.seed == 7
+
+
+def test_cli_fit_with_a_fixed_k_after_global_options(planted_profiles, tmp_path, capsys):
+    source = tmp_path / "audience.jsonl"
+    source.write_text("".join(lines(planted_profiles[:300])), encoding="utf-8")
+    out = tmp_path / "p.json"
+    assert main(["--debug", "--blocks", str(PROJECT_ROOT / "blocks"), "segments", "fit", str(source), "--k", "4",
+                 "--now", NOW, "--out", str(out)]) == 0
+    assert load_personas(out).spec.fit.k == 4
+    assert "k tried" not in capsys.readouterr().out
+
+
+def test_cli_fit_k_and_auto_k_exclude_each_other(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["segments", "fit", "x.jsonl", "--k", "3", "--auto-k", "--out", str(tmp_path / "p.json")])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_cli_fit_errors_are_plain_messages(tmp_path, capsys):
+    source = tmp_path / "tiny.jsonl"
+    source.write_text(json.dumps({"id": "a", "email": "a@example.com"}) + "\n")
+    assert main(["segments", "fit", str(source), "--k", "3", "--out", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot form 3 personas" in err and "Traceback" not in err
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_plain_segments_report_still_takes_a_file(fixtures, tmp_path, capsys):
+    source = tmp_path / "audience.jsonl"
+    source.write_text("".join(json.dumps(fixtures.profile(n)) + "\n" for n in fixtures.profile_names()))
+    assert main(["segments", str(source), "--now", NOW]) == 0
+    assert "6 profiles segmented" in capsys.readouterr().out

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from renderer import Engine, TemplateError
+from renderer.cli import main
 from renderer.errors import PersonaFileError
 from renderer.features import derive
 from renderer.fixtures import FIXTURE_NOW
@@ -216,7 +217,33 @@ def test_engine_fails_at_load_when_the_rules_use_another_window(persona_content,
         persona_engine(persona_content, planted_personas, segments_file=rules)
 
 
+def test_cli_render_with_personas(persona_content, planted_personas, tmp_path, capsys):
+    profile = Path(__file__).resolve().parent.parent / "fixtures" / "profiles" / "lapsed.json"
+    assert main(["--templates", str(persona_content / "templates"), "--blocks", str(persona_content / "blocks"),
+                 "--personas", str(planted_personas), "render", "persona_demo", "--profile", str(profile),
+                 "--now", "2026-11-15T12:00:00Z", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["segments"][-1] == "persona:lapsed_regulars" and "We miss you" in result["text"]
 
+
+def test_cli_render_with_a_broken_personas_file_exits_2(tmp_path, capsys):
+    path = write(tmp_path, "{")
+    profile = Path(__file__).resolve().parent.parent / "fixtures" / "profiles" / "lapsed.json"
+    assert main(["--personas", str(path), "render", "welcome", "--profile", str(profile)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {path}:1: not valid JSON" in err and "Traceback" not in err
+
+
+def test_cli_segments_report_counts_personas(planted_personas, fixtures, tmp_path, capsys):
+    source = tmp_path / "audience.jsonl"
+    source.write_text("".join(json.dumps(fixtures.profile(n)) + "\n" for n in fixtures.profile_names()))
+    out = tmp_path / "segments.jsonl"
+    assert main(["--personas", str(planted_personas), "segments", str(source), "--now", "2026-11-15T12:00:00Z",
+                 "--out", str(out)]) == 0
+    assert "persona:lapsed_regulars" in capsys.readouterr().out
+    rows = {row["id"]: row for row in map(json.loads, out.read_text().splitlines())}
+    assert rows["cust_fhs_0001"]["segments"][-1] == "persona:frequent_high_spenders"
+    assert rows["cust_fhs_0001"]["primary"] == "frequent_high_spender"
 
 
 def test_parse_personas_accepts_the_decoded_file(planted_personas):
