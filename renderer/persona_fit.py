@@ -108,14 +108,19 @@ def read_features(lines: Iterable[str], now: datetime, *, config: FeatureConfig 
     return FeatureTable(tuple(features), raw, invalid_count, invalid)
 
 
-def _sklearn() -> tuple[Any, Any, Any]:
+SILHOUETTE_WORKING_MB = 64
+"""Memory for the silhouette's distance blocks; scikit-learn's default (1 GB) would dominate the fit."""
+
+
+def _sklearn() -> tuple[Any, Any, Any, Any]:
     try:
+        from sklearn import config_context
         from sklearn.cluster import KMeans
         from sklearn.metrics import silhouette_score
         from threadpoolctl import threadpool_limits
     except ImportError:
         raise PersonaFitError("fitting personas needs scikit-learn: pip install 'renderer[ml]'") from None
-    return KMeans, silhouette_score, threadpool_limits
+    return KMeans, silhouette_score, threadpool_limits, config_context
 
 
 def _sig(value: float, digits: int = 10) -> float:
@@ -141,7 +146,7 @@ def fit_personas(table: FeatureTable, *, now: datetime, k: int | None = None, se
     Raises:
         PersonaFitError: too few (distinct) profiles for ``k``, bad options, or no scikit-learn.
     """
-    KMeans, silhouette_score, threadpool_limits = _sklearn()
+    KMeans, silhouette_score, threadpool_limits, config_context = _sklearn()
     if n_init < 1 or silhouette_sample < 2 or max_k < 2:
         raise PersonaFitError("n_init must be >= 1, silhouette_sample >= 2 and max_k >= 2")
     if k is not None and k < 2:
@@ -166,7 +171,7 @@ def fit_personas(table: FeatureTable, *, now: datetime, k: int | None = None, se
     fits: dict[int, Any] = {}
     # One thread: KMeans and BLAS sum per-thread partial results in scheduling
     # order, and the same seed must give the same file.
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), config_context(working_memory=SILHOUETTE_WORKING_MB):
         for candidate in candidates:
             model = KMeans(n_clusters=candidate, n_init=n_init, random_state=seed, algorithm="lloyd")
             labels = model.fit_predict(scaled)
