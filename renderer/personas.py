@@ -254,15 +254,19 @@ class Personas:
         return [read(features, rates) for read in self._readers]
 
     def standardize(self, raw: np.ndarray) -> np.ndarray:
-        """Transform and standardize raw feature rows (one row per recipient)."""
-        # One masked log1p instead of a call per column: this runs per recipient.
-        values = np.where(self._log, _log1p(raw), raw)
-        return (values - self._mean) / self._scale
+        """Transform and standardize raw feature rows (one row per recipient); returns a new array."""
+        values = np.array(raw, dtype=np.float64)
+        # In place and masked: this runs per recipient, where each numpy call costs about a microsecond.
+        np.maximum(values, 0.0, out=values, where=self._log)
+        np.log1p(values, out=values, where=self._log)
+        values -= self._mean
+        values /= self._scale
+        return values
 
     def nearest(self, features: Features) -> Persona:
         """The persona whose centroid is closest to this recipient's features."""
-        point = self.standardize(np.array(self.raw_vector(features)))
-        distances = ((self._centroids - point) ** 2).sum(axis=1)
+        diff = self._centroids - self.standardize(self.raw_vector(features))
+        distances = np.einsum("ij,ij->i", diff, diff)
         index = int(distances.argmin())
         label = self._labels[index]
         return Persona(label.name, label.slug, label.segment, round(math.sqrt(float(distances[index])), 4))
