@@ -14,7 +14,16 @@ from typing import Any
 
 from .compiler import CompiledTemplate
 from .engine import Engine
-from .errors import CompileError, InvalidInput, Problem, RendererError, TemplateError, TemplateNotFound
+from .errors import (
+    CompileError,
+    InvalidInput,
+    PersonaFileError,
+    PersonaFitError,
+    Problem,
+    RendererError,
+    TemplateError,
+    TemplateNotFound,
+)
 from .models import Event, Product, Profile, RenderedEmail
 
 __all__ = [
@@ -23,6 +32,8 @@ __all__ = [
     "Engine",
     "Event",
     "InvalidInput",
+    "PersonaFileError",
+    "PersonaFitError",
     "Problem",
     "Product",
     "Profile",
