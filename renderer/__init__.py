@@ -18,6 +18,8 @@ from .engine import Engine
 from .errors import (
     CompileError,
     InvalidInput,
+    PersonaFileError,
+    PersonaFitError,
     Problem,
     RenderAborted,
     RendererError,
@@ -33,6 +35,8 @@ __all__ = [
     "Event",
     "Failed",
     "InvalidInput",
+    "PersonaFileError",
+    "PersonaFitError",
     "Problem",
     "Product",
     "Profile",

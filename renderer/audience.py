@@ -14,6 +14,7 @@ from typing import IO, Callable, Iterable
 
 from .errors import InvalidInput
 from .models import Profile, parse
+from .personas import Personas
 from .segments import RuleSet
 
 SAMPLE_IDS = 3
@@ -39,7 +40,8 @@ class SegmentReport:
         return self.counts[segment] / self.valid if self.valid else 0.0
 
 
-def _problem(line_number: int, error: Exception) -> str:
+def line_problem(line_number: int, error: Exception) -> str:
+    """One bad JSON Lines line in plain words, starting with its line number."""
     if isinstance(error, json.JSONDecodeError):
         return f"line {line_number}: not JSON ({error.msg} at column {error.colno})"
     if isinstance(error, InvalidInput):
@@ -49,7 +51,8 @@ def _problem(line_number: int, error: Exception) -> str:
 
 def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
                      out: IO[str] | None = None,
-                     on_progress: Callable[[int], None] | None = None) -> SegmentReport:
+                     on_progress: Callable[[int], None] | None = None,
+                     personas: Personas | None = None) -> SegmentReport:
     """Assign segments to every profile line; bad lines are reported, not fatal.
 
     Args:
@@ -59,6 +62,7 @@ def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
         out: where to write one JSON line per valid profile (id, segments,
             primary, features), if given.
         on_progress: called with the number of lines read so far, every 1,000 lines.
+        personas: if given, each profile's nearest persona follows its rule segments.
     """
     report = SegmentReport()
     seen_emails: dict[str, str] = {}
@@ -74,7 +78,7 @@ def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
         except (json.JSONDecodeError, InvalidInput) as error:
             report.invalid_count += 1
             if len(report.invalid) < MAX_LISTED_PROBLEMS:
-                report.invalid.append((number, _problem(number, error)))
+                report.invalid.append((number, line_problem(number, error)))
             continue
         report.valid += 1
         email = profile.email.lower()
@@ -84,7 +88,11 @@ def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
             if len(report.duplicates) < MAX_LISTED_PROBLEMS:
                 report.duplicates.append((email, first_id, profile.id))
         assignment = rules.assign(profile, now)
-        for name in assignment.segments:
+        segments = assignment.segments
+        if personas is not None:
+            persona = personas.nearest(assignment.features).segment
+            segments = [s for s in segments if s != persona] + [persona]
+        for name in segments:
             report.counts[name] += 1
             sample = report.samples.setdefault(name, [])
             if len(sample) < SAMPLE_IDS:
@@ -94,7 +102,7 @@ def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
         else:
             report.unsegmented += 1
         if out is not None:
-            out.write(json.dumps({"id": profile.id, "segments": assignment.segments,
+            out.write(json.dumps({"id": profile.id, "segments": segments,
                                   "primary": assignment.primary,
                                   "features": assignment.features.as_dict()}, ensure_ascii=False) + "\n")
     return report

@@ -10,6 +10,7 @@ processes, each of which compiles every template it needs once.
 from __future__ import annotations
 
 import itertools
+import pickle
 import multiprocessing
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -105,9 +106,21 @@ def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, An
 _worker_engine: Engine | None = None
 
 
+def worker_engine_config(config: dict[str, Any]) -> dict[str, Any]:
+    """An Engine config for a new worker process: its own copy of the recommendation source.
+
+    A forked worker would otherwise share the parent's HTTP connections; a
+    pickled copy of a source starts with a fresh session, cache and breaker.
+    """
+    source = config.get("recommendations")
+    if source is not None:
+        config = dict(config, recommendations=pickle.loads(pickle.dumps(source)))
+    return config
+
+
 def _init_worker(config: dict[str, Any]) -> None:
     global _worker_engine
-    _worker_engine = Engine(**config)
+    _worker_engine = Engine(**worker_engine_config(config))
 
 
 def _render_chunk(chunk: list[tuple[int, Any]], respect_consent: bool) -> list[Result]:

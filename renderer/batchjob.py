@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
-from .batch import Failed, RenderedEmail, Skipped, chunked, ordered_pool_map, render_one
+from .batch import Failed, RenderedEmail, Skipped, chunked, ordered_pool_map, render_one, worker_engine_config
 from .engine import Engine
 from .errors import RendererError
 
@@ -104,7 +104,7 @@ _worker_engine: Engine | None = None
 
 def _init_worker(config: dict[str, Any]) -> None:
     global _worker_engine
-    _worker_engine = Engine(**config)
+    _worker_engine = Engine(**worker_engine_config(config))
 
 
 def _render_lines(chunk: list[tuple[int, str, str | None]], spec: JobSpec) -> list[str]:

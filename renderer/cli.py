@@ -17,9 +17,11 @@ from .engine import Engine
 from .errors import InvalidInput, Problem, RendererError
 from .fixtures_io import read_json
 from .gallery import write_gallery
-from .segments import RuleSet
+from .persona_fit import DEFAULT_MAX_K, DEFAULT_SILHOUETTE_SAMPLE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
+_COMMANDS = "{render,gallery,segments,fixtures,templates}"
+_GLOBAL_VALUE_OPTIONS = {"--templates", "--blocks", "--personas"}
 
 
 def _now(value: str | None) -> datetime | None:
@@ -33,7 +35,7 @@ def _now(value: str | None) -> datetime | None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    return Engine(templates_dir=args.templates, blocks_dir=args.blocks)
+    return Engine(templates_dir=args.templates, blocks_dir=args.blocks, personas=args.personas)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -82,14 +84,15 @@ def cmd_segments(args: argparse.Namespace) -> int:
 
     from .audience import segment_audience
 
-    rules = RuleSet.load(args.rules) if args.rules else Engine(
-        templates_dir=args.templates, blocks_dir=args.blocks).rules()
+    engine = Engine(templates_dir=args.templates, blocks_dir=args.blocks,
+                    segments_file=args.rules, personas=args.personas)
+    rules, personas = engine.rules(), engine.personas()
     now = _now(args.now) or datetime.now(timezone.utc)
     console = Console(stderr=True)
     out = open(args.out, "w", encoding="utf-8") if args.out else None
     try:
         with open(args.profiles, encoding="utf-8") as lines, console.status("reading profiles") as status:
-            report = segment_audience(lines, rules, now, out=out,
+            report = segment_audience(lines, rules, now, out=out, personas=personas,
                                       on_progress=lambda n: status.update(f"{n:,} profiles read"))
     finally:
         if out is not None:
@@ -98,7 +101,8 @@ def cmd_segments(args: argparse.Namespace) -> int:
     for column, justify in (("segment", "left"), ("profiles", "right"), ("share", "right"),
                             ("primary for", "right"), ("sample ids", "left")):
         table.add_column(column, justify=justify)
-    for name in rules.names + sorted(set(report.counts) - set(rules.names)):
+    known = rules.names + (personas.segments if personas else [])
+    for name in known + sorted(set(report.counts) - set(known)):
         table.add_row(name, f"{report.counts[name]:,}", f"{report.share(name):.1%}",
                       f"{report.primary_counts[name]:,}", ", ".join(report.samples.get(name, [])))
     table.add_row("(no segment)", f"{report.unsegmented:,}",
@@ -115,6 +119,42 @@ def cmd_segments(args: argparse.Namespace) -> int:
             console.print(f"  {email}: {first} and {other}", highlight=False)
     print(f"{report.valid:,} profiles segmented, {report.invalid_count:,} invalid lines, "
           f"{report.duplicate_count:,} duplicate emails" + (f"; wrote {args.out}" if args.out else ""))
+    return EXIT_OK
+
+
+def cmd_segments_fit(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .persona_fit import fit_personas, read_features
+    from .persona_report import report_columns, report_rows, summary, write_chart
+    from .personas import dump_personas
+
+    config = Engine(templates_dir=args.templates, blocks_dir=args.blocks, segments_file=args.rules).rules().config
+    now = _now(args.now) or datetime.now(timezone.utc)
+    console = Console(stderr=True)
+    with open(args.profiles, encoding="utf-8") as lines, console.status("reading profiles") as status:
+        table = read_features(lines, now, config=config,
+                              on_progress=lambda n: status.update(f"{n:,} profiles read"))
+    with console.status(f"fitting {args.k or 'the best number of'} personas on {table.rows:,} profiles"):
+        result = fit_personas(table, now=now, k=args.k, seed=args.seed, config=config, max_k=args.max_k,
+                              silhouette_sample=args.silhouette_sample)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(dump_personas(result.spec), encoding="utf-8")
+    chart = write_chart(result.spec, out.with_suffix(".png"))
+    report = Table(title=f"Personas of {table.rows:,} profiles")
+    for index, column in enumerate(report_columns(result.spec)):
+        report.add_column(column, justify="left" if index < 2 else "right", no_wrap=index < 2)
+    for row in report_rows(result.spec):
+        report.add_row(*row)
+    Console(width=None if sys.stdout.isatty() else 160).print(report)
+    for _, problem in table.invalid:
+        console.print(f"[yellow]invalid[/] {problem}", markup=True, highlight=False)
+    if table.invalid_count > len(table.invalid):
+        console.print(f"... and {table.invalid_count - len(table.invalid)} more invalid lines")
+    print(summary(result.spec))
+    print(f"wrote {out} and {chart}; rename a persona by editing its \"name\" in {out}")
     return EXIT_OK
 
 
@@ -203,8 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renderer", description="Personalized email rendering.")
     parser.add_argument("--templates", help="templates folder (default: the bundled templates/)")
     parser.add_argument("--blocks", help="blocks folder (default: the bundled blocks/)")
+    parser.add_argument("--personas", help="personas model file (from `renderer segments fit`)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
+    # The unlisted "segments-fit" is what `segments fit` is rewritten to (see _route).
+    sub = parser.add_subparsers(dest="command", required=True, metavar=_COMMANDS)
 
     render = sub.add_parser("render", help="render one email for one profile")
     render.add_argument("template")
@@ -220,7 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("--out", default="out", help="output folder (default: out)")
     gallery.set_defaults(func=cmd_gallery)
 
-    segments = sub.add_parser("segments", help="segment report for a JSON Lines file of profiles")
+    segments = sub.add_parser("segments", help="segment report for a JSON Lines file of profiles; "
+                              "`segments fit` discovers personas (K-Means)",
+                              epilog="`renderer segments fit PROFILES.jsonl --out personas.json` discovers "
+                                     "personas instead (see `renderer segments fit -h`).")
     segments.add_argument("profiles", help="JSON Lines file, one profile per line")
     segments.add_argument("--rules", help="segment rules YAML (default: the bundled segments.yaml)")
     segments.add_argument("--now", help="clock for derived features, ISO 8601 (default: now)")
@@ -243,6 +288,25 @@ def build_parser() -> argparse.ArgumentParser:
                        help="render recipients without marketing consent too (e.g. transactional mail)")
     batch.set_defaults(func=cmd_batch)
 
+    fit = sub.add_parser("segments-fit", prog="renderer segments fit",
+                         description="Cluster profiles on their derived features, name the clusters and "
+                                     "write a personas model (JSON) and a chart (PNG) next to it.")
+    fit.add_argument("profiles", help="JSON Lines file, one profile per line")
+    how_many = fit.add_mutually_exclusive_group()
+    how_many.add_argument("--k", type=int, help="number of personas (at least 2)")
+    how_many.add_argument("--auto-k", action="store_true",
+                          help="pick the number by silhouette, from 2 to --max-k (the default)")
+    fit.add_argument("--max-k", type=int, default=DEFAULT_MAX_K, help=f"with --auto-k (default {DEFAULT_MAX_K})")
+    fit.add_argument("--seed", type=int, default=0, help="K-Means random state (default 0)")
+    fit.add_argument("--now", help="clock for derived features, ISO 8601 (default: now; "
+                                   "give it for a reproducible file)")
+    fit.add_argument("--rules", help="rules YAML whose features: window and rates to use "
+                                     "(default: the bundled segments.yaml)")
+    fit.add_argument("--silhouette-sample", type=int, default=DEFAULT_SILHOUETTE_SAMPLE,
+                     help=f"profiles sampled for the silhouette (default {DEFAULT_SILHOUETTE_SAMPLE:,})")
+    fit.add_argument("--out", required=True, help="personas model, .json; the chart goes next to it as .png")
+    fit.set_defaults(func=cmd_segments_fit)
+
     fixtures = sub.add_parser("fixtures", help="fixture tools")
     fixtures_sub = fixtures.add_subparsers(dest="fixtures_command", required=True)
     generate = fixtures_sub.add_parser("generate", help="write realistic synthetic profiles as JSON Lines")
@@ -257,9 +321,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_index(argv: list[str]) -> int | None:
+    """Where the command word is: after the global options and their values."""
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word in _GLOBAL_VALUE_OPTIONS:
+            index += 2
+        elif word.startswith("-"):
+            index += 1
+        else:
+            return index
+    return None
+
+
+def _route(argv: list[str]) -> list[str]:
+    # `segments` takes a file name as its first word, so argparse cannot also
+    # give it a `fit` subcommand; `segments fit` is rewritten here instead. A
+    # profiles file really named "fit" can still be given as ./fit.
+    index = _command_index(argv)
+    if index is not None and argv[index:index + 2] == ["segments", "fit"]:
+        return argv[:index] + ["segments-fit"] + argv[index + 2:]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_route(list(sys.argv[1:] if argv is None else argv)))
     try:
         return args.func(args)
     except (RendererError, OSError, ValueError) as error:

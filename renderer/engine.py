@@ -21,9 +21,10 @@ from .content import (
     source_files,
     template_names,
 )
-from .errors import RenderAborted, RendererError
+from .errors import PersonaFileError, RenderAborted, RendererError
 from .fixtures_io import read_products
 from .models import Event, Product, Profile, RenderedEmail
+from .personas import Personas, PersonasFile
 from .recipient import Prepared, prepare, render_prepared
 from .segments import RuleSet
 from .sources import RecommendationSource, RecommendationUnavailable
@@ -60,8 +61,14 @@ class Engine:
         recommendations: a RecommendationSource asked for products when a render
             is given none (e.g. ``HttpRecommendationSource``); a payload passed to
             ``render`` always wins. Without a source, templates use their fallback.
-        auto_reload: recompile a template (or reload the rules) when a file changes.
+        personas: a personas model file (``renderer segments fit``); each recipient then
+            gets its nearest persona as ``Persona`` and a ``persona:<slug>`` segment.
+        auto_reload: recompile a template (or reload the rules or personas) when a file changes.
         reload_interval: seconds between checks of the files' modification times.
+
+    Raises:
+        RendererError: a folder or file given does not exist.
+        PersonaFileError: the personas file is broken or was fitted with another feature window.
 
     Example:
         >>> engine = Engine()
@@ -73,6 +80,7 @@ class Engine:
     def __init__(self, *, templates_dir: str | Path | None = None,
                  blocks_dir: str | Path | None = None, segments_file: str | Path | None = None,
                  recommendations: RecommendationSource | None = None,
+                 personas: str | Path | None = None,
                  auto_reload: bool = True, reload_interval: float = 1.0) -> None:
         root = default_content_root()
         self.segments_file = Path(segments_file) if segments_file else root / "segments.yaml"
@@ -97,13 +105,38 @@ class Engine:
         self._cache: dict[str, _CacheEntry] = {}
         self._rules: tuple[list[float], float, RuleSet] | None = None
         self._lock = threading.Lock()
+        self._personas = PersonasFile(personas, reload_interval=reload_interval if auto_reload else None) \
+            if personas else None
+        self.personas()  # a broken or mismatched personas file fails here, not at the first render
+
+    def personas(self) -> Personas | None:
+        """The personas model (reloaded when its file changes), or ``None`` when not configured.
+
+        Raises:
+            PersonaFileError: the file is broken, or its feature window differs from the rules'.
+        """
+        if self._personas is None:
+            return None
+        personas = self._personas.current()
+        window = self.rules().config.window_days
+        if personas.window_days != window:
+            raise PersonaFileError(f"fitted with a {personas.window_days}-day feature window, but the "
+                                   f"segment rules use {window} days; fit the personas again", personas.path)
+        return personas
 
     def config(self) -> dict[str, Any]:
-        """Keyword arguments that build an equivalent Engine (e.g. in a worker process)."""
+        """Keyword arguments that build an equivalent Engine (e.g. in a worker process).
+
+        The recommendation source is included as is; worker processes make their
+        own copy of it (see ``batch._init_worker``), so each has its own HTTP
+        session, cache and circuit breaker.
+        """
         return {
             "templates_dir": str(self.dirs.templates),
             "blocks_dir": str(self.dirs.blocks),
             "segments_file": str(self.segments_file) if self.segments_file.exists() else None,
+            "personas": str(self._personas.path) if self._personas is not None else None,
+            "recommendations": self.recommendations,
             "auto_reload": self.auto_reload,
             "reload_interval": self.reload_interval,
         }
@@ -180,7 +213,7 @@ class Engine:
         prepared = prepare(
             compiled, profile, recommendations=recommendations, event=event,
             now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled), rules=self.rules(),
-            fetch=fetch,
+            fetch=fetch, personas=self.personas(),
         )
         return compiled, prepared
 

@@ -23,7 +23,7 @@ TOKENS: frozenset[str] = frozenset(
         "CustomerCity", "CustomerCountry",
         "LastPurchaseProduct", "LastPurchaseDate",
         "RecommendedProducts", "CartItems", "CartTotal", "CartUrl", "ViewedProducts",
-        "Segments", "PrimarySegment", "Features",
+        "Segments", "PrimarySegment", "Features", "Persona",
         "UnsubscribeUrl", "PreferencesUrl", "Attributes",
         "Locale", "Lang", "Dir", "Year",
         "Subject", "Preheader",

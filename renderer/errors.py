@@ -86,3 +86,11 @@ class RenderAborted(RendererError, RuntimeError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.code, self.reason))
+
+
+class PersonaFileError(TemplateError):
+    """A personas model file is missing, not JSON, or does not validate; names the file."""
+
+
+class PersonaFitError(RendererError, ValueError):
+    """Personas cannot be fitted: too few profiles, a bad k, or scikit-learn missing."""

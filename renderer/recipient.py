@@ -17,7 +17,8 @@ from .compiler import CompiledTemplate
 from .environments import BLOCK_FLAGS, GLOBALS, render_fast
 from .errors import InvalidInput, Problem, TemplateError
 from .formatting import country_name, long_date, money, text_direction
-from .models import BlockTrace, Event, Product, Profile, RenderedEmail, Trace, parse, parse_products
+from .models import BlockTrace, Event, Product, Profile, RenderedEmail, RuleTrace, Trace, parse, parse_products
+from .personas import Persona, Personas
 from .segments import RuleSet
 from .stages.text import tidy_text
 
@@ -78,7 +79,8 @@ def header_text(value: str) -> str:
 
 def build_context(profile: Profile, products: list[Product], event: Event | None, *,
                   now: datetime, segments: list[str], defaults: dict[str, Any],
-                  brand: dict[str, Any], features: Any = None) -> dict[str, Any]:
+                  brand: dict[str, Any], features: Any = None,
+                  persona: Persona | None = None) -> dict[str, Any]:
     """The token context (``FirstName``, ``RecommendedProducts``, ...) for one recipient."""
     locale = profile.locale
     last_order = max(profile.orders, key=lambda order: order.placed_at, default=None)
@@ -122,6 +124,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         "Segments": segments,
         "PrimarySegment": segments[0] if segments else None,
         "Features": features,
+        "Persona": persona,
         "UnsubscribeUrl": _recipient_url(brand.get("unsubscribe_url"), profile, quoted_id),
         "PreferencesUrl": _recipient_url(brand.get("preferences_url"), profile, quoted_id),
         "Attributes": profile.attributes,
@@ -140,7 +143,8 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             recommendations: list[Product] | list[dict[str, Any]] | None,
             event: Event | dict[str, Any] | None, now: datetime,
             brand: dict[str, Any], rules: RuleSet | None = None,
-            fetch: Callable[[Profile], tuple[list[Product], list[str]]] | None = None) -> Prepared:
+            fetch: Callable[[Profile], tuple[list[Product], list[str]]] | None = None,
+            personas: Personas | None = None) -> Prepared:
     """Validate one recipient's inputs and compute everything the render needs.
 
     ``fetch`` is asked for recommendations (and warnings) when none were given
@@ -171,10 +175,16 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
     if recommendations is None and fetch is not None and "RecommendedProducts" in compiled.assembled.tokens:
         products, warnings = fetch(recipient)
     assignment = (rules or RuleSet.empty()).assign(recipient, now)
-    segment_list = assignment.segments
+    segment_list, outcomes = assignment.segments, assignment.outcomes
+    persona = personas.nearest(assignment.features) if personas is not None else None
+    if persona is not None:
+        # The persona follows the rule segments, so a rule stays the primary segment.
+        segment_list = [s for s in segment_list if s != persona.segment] + [persona.segment]
+        outcomes = outcomes + [RuleTrace(persona.segment, True, "nearest persona",
+                                         f"distance {persona.distance} in standardized units")]
     defaults = {**ENGINE_DEFAULTS, **compiled.spec.defaults}
     context = build_context(recipient, products, parsed["event"], now=now, segments=segment_list,
-                            defaults=defaults, brand=brand, features=assignment.features)
+                            defaults=defaults, brand=brand, features=assignment.features, persona=persona)
     verdicts = iter(compiled.conditions.evaluate(context))
     flags, shown, block_traces = [], [], []
     for block in compiled.assembled.blocks:
@@ -189,7 +199,7 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             shown.append(block.name)
         block_traces.append(BlockTrace(block.name, visible, block.condition))
     context[BLOCK_FLAGS] = flags
-    return Prepared(recipient, context, segment_list, shown, Trace(assignment.outcomes, block_traces), warnings)
+    return Prepared(recipient, context, segment_list, shown, Trace(outcomes, block_traces), warnings)
 
 
 def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedEmail:

@@ -41,3 +41,29 @@ def content_copy(tmp_path: Path) -> Path:
     for folder in ("templates", "blocks"):
         shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
     return tmp_path
+
+
+PLANTED = {"frequent_high_spender": 1, "new_customer": 1, "at_risk": 1}
+"""Three well-separated archetypes: the groups a persona fit should find again."""
+
+
+@pytest.fixture(scope="session")
+def planted_profiles() -> list[dict]:
+    """900 synthetic profiles, a third from each planted archetype."""
+    from renderer.synthetic import generate_profiles
+
+    return list(generate_profiles(900, seed=3, now=FIXTURE_NOW, weights=PLANTED))
+
+
+@pytest.fixture(scope="session")
+def planted_personas(planted_profiles, tmp_path_factory) -> Path:
+    """A personas file fitted (k=3, seed 0) on the planted profiles."""
+    import json
+
+    from renderer.persona_fit import fit_personas, read_features
+    from renderer.personas import dump_personas
+
+    table = read_features([json.dumps(p) for p in planted_profiles], FIXTURE_NOW)
+    path = tmp_path_factory.mktemp("personas") / "personas.json"
+    path.write_text(dump_personas(fit_personas(table, now=FIXTURE_NOW, k=3, seed=0).spec), encoding="utf-8")
+    return path

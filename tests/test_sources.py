@@ -206,3 +206,22 @@ def test_source_options_are_validated():
         HttpRecommendationSource("http://127.0.0.1/recs")
     with pytest.raises(TypeError, match="fetch"):
         Engine(recommendations=object())
+
+
+def test_workers_get_their_own_copy_of_the_source(fixtures):
+    import pickle
+
+    with ScriptedServer(Reply(body=PRODUCTS)) as server:
+        original = source(server, cache_ttl=60, breaker_failures=2)
+        original.fetch(PROFILE, 2)
+        copy = pickle.loads(pickle.dumps(original))
+        assert copy.session is not original.session and len(copy.cache) == 0
+        assert copy.breaker.fail_max == 2 and copy.headers == original.headers
+        from renderer import RenderRequest, render_many
+
+        engine = Engine(recommendations=original)
+        requests = [RenderRequest("welcome", {"id": f"c{i}", "email": f"c{i}@example.com"}, now=FIXTURE_NOW)
+                    for i in range(6)]
+        results = list(render_many(requests, engine=engine, workers=2, chunk_size=2))
+    assert all("Product 0" in r.html for r in results)
+    assert server.count == 1 + 6, "each recipient fetched once, by a worker's own source"

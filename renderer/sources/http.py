@@ -59,6 +59,11 @@ class HttpRecommendationSource:
                  cache_size: int = 10_000, max_items: int = 50, max_bytes: int = 512 * 1024,
                  headers: dict[str, str] | None = None, breaker_failures: int = 5, breaker_reset: float = 30,
                  session: requests.Session | None = None) -> None:
+        # Kept to rebuild an equivalent source in another process (see __reduce__).
+        self._settings = dict(timeout=timeout, budget=budget, retries=retries, backoff=backoff,
+                              cache_ttl=cache_ttl, cache_size=cache_size, max_items=max_items,
+                              max_bytes=max_bytes, headers=dict(headers or {}),
+                              breaker_failures=breaker_failures, breaker_reset=breaker_reset)
         if "{profile_id}" not in url_template:
             raise ValueError("url_template must contain {profile_id}")
         if budget <= 0 or min(timeout) <= 0:
@@ -81,6 +86,10 @@ class HttpRecommendationSource:
         self._cache_lock = threading.Lock()
         self.breaker = pybreaker.CircuitBreaker(fail_max=breaker_failures, reset_timeout=breaker_reset,
                                                 exclude=[_NotFound], throw_new_error_on_trip=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the settings only: a copy gets its own session, cache and breaker."""
+        return (_rebuild, (self.url_template, self._settings))
 
     def fetch(self, profile: Profile, limit: int) -> list[Product]:
         """Up to ``limit`` products for ``profile``, from the cache or the API."""
@@ -174,6 +183,10 @@ class HttpRecommendationSource:
 
     def _ms(self) -> str:
         return f"{self.budget * 1000:.0f} ms"
+
+
+def _rebuild(url_template: str, settings: dict[str, Any]) -> HttpRecommendationSource:
+    return HttpRecommendationSource(url_template, **settings)
 
 
 def _attempts(count: int) -> str:
