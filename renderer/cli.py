@@ -231,6 +231,29 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
+def cmd_trigger(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    outcome = engine.render_event(
+        profile=read_json(args.profile), event=read_json(args.event), now=_now(args.now),
+        recommendations=read_json(args.recommendations) if args.recommendations else None,
+    )
+    if outcome.skip is not None:
+        print(f"skip {outcome.event_type} -> {outcome.template}: {outcome.skip.code}: {outcome.skip.message}")
+        return EXIT_OK
+    email = outcome.email
+    assert email is not None  # an outcome is either a skip or an email
+    print(f"send {outcome.event_type} -> {outcome.template}: {email.subject!r} "
+          f"(segments: {', '.join(email.segments) or 'none'}; blocks: {', '.join(email.blocks)})")
+    for warning in email.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.out:
+        out = Path(args.out)
+        out.write_text(email.html, encoding="utf-8")
+        out.with_suffix(".txt").write_text(email.text, encoding="utf-8")
+        print(f"wrote {out} and {out.with_suffix('.txt')}")
+    return EXIT_OK
+
+
 def cmd_templates(args: argparse.Namespace) -> int:
     engine = _engine(args)
     for name in engine.template_names():
@@ -306,6 +329,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"profiles sampled for the silhouette (default {DEFAULT_SILHOUETTE_SAMPLE:,})")
     fit.add_argument("--out", required=True, help="personas model, .json; the chart goes next to it as .png")
     fit.set_defaults(func=cmd_segments_fit)
+
+    trigger = sub.add_parser("trigger", help="decide and render an automation trigger for one event")
+    trigger.add_argument("event", help="event JSON file (cart_abandoned, browse_abandoned, engaged_no_purchase)")
+    trigger.add_argument("--profile", required=True, help="profile JSON file")
+    trigger.add_argument("--recommendations", help="recommendations JSON file (a list of products)")
+    trigger.add_argument("--now", help="clock, ISO 8601 (default: now)")
+    trigger.add_argument("--out", help="write the email here (HTML; the text part next to it as .txt)")
+    trigger.set_defaults(func=cmd_trigger)
 
     fixtures = sub.add_parser("fixtures", help="fixture tools")
     fixtures_sub = fixtures.add_subparsers(dest="fixtures_command", required=True)

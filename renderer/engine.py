@@ -21,12 +21,21 @@ from .content import (
     source_files,
     template_names,
 )
-from .errors import PersonaFileError, RenderAborted, RendererError
+from .errors import (
+    InvalidInput,
+    PersonaFileError,
+    Problem,
+    RenderAborted,
+    RendererError,
+    TemplateError,
+    TemplateNotFound,
+)
 from .fixtures_io import read_products
-from .models import Event, Product, Profile, RenderedEmail
+from .models import Event, Product, Profile, RenderedEmail, parse
 from .personas import Personas, PersonasFile
 from .recipient import Prepared, prepare, render_prepared
 from .segments import RuleSet
+from .triggers import DEFAULT_RULES, TriggerOutcome, TriggerRule, skip_reason
 from .sources import RecommendationSource, RecommendationUnavailable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -273,6 +282,60 @@ class Engine:
         compiled, prepared = self.prepare(template, profile=profile, recommendations=recommendations,
                                           event=event, now=now, require_recommendations=require_recommendations)
         return render_prepared(compiled, prepared)
+
+    def trigger_templates(self) -> dict[str, str]:
+        """Event type -> the template that declares it with ``event:``.
+
+        Raises:
+            TemplateError: two templates declare the same event.
+        """
+        found: dict[str, str] = {}
+        for name in self.template_names():
+            event_type = self.compiled(name).spec.event
+            if event_type is None:
+                continue
+            if event_type in found:
+                raise TemplateError(f"templates {found[event_type]!r} and {name!r} both declare event "
+                                    f"{event_type!r}", str(self.dirs.templates / f"{name}.yaml"))
+            found[event_type] = name
+        return found
+
+    def render_event(self, *, profile: Profile | dict[str, Any], event: Event | dict[str, Any],
+                     now: datetime | None = None,
+                     recommendations: list[Product] | list[dict[str, Any]] | None = None,
+                     rules: dict[str, TriggerRule] | None = None) -> TriggerOutcome:
+        """Decide and render an automation trigger: an email, or a skip with a reason code.
+
+        The event's type picks the template (the one whose ``event:`` names it);
+        the skip rules in ``renderer.triggers`` run first. Recommendations come
+        from the payload, else from the engine's source (never what is in the cart).
+
+        Raises:
+            InvalidInput: bad profile or event (every problem by field path).
+            TemplateNotFound: no template declares this event type.
+        """
+        problems: list[Problem] = []
+        parsed: dict[str, Any] = {}
+        for key, model, data in (("profile", Profile, profile), ("event", Event, event)):
+            try:
+                parsed[key] = parse(model, data, what=key)
+            except InvalidInput as error:
+                problems += [Problem(f"{key}.{p.loc}", p.message, p.type) for p in error.problems]
+        if problems:
+            raise InvalidInput("trigger", problems)
+        recipient, happened = parsed["profile"], parsed["event"]
+        templates = self.trigger_templates()
+        if happened.type not in templates:
+            raise TemplateNotFound(happened.type, "template for event", sorted(templates))
+        template = templates[happened.type]
+        now = now or datetime.now(timezone.utc)
+        rule = (rules or DEFAULT_RULES).get(happened.type, TriggerRule())
+        skip = skip_reason(recipient, happened, now, rule)
+        if skip is not None:
+            return TriggerOutcome(happened.type, template, skip=skip)
+        email = self.render(template, profile=recipient, event=happened, now=now,
+                            recommendations=recommendations)
+        return TriggerOutcome(happened.type, template, email=email)
 
     def render_reference(self, template: str, *, profile: Profile | dict[str, Any],
                          recommendations: list[Product] | list[dict[str, Any]] | None = None,

@@ -125,6 +125,8 @@ class Profile(_Model):
     browsing: list[BrowsedProduct] = []
     segments: list[str] = []
     attributes: dict[str, Any] = {}
+    last_sent: dict[str, Timestamp] = {}
+    """When each trigger (by event type) last emailed this recipient."""
 
 
 class CartItem(_Model):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from conftest import PROFILES, TEMPLATES
 from renderer.cli import main
 from renderer.engine import PROJECT_ROOT
 
@@ -53,11 +54,11 @@ def test_gallery_renders_every_pair(tmp_path, capsys):
     assert main(["gallery", "--out", str(out)]) == 0
     index = (out / "index.html").read_text()
     pages = sorted(out.glob("*/*.html"))
-    assert len(pages) == 30
+    assert len(pages) == len(TEMPLATES) * len(PROFILES)
     for page in pages:
         assert f'href="{page.parent.name}/{page.name}"' in index
         assert page.with_suffix(".txt").exists()
-    assert "rendered 30 of 30" in capsys.readouterr().out
+    assert f"rendered {len(pages)} of {len(pages)}" in capsys.readouterr().out
 
 
 def test_fixtures_generate_is_deterministic(tmp_path, capsys):
