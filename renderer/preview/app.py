@@ -213,7 +213,7 @@ async def _not_found(request: Request, error: Exception) -> Response:
     message = str(error) if isinstance(error, TemplateNotFound) else "There is no page at this address."
     if request.url.path.startswith(("/assets/", "/_static/", "/frame/")):
         return PlainTextResponse(message, status_code=404)
-    return HTMLResponse(pages.not_found_page(message), status_code=404)
+    return HTMLResponse(pages.not_found_page(_project(request), message), status_code=404)
 
 
 class PathGuard:

@@ -143,8 +143,9 @@ def frame_error(project: PreviewProject, preview: Preview) -> str:
     return _render("frame_error.html", preview=preview, error=error)
 
 
-def not_found_page(message: str) -> str:
-    return _render("not_found.html", message=message, brand_name="Email", logo=None)
+def not_found_page(project: PreviewProject, message: str) -> str:
+    """A 404 page that says what does exist."""
+    return _render("not_found.html", **_chrome(project), message=message)
 
 
 def _rule_descriptions(project: PreviewProject) -> dict[str, str]:
