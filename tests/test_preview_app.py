@@ -215,15 +215,16 @@ def wait_for_change(response: http.client.HTTPResponse, file: str, timeout: floa
 def test_saving_a_content_file_pushes_a_change_event(server, file, change):
     url, project = server
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=1)
+    # Each read blocks until a line comes (keep-alives are 15 s apart) or this timeout.
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=8)
     connection.request("GET", "/events")
     response = connection.getresponse()
     try:
         assert response.headers["Content-Type"].startswith("text/event-stream")
-        assert read_event(response, "hello", 5) == {}
+        assert read_event(response, "hello", 8) == {}
         with edited(project.paths.root / file, change):
             # Earlier tests' edits may still be announced first: wait for this file's.
-            assert wait_for_change(response, file, 5), f"no change event for {file}"
+            assert wait_for_change(response, file, 8), f"no change event for {file}"
     finally:
         connection.close()
 
