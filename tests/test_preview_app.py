@@ -45,6 +45,7 @@ def test_email_view_shows_subject_segments_blocks_and_rules(server):
     assert "Welcome to Fernhill, Elena" in body
     assert "frequent_high_spender" in body and "us_recent_buyer" in body
     assert 'id="mobile-frame"' in body and 'id="desktop-frame"' in body
+    assert body.count('sandbox="allow-same-origin allow-popups') == 2 and "allow-scripts" not in body
     assert "rfm.frequency &gt;= 6" in body  # the rule's expression, escaped
     assert 'id="plain-text"' in body and 'id="html-source"' in body
 
@@ -66,6 +67,7 @@ def test_frame_serves_images_locally_and_download_is_the_email_as_sent(server):
     status, headers, frame = get(url + "/frame/welcome.html?profile=new_customer")
     assert status == 200 and "Priya" in frame
     assert "https://cdn.fernhill.example/" not in frame and 'src="/assets/hero/welcome.png"' in frame
+    assert '<base target="_blank"></head>' in frame  # links open a tab, not inside the frame
     image_status, image_headers, _ = get_bytes(url + "/assets/hero/welcome.png")
     assert image_status == 200 and image_headers["content-type"] == "image/png"
     status, headers, sent = get(url + "/frame/welcome.html?profile=new_customer&download=1")

@@ -46,6 +46,8 @@ STATIC = Path(__file__).parent / "static"
 MAX_FORM_BYTES = 1 << 20
 KEEPALIVE_SECONDS = 15.0
 NO_STORE = {"Cache-Control": "no-store"}
+# Links in a previewed email open a new tab instead of replacing the frame.
+_PREVIEW_BASE = '<base target="_blank">'
 # A phone shows no scrollbar; a desktop-style one would take 15 of the 375 px.
 _MOBILE_STYLE = ("<style>html{scrollbar-width:none}"
                  "html::-webkit-scrollbar{display:none}</style>")
@@ -148,8 +150,8 @@ def _frame_html(request: Request) -> Response:
     if request.query_params.get("download"):
         return HTMLResponse(email.html, headers=_attachment(preview, "html"))
     markup = localize_assets(email.html, project.assets_url(), "/assets")
-    if request.query_params.get("device") == "mobile":
-        markup = markup.replace("</head>", _MOBILE_STYLE + "</head>", 1)
+    extra = _PREVIEW_BASE + (_MOBILE_STYLE if request.query_params.get("device") == "mobile" else "")
+    markup = markup.replace("</head>", extra + "</head>", 1)
     return HTMLResponse(markup, headers=NO_STORE)
 
 
