@@ -18,6 +18,9 @@ from .errors import InvalidInput, Problem, RendererError
 from .fixtures_io import read_json
 from .gallery import write_gallery
 from .persona_fit import DEFAULT_MAX_K, DEFAULT_SILHOUETTE_SAMPLE
+from .preview import commands as preview_commands
+from .screenshot import register as register_screenshot
+from .segments import RuleSet
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
 _COMMANDS = "{render,gallery,segments,fixtures,templates}"
@@ -349,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     templates = sub.add_parser("templates", help="list the templates")
     templates.set_defaults(func=cmd_templates)
+
+    preview_commands.register(sub)
+    register_screenshot(sub)
     return parser
 
 

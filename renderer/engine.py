@@ -188,9 +188,12 @@ class Engine:
         if entry is not None:
             if not self.auto_reload or now - entry.checked_at < self.reload_interval:
                 return entry.compiled
-            entry.checked_at = now
             if _mtimes(entry.files) == entry.mtimes:
+                entry.checked_at = now
                 return entry.compiled
+            # Changed files: only a successful compile refreshes checked_at, so a
+            # broken edit keeps failing on every call instead of the previous
+            # build coming back for the next reload_interval.
         with self._lock:
             return self._compile(name, entry, now)
 

@@ -41,6 +41,23 @@ def test_edited_block_recompiles(content_copy):
     assert "Free returns for a year" in engine.render("welcome", profile=PROFILE, now=FIXTURE_NOW).html
 
 
+def test_broken_edit_fails_on_every_call_until_fixed(content_copy):
+    engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks",
+                    reload_interval=3600)
+    engine.compiled("welcome")
+    engine._cache["welcome"].checked_at -= 7200  # as if the interval had passed
+    hero = content_copy / "blocks" / "hero.mjml"
+    original = hero.read_text()
+    hero.write_text(original.replace("[% endif %]", "", 1))
+    os.utime(hero, ns=(1, os.stat(hero).st_mtime_ns + 10**9))
+    for _ in range(2):  # the second call comes well within reload_interval
+        with pytest.raises(TemplateError, match="hero.mjml:21"):
+            engine.compiled("welcome")
+    hero.write_text(original)
+    os.utime(hero, ns=(1, os.stat(hero).st_mtime_ns + 2 * 10**9))
+    assert "Welcome in" in engine.render("welcome", profile=PROFILE, now=FIXTURE_NOW).html
+
+
 def test_unknown_template_lists_the_available_ones(engine):
     with pytest.raises(TemplateNotFound, match="welcome"):
         engine.compiled("welcom")

@@ -1,0 +1,114 @@
+"""What the preview renders, without a server: selections, outcomes, errors, checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import PROFILES, TEMPLATES
+from preview_support import copy_content, edited
+from renderer import RenderedEmail, TemplateError, TemplateNotFound
+from renderer.preview.checks import GMAIL_CLIP_BYTES, check_email
+from renderer.preview.pages import error_view, humanize, person
+from renderer.preview.project import CUSTOM, NONE, CustomProfiles, PreviewProject, Selection
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> PreviewProject:
+    return PreviewProject(copy_content(tmp_path_factory.mktemp("content")), reload_interval=0)
+
+
+def test_gallery_renders_every_template_for_every_fixture(project):
+    rows = project.gallery()
+    assert [row.template for row in rows] == TEMPLATES
+    for row in rows:
+        assert row.error is None and row.description
+        assert [p.selection.profile for p in row.previews] == PROFILES
+        assert all(p.email is not None for p in row.previews), row.template
+    assert {row.template: row.event for row in rows}["abandoned_cart"] == "cart_abandoned"
+
+
+@pytest.mark.parametrize("selection", [
+    Selection("nope", "new_customer"),
+    Selection("../templates/welcome", "new_customer"),
+    Selection("welcome", "../../pyproject"),
+    Selection("welcome", "nobody"),
+    Selection("welcome", CUSTOM + "0000000000"),
+    Selection("welcome", "new_customer", "../profiles/lapsed"),
+])
+def test_names_outside_the_content_are_refused(project, selection):
+    with pytest.raises(TemplateNotFound):
+        project.render(selection)
+
+
+def test_recommendation_choices(project):
+    own = project.render(Selection("welcome", "frequent_high_spender")).email
+    none = project.render(Selection("welcome", "frequent_high_spender", NONE)).email
+    default = project.render(Selection("welcome", "frequent_high_spender", "default")).email
+    empty = project.render(Selection("welcome", "frequent_high_spender", "empty")).email
+    assert own.html != default.html
+    # No payload: the template's fallback (bestsellers not yet bought); an empty payload hides the grid.
+    assert "product_grid" in own.blocks and "product_grid" in none.blocks and "Beeswax Taper" in none.html
+    assert "product_grid" not in empty.blocks
+
+
+def test_pasted_profiles_are_kept_by_content(project):
+    name = project.custom.add('{"id": "p", "email": "p@example.com", "first_name": "Pat"}')
+    assert name.startswith(CUSTOM) and project.custom.add(project.custom.get(name)) == name
+    preview = project.render(Selection("welcome", name))
+    assert preview.email.subject == "Welcome to Fernhill, Pat"
+    assert "Pat" in preview.profile_text
+
+
+def test_the_store_forgets_the_oldest_pasted_profiles():
+    store = CustomProfiles(limit=2)
+    first, second, third = (store.add(str(n)) for n in range(3))
+    assert store.get(first) is None and store.get(second) == "1" and store.get(third) == "2"
+
+
+def test_invalid_input_is_an_outcome_with_every_problem(project):
+    name = project.custom.add('{"id": "", "email": "nope", "orders": [{"id": "o", "placed_at": "x", "total": 1}]}')
+    preview = project.render(Selection("welcome", name))
+    assert preview.email is None and preview.content_error is None
+    assert {p.loc for p in preview.problems} >= {"profile.id", "profile.email", "profile.orders.0.placed_at"}
+
+
+def test_broken_content_is_an_outcome_naming_file_and_line(project):
+    with edited(project.paths.blocks / "hero.mjml", lambda text: text.replace("[% endif %]", "", 1)):
+        preview = project.render(Selection("welcome", "new_customer"))
+        assert preview.email is None and isinstance(preview.content_error, TemplateError)
+        view = error_view(preview.content_error, project.paths)
+        assert (view.file, view.line) == ("blocks/hero.mjml", 21)
+        assert [n for n, _ in view.excerpt] == list(range(18, 24))
+        rows = {row.template: row for row in project.gallery()}
+        assert rows["welcome"].error is not None and rows["abandoned_cart"].error is None
+    assert project.render(Selection("welcome", "new_customer")).email is not None
+
+
+def test_only_the_projects_own_files_are_quoted(project, tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("line one\nline two\n")
+    view = error_view(TemplateError("boom", str(outside), 1), project.paths)
+    assert view.excerpt == [] and view.file == str(outside)
+
+
+def test_unchanged_templates_are_not_recompiled(project):
+    before = {name: project.engine.compiled(name) for name in TEMPLATES}
+    with edited(project.paths.blocks / "cart_items.mjml", lambda text: text + "\n<!-- edited -->\n"):
+        after = {name: project.engine.compiled(name) for name in TEMPLATES}
+    changed = {name for name in TEMPLATES if after[name] is not before[name]}
+    assert changed == {"abandoned_cart"}
+
+
+def test_checks_flag_a_clipped_email():
+    big = RenderedEmail("t", "p", "Subject", "A preheader long enough to fill the preview line.",
+                        "x" * (GMAIL_CLIP_BYTES + 1), "text")
+    size, subject, preheader = check_email(big)
+    assert not size.ok and "clip" in size.detail
+    assert subject.ok and preheader.ok
+
+
+def test_labels():
+    assert humanize("frequent_high_spender") == "Frequent high spender"
+    assert person('{"first_name": "さくら", "last_name": "山本", "email": "s@example.com"}').initials == "さ山"
+    assert person('{"email": "someone@example.com"}').name == "someone@example.com"
+    assert person("not json").name == "Unreadable profile"
