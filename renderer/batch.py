@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, TypeVar, Union
 
 from .engine import Engine
-from .errors import InvalidInput, Problem, RendererError
+from .errors import InvalidInput, Problem, RenderAborted, RendererError
 from .models import Profile, RenderedEmail, parse
 
 T = TypeVar("T")
@@ -95,6 +95,8 @@ def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, An
                              event=req.event, now=req.now)
     except InvalidInput as error:
         return Failed(rid, index, str(error), type(error).__name__, [str(p) for p in error.problems])
+    except RenderAborted as error:
+        return Skipped(rid, index, error.code, error.reason)
     except RendererError as error:
         return Failed(rid, index, str(error), type(error).__name__)
     except Exception as error:  # a bug must cost one recipient, not the batch

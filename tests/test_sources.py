@@ -225,3 +225,18 @@ def test_workers_get_their_own_copy_of_the_source(fixtures):
         results = list(render_many(requests, engine=engine, workers=2, chunk_size=2))
     assert all("Product 0" in r.html for r in results)
     assert server.count == 1 + 6, "each recipient fetched once, by a worker's own source"
+
+
+def test_an_aborted_render_is_a_skip_in_a_batch(content_copy):
+    from renderer import Skipped, RenderRequest, render_many
+
+    policy = "recommendations: {required: true}\n"
+    welcome = content_copy / "templates" / "welcome.yaml"
+    welcome.write_text(policy + welcome.read_text())
+    with ScriptedServer(Reply(503)) as server:
+        engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks",
+                        recommendations=source(server, retries=0))
+        [result] = render_many([RenderRequest("welcome", {"id": "c", "email": "c@example.com"}, now=FIXTURE_NOW)],
+                               engine=engine)
+    assert isinstance(result, Skipped) and result.code == "recommendations_unavailable"
+    assert "HTTP 503" in result.reason
