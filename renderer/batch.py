@@ -10,8 +10,9 @@ processes, each of which compiles every template it needs once.
 from __future__ import annotations
 
 import itertools
-import pickle
 import multiprocessing
+import pickle
+import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -122,6 +123,8 @@ def worker_engine_config(config: dict[str, Any]) -> dict[str, Any]:
 
 def _init_worker(config: dict[str, Any]) -> None:
     global _worker_engine
+    # Ctrl+C goes to the whole process group: let the parent decide how to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_engine = Engine(**worker_engine_config(config))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,6 +105,8 @@ _worker_engine: Engine | None = None
 
 def _init_worker(config: dict[str, Any]) -> None:
     global _worker_engine
+    # Ctrl+C goes to the whole process group: let the parent decide how to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_engine = Engine(**worker_engine_config(config))
 
 

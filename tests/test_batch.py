@@ -141,22 +141,26 @@ def test_batch_refuses_to_overwrite_without_restart(tmp_path, capsys):
     assert main(args + ["--restart"]) == 0
 
 
-def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path):
+@pytest.mark.parametrize("how,workers", [(signal.SIGKILL, "1"), (signal.SIGINT, "2")])
+def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, how, workers):
     source = audience(tmp_path / "in.jsonl", 1500)
     command = [sys.executable, "-m", "renderer", "batch", "win_back", "--profiles", str(source),
-               "--now", "2026-11-15T12:00:00Z",
+               "--now", "2026-11-15T12:00:00Z", "--workers", workers,
                "--recommendations", str(PROJECT_ROOT / "fixtures/recommendations/default.json")]
     complete = tmp_path / "complete.jsonl"
     subprocess.run(command + ["--out", str(complete)], check=True, capture_output=True)
 
     out = tmp_path / "out.jsonl"
     partial = tmp_path / "out.jsonl.partial"
-    process = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 2_000_000):
         time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.send_signal(how)
+    _, err = process.communicate()
+    if how == signal.SIGINT:
+        assert process.returncode == 130 and "run again with --resume" in err
     assert not out.exists() and partial.exists(), "killed before the end"
     done_before, _ = last_complete_line(partial)
     assert 0 < done_before < 1500
