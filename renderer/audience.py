@@ -10,15 +10,13 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Callable, Iterable
+from typing import IO, Callable, Iterable, Iterator
 
-from .errors import InvalidInput
-from .models import Profile, parse
+from .jsonl import MAX_LISTED_PROBLEMS, InvalidLines, read_profiles
 from .personas import Personas
 from .segments import RuleSet
 
 SAMPLE_IDS = 3
-MAX_LISTED_PROBLEMS = 50
 
 
 @dataclass
@@ -40,15 +38,6 @@ class SegmentReport:
         return self.counts[segment] / self.valid if self.valid else 0.0
 
 
-def line_problem(line_number: int, error: Exception) -> str:
-    """One bad JSON Lines line in plain words, starting with its line number."""
-    if isinstance(error, json.JSONDecodeError):
-        return f"line {line_number}: not JSON ({error.msg} at column {error.colno})"
-    if isinstance(error, InvalidInput):
-        return f"line {line_number}: " + "; ".join(str(p) for p in error.problems)
-    return f"line {line_number}: {error}"
-
-
 def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
                      out: IO[str] | None = None,
                      on_progress: Callable[[int], None] | None = None,
@@ -66,20 +55,15 @@ def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
     """
     report = SegmentReport()
     seen_emails: dict[str, str] = {}
-    for number, line in enumerate(lines, start=1):
-        report.total_lines = number
-        if on_progress and number % 1000 == 0:
-            on_progress(number)
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            profile = parse(Profile, json.loads(line), what="profile")
-        except (json.JSONDecodeError, InvalidInput) as error:
-            report.invalid_count += 1
-            if len(report.invalid) < MAX_LISTED_PROBLEMS:
-                report.invalid.append((number, line_problem(number, error)))
-            continue
+    invalid = InvalidLines()
+    last_line = 0
+
+    def counted(raw: Iterable[str]) -> Iterator[str]:
+        nonlocal last_line
+        for last_line, text in enumerate(raw, start=1):  # noqa: B007 - last_line is read after the loop
+            yield text
+
+    for number, profile in read_profiles(counted(lines), invalid, on_progress=on_progress):
         report.valid += 1
         email = profile.email.lower()
         first_id = seen_emails.setdefault(email, profile.id)
@@ -105,4 +89,6 @@ def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
             out.write(json.dumps({"id": profile.id, "segments": segments,
                                   "primary": assignment.primary,
                                   "features": assignment.features.as_dict()}, ensure_ascii=False) + "\n")
+    report.total_lines = last_line
+    report.invalid_count, report.invalid = invalid.count, invalid.listed
     return report

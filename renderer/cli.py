@@ -20,7 +20,6 @@ from .gallery import write_gallery
 from .persona_fit import DEFAULT_MAX_K, DEFAULT_SILHOUETTE_SAMPLE
 from .preview import commands as preview_commands
 from .screenshot import register as register_screenshot
-from .segments import RuleSet
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
 _COMMANDS = "{render,gallery,segments,fixtures,templates}"
@@ -225,7 +224,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                                 recommendations_lines=per_line, resume=args.resume, restart=args.restart,
                                 on_line=advance)
         except KeyboardInterrupt:
-            print(f"interrupted: partial output kept; run again with --resume to continue", file=sys.stderr)
+            print("interrupted: partial output kept; run again with --resume to continue", file=sys.stderr)
             return 130
     resumed = f" (resumed after input line {summary.resumed_after_line})" if summary.resumed_after_line else ""
     print(f"rendered {summary.rendered:,}, skipped {summary.skipped:,}, failed {summary.failed:,} "

@@ -16,7 +16,6 @@ The same profiles, ``now``, seed and options give a byte-identical file.
 
 from __future__ import annotations
 
-import json
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,10 +23,9 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .audience import MAX_LISTED_PROBLEMS, line_problem
-from .errors import InvalidInput, PersonaFitError
+from .errors import PersonaFitError
 from .features import FeatureConfig, derive
-from .models import Profile, parse
+from .jsonl import InvalidLines, read_profiles
 from .persona_names import name_personas
 from .personas import (
     DEFAULT_FEATURES,
@@ -87,25 +85,12 @@ def read_features(lines: Iterable[str], now: datetime, *, config: FeatureConfig 
     readers = [FEATURES[name].read for name in features]
     rates = dict(config.rates)
     values = array("d")
-    invalid: list[tuple[int, str]] = []
-    invalid_count = 0
-    for number, line in enumerate(lines, start=1):
-        if on_progress and number % 1000 == 0:
-            on_progress(number)
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            profile = parse(Profile, json.loads(line), what="profile")
-        except (json.JSONDecodeError, InvalidInput) as error:
-            invalid_count += 1
-            if len(invalid) < MAX_LISTED_PROBLEMS:
-                invalid.append((number, line_problem(number, error)))
-            continue
+    invalid = InvalidLines()
+    for _, profile in read_profiles(lines, invalid, on_progress=on_progress):
         derived = derive(profile, now, config)
         values.extend(read(derived, rates) for read in readers)
     raw = np.frombuffer(values, dtype=np.float64).reshape(-1, len(features)).copy()
-    return FeatureTable(tuple(features), raw, invalid_count, invalid)
+    return FeatureTable(tuple(features), raw, invalid.count, invalid.listed)
 
 
 SILHOUETTE_WORKING_MB = 64
