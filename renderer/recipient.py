@@ -15,10 +15,11 @@ from urllib.parse import quote
 
 from .compiler import CompiledTemplate
 from .environments import BLOCK_FLAGS, GLOBALS, render_fast
-from .errors import InvalidInput, Problem, TemplateError
+from .errors import InvalidInput, Problem, RendererError, TemplateError
 from .formatting import country_name, long_date, money, text_direction
 from .models import BlockTrace, Event, Product, Profile, RenderedEmail, RuleTrace, Trace, parse, parse_products
 from .personas import Persona, Personas
+from .render_failure import render_failure
 from .segments import RuleSet
 from .stages.text import tidy_text
 
@@ -203,14 +204,28 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
 
 
 def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedEmail:
-    """Run the compiled templates for one prepared recipient (the fast path)."""
+    """Run the compiled templates for one prepared recipient (the fast path).
+
+    Raises:
+        TemplateError: the template failed for this recipient's data (the
+            sandbox refused something, a loop ran too long, ...), naming the file.
+    """
     context = prepared.context
-    subject = header_text(render_fast(compiled.subject, context))
-    preheader = header_text(render_fast(compiled.preheader, context))
-    context["Subject"] = subject
-    context["Preheader"] = preheader
-    html = render_fast(compiled.html, context)
-    text = tidy_text(render_fast(compiled.text, context))
+    part = "subject"
+    try:
+        subject = header_text(render_fast(compiled.subject, context))
+        part = "preheader"
+        preheader = header_text(render_fast(compiled.preheader, context))
+        context["Subject"] = subject
+        context["Preheader"] = preheader
+        part = "html"
+        html = render_fast(compiled.html, context)
+        part = "text"
+        text = tidy_text(render_fast(compiled.text, context))
+    except RendererError:
+        raise
+    except Exception as error:  # one recipient's failure, told plainly; the batch goes on
+        raise render_failure(compiled, context, part, prepared.profile.id, error) from error
     return RenderedEmail(
         template=compiled.name,
         profile_id=prepared.profile.id,
