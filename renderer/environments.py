@@ -24,7 +24,7 @@ TOKENS: frozenset[str] = frozenset(
         "FirstName", "LastName", "FullName", "Email",
         "CustomerCity", "CustomerCountry",
         "LastPurchaseProduct", "LastPurchaseDate",
-        "RecommendedProducts", "CartItems", "CartTotal", "CartUrl", "ViewedProducts",
+        "RecommendedProducts", "CartItems", "CartItemsMore", "CartTotal", "CartUrl", "ViewedProducts",
         "Segments", "PrimarySegment", "Features", "Persona",
         "UnsubscribeUrl", "PreferencesUrl", "Attributes",
         "Locale", "Lang", "Dir", "Year",
