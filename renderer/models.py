@@ -7,7 +7,9 @@ bad field by its path (``orders.0.total: Input should be a valid number``).
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -48,6 +50,15 @@ def _email(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(_email)]
+
+
+# One spelling per text: "José" typed with a combining accent and with a
+# precomposed é compare, measure and render alike. A C callable, because it
+# runs for every name of every recipient (pydantic already hands it a plain
+# str, never a subclass such as markupsafe.Markup that would skip escaping).
+_nfc = functools.partial(unicodedata.normalize, "NFC")
+Text = Annotated[str, AfterValidator(_nfc)]
+"""Text shown to the recipient: NFC-normalized at validation."""
 LocaleCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")]
 
 
@@ -56,8 +67,8 @@ class _Model(BaseModel):
 
 
 class Location(_Model):
-    city: str | None = None
-    region: str | None = None
+    city: Text | None = None
+    region: Text | None = None
     country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)] | None = None
 
 
@@ -67,7 +78,7 @@ class Consent(_Model):
 
 class OrderItem(_Model):
     product_id: str
-    name: str
+    name: Text
     price: Money
     quantity: Annotated[int, Field(ge=1)] = 1
     url: Url | None = None
@@ -94,13 +105,13 @@ class Product(_Model):
     """A product as recommended, browsed or carted."""
 
     id: str
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[Text, Field(min_length=1)]
     url: Url
     image_url: Url | None = None
     price: Money
     currency: CurrencyCode = "USD"
     original_price: Money | None = None
-    category: str | None = None
+    category: Text | None = None
     in_stock: bool = True
 
 
@@ -114,8 +125,8 @@ class Profile(_Model):
 
     id: Annotated[str, Field(min_length=1, max_length=200)]
     email: EmailAddress
-    first_name: str | None = None
-    last_name: str | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
     locale: LocaleCode = "en-US"
     location: Location = Location()
     signup_date: Timestamp | None = None
