@@ -272,11 +272,11 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         try:
             parsed[key] = parse(model, data, what=key)
         except InvalidInput as error:
-            problems += [Problem(f"{key}.{p.loc}", p.message, p.type) for p in error.problems]
+            problems += [p.under(key) for p in error.problems]
     try:
         products = parse_products(recommendations or [])
     except InvalidInput as error:
-        problems += [Problem(f"recommendations.{p.loc}", p.message, p.type) for p in error.problems]
+        problems += [p.under("recommendations") for p in error.problems]
     if problems:
         raise InvalidInput("render request", problems)
     recipient: Profile = parsed["profile"]
