@@ -21,7 +21,7 @@ from .content import (
     source_files,
     template_names,
 )
-from .errors import PersonaFileError, RenderAborted, RendererError
+from .errors import PersonaFileError, RenderAborted, RendererError, TemplateNotFound
 from .fixtures_io import read_products
 from .limits import DEFAULT_LIMITS, Limits
 from .models import Event, Product, Profile, RenderedEmail
@@ -181,6 +181,8 @@ class Engine:
             TemplateNotFound: no such template.
             TemplateError: a file of the template is broken (file and line).
         """
+        if not isinstance(name, str):
+            raise TemplateNotFound(repr(name), "template", self.template_names())
         entry = self._cache.get(name)
         now = time.monotonic()
         if entry is not None:

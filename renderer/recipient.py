@@ -7,7 +7,7 @@ recipient, so it is kept lean (see benchmarks/bench_render.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 from urllib.parse import quote
@@ -72,15 +72,23 @@ class _Cleaner:
             self._notes = {}
         self._notes.setdefault((kind, tokens), []).append(detail)
 
-    def url(self, value: str, tokens: tuple[str, ...], field: str, item: str | None = None) -> str:
-        """``value`` if it is a safe URL, else the brand's site URL (and a note)."""
-        if is_safe_url(value):
+    def fallback(self, image: bool = False) -> str:
+        """The brand's ``placeholder_image`` (for images) or ``site_url``: where a bad or missing URL points."""
+        for key in ("placeholder_image", "site_url") if image else ("site_url",):
+            candidate = self.brand.get(key)
+            if isinstance(candidate, str) and is_safe_url(candidate):
+                return candidate
+        return "#"
+
+    def url(self, value: str | None, tokens: tuple[str, ...], field: str, item: str | None = None) -> str:
+        """``value`` if it is a safe URL, else the fallback (noted unless the value was simply missing)."""
+        if value is not None and is_safe_url(value):
             return value
-        site = self.brand.get("site_url")
-        fallback = site if isinstance(site, str) and is_safe_url(site) else "#"
-        detail = excerpt(value) if item is None else f"{item!r}: {excerpt(value)}"
-        self.note(tokens, f"{field} replaced by {fallback} (only http, https and mailto: links are allowed)",
-                  detail)
+        fallback = self.fallback(image=field.endswith("image_url"))
+        if value is not None:
+            detail = excerpt(value) if item is None else f"{item!r}: {excerpt(value)}"
+            self.note(tokens, f"{field} replaced by {fallback} (only http, https and mailto: links are allowed)",
+                      detail)
         return fallback
 
     def cut(self, value: str, limit: int, tokens: tuple[str, ...], field: str, item: str | None = None) -> str:
@@ -104,7 +112,7 @@ def _product_view(product: Product, locale: str, clean: _Cleaner, tokens: tuple[
     url, image, name, category = product.url, product.image_url, product.name, product.category
     if url not in SAFE_URLS:
         url = clean.url(url, tokens, f"{tokens[0]} url", product.id)
-    if image is not None and image not in SAFE_URLS:
+    if image not in SAFE_URLS:  # None too: "None" would print as a relative link
         image = clean.url(image, tokens, f"{tokens[0]} image_url", product.id)
     limit = clean.limits.text
     if len(name) > limit:
@@ -160,7 +168,8 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
     """The token context (``FirstName``, ``RecommendedProducts``, ...) for one recipient.
 
     Data is made safe for its place on the way in: URL-valued tokens that are
-    not ``http(s)://`` or ``mailto:`` become the brand's ``site_url``, and
+    not ``http(s)://`` or ``mailto:`` become the brand's ``site_url`` (images:
+    its ``placeholder_image``), as do missing ones, and
     names, product texts and lists are cut to ``limits``. Each kind of change
     adds a line to ``warnings`` when it touches one of ``tokens`` (the tokens
     the template uses; all when ``None``).
@@ -192,7 +201,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         clean.note(("CartItems",), f"CartItems capped at {len(listed)} items",
                    f"{len(cart_items):,} in the cart; CartItemsMore = {len(cart_items) - len(listed):,}")
     cart_url = cart.url if cart else None
-    if cart_url is not None and cart_url not in SAFE_URLS:
+    if cart and cart_url not in SAFE_URLS:
         cart_url = clean.url(cart_url, ("CartUrl",), "cart url")
     context: dict[str, Any] = {
         **GLOBALS,
@@ -239,9 +248,9 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
 def _last_purchase(item: OrderItem, currency: str, locale: str, clean: _Cleaner) -> dict[str, Any]:
     url, image, name = item.url, item.image_url, item.name
     tokens = ("LastPurchaseProduct",)
-    if url is not None and url not in SAFE_URLS:
+    if url not in SAFE_URLS:
         url = clean.url(url, tokens, "last purchase url", item.product_id)
-    if image is not None and image not in SAFE_URLS:
+    if image not in SAFE_URLS:
         image = clean.url(image, tokens, "last purchase image_url", item.product_id)
     if len(name) > clean.limits.text:
         name = clean.cut(name, clean.limits.text, tokens, "last purchase name", item.product_id)
@@ -265,8 +274,12 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
     """
     problems: list[Problem] = []
     parsed: dict[str, Any] = {}
+    if not isinstance(now, datetime):
+        problems.append(Problem("now", f"Input should be a datetime, not {type(now).__name__}", "datetime_type"))
+    elif now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)  # naive means UTC, as in the models
     for key, model, data in (("profile", Profile, profile), ("event", Event, event)):
-        if data is None:
+        if data is None and key == "event":
             parsed[key] = None
             continue
         try:

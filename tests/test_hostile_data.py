@@ -212,3 +212,24 @@ def test_warnings_only_concern_tokens_the_template_shows():
         "welcome", profile=PROFILE, now=FIXTURE_NOW,
         event=cart_event([product(i) for i in range(30)], url="javascript:alert(1)"))
     assert email.warnings == []
+
+
+def test_control_characters_are_removed_from_shown_text(engine):
+    email = engine.render("welcome", profile=dict(PROFILE, first_name="A\x00n\x1ba\x7f\ufffe"), now=FIXTURE_NOW,
+                          recommendations=[product(1, name="Mu\x08g\tcup")])
+    assert email.subject == "Welcome to Fernhill, Ana"
+    assert "Mug\tcup" in email.html and not re.search(r"[\x00-\x08\x1b\x7f\ufffe]", email.html + email.text)
+
+
+def test_missing_urls_point_at_the_brand_never_at_none(engine):
+    profile = dict(PROFILE, orders=[{"id": "o1", "placed_at": "2026-10-01T00:00:00Z", "total": 20,
+                                     "items": [{"product_id": "P9", "name": "Old mug", "price": 20}]}])
+    cart = cart_event([product(2, image_url=None)])
+    del cart["cart"]["url"]
+    for template in ("win_back", "abandoned_cart"):
+        email = engine.render(template, profile=profile, recommendations=[product(1, image_url=None)], event=cart,
+                              now=FIXTURE_NOW)
+        body = body_of(email.html)
+        assert "None" not in body.xpath("//@href | //@src")
+        assert "https://cdn.fernhill.example/brand/logo.png" in body.xpath("//img/@src")
+        assert not email.warnings, "missing data is not an error"

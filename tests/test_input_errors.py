@@ -189,3 +189,25 @@ def test_engine_configuration_errors_are_project_errors(tmp_path):
 
     with pytest.raises(RendererError, match="segments_file"):
         Engine(segments_file=tmp_path / "none.yaml")
+
+
+@pytest.mark.parametrize("name", [None, 123, ["welcome"]])
+def test_a_template_name_of_the_wrong_type_is_not_found(engine, name):
+    with pytest.raises(TemplateNotFound):
+        engine.render(name, profile=GOOD, now=FIXTURE_NOW)
+
+
+def test_a_missing_profile_and_a_bad_clock_are_input_errors(engine):
+    with pytest.raises(InvalidInput) as caught:
+        engine.render("welcome", profile=None, now="tomorrow")
+    assert [p.loc for p in caught.value.problems] == ["now", "profile"]
+
+
+def test_a_batch_line_with_a_lone_surrogate_is_a_failed_record_not_a_crash(tmp_path, capsys):
+    lines = [json.dumps(GOOD), '{"id": "x\\ud800", "email": "a@b.example"}', json.dumps(dict(GOOD, id="c2"))]
+    profiles = Files(tmp_path).write("surrogates.jsonl", "\n".join(lines))
+    out = tmp_path / "out.jsonl"
+    assert main(["batch", "welcome", "--profiles", profiles, "--out", str(out)]) == 1
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n")[:-1]]
+    assert [(r["line"], r["status"]) for r in records] == [(1, "rendered"), (2, "failed"), (3, "rendered")]
+    assert records[1]["id"] == "x\ud800" and records[1]["problems"][0].startswith("profile.id:")
