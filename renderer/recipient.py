@@ -31,7 +31,7 @@ from .models import (
 )
 from .personas import Persona, Personas
 from .render_failure import render_failure
-from .sanitize import SAFE_URLS, clip, excerpt, header_text, is_safe_url
+from .sanitize import SAFE_URLS, Cleaner, clip, header_text
 from .segments import RuleSet
 from .stages.text import tidy_text
 
@@ -52,61 +52,7 @@ class Prepared:
     limits: Limits = DEFAULT_LIMITS
 
 
-class _Cleaner:
-    """Replaces unsafe URLs and cuts over-long text for one recipient, noting each change.
-
-    Callers test the common case inline (``url in SAFE_URLS``, a length check)
-    and only call in here when something must change. Notes are grouped into
-    one warning per kind of change, and kept only for tokens the template uses.
-    """
-
-    __slots__ = ("limits", "brand", "_notes")
-
-    def __init__(self, limits: Limits, brand: dict[str, Any]) -> None:
-        self.limits = limits
-        self.brand = brand
-        self._notes: dict[tuple[str, tuple[str, ...]], list[str]] | None = None
-
-    def note(self, tokens: tuple[str, ...], kind: str, detail: str) -> None:
-        if self._notes is None:
-            self._notes = {}
-        self._notes.setdefault((kind, tokens), []).append(detail)
-
-    def fallback(self, image: bool = False) -> str:
-        """The brand's ``placeholder_image`` (for images) or ``site_url``: where a bad or missing URL points."""
-        for key in ("placeholder_image", "site_url") if image else ("site_url",):
-            candidate = self.brand.get(key)
-            if isinstance(candidate, str) and is_safe_url(candidate):
-                return candidate
-        return "#"
-
-    def url(self, value: str | None, tokens: tuple[str, ...], field: str, item: str | None = None) -> str:
-        """``value`` if it is a safe URL, else the fallback (noted unless the value was simply missing)."""
-        if value is not None and is_safe_url(value):
-            return value
-        fallback = self.fallback(image=field.endswith("image_url"))
-        if value is not None:
-            detail = excerpt(value) if item is None else f"{item!r}: {excerpt(value)}"
-            self.note(tokens, f"{field} replaced by {fallback} (only http, https and mailto: links are allowed)",
-                      detail)
-        return fallback
-
-    def cut(self, value: str, limit: int, tokens: tuple[str, ...], field: str, item: str | None = None) -> str:
-        size = f"{len(value):,} characters"
-        self.note(tokens, f"{field} cut to {limit} characters", size if item is None else f"{item!r}: {size}")
-        return clip(value, limit)
-
-    def warnings(self, used: frozenset[str] | None) -> list[str]:
-        """One line per kind of change, for the tokens in ``used`` (all when ``None``)."""
-        lines = []
-        for (kind, tokens), details in (self._notes or {}).items():
-            if used is None or not used.isdisjoint(tokens):
-                more = f" and {len(details) - 3:,} more" if len(details) > 3 else ""
-                lines.append(f"{kind} ({', '.join(details[:3])}{more})")
-        return lines
-
-
-def _product_view(product: Product, locale: str, clean: _Cleaner, tokens: tuple[str, ...]) -> dict[str, Any]:
+def _product_view(product: Product, locale: str, clean: Cleaner, tokens: tuple[str, ...]) -> dict[str, Any]:
     """One product as templates see it: formatted prices, safe URLs, capped texts."""
     on_sale = product.original_price is not None and product.original_price > product.price
     url, image, name, category = product.url, product.image_url, product.name, product.category
@@ -145,7 +91,7 @@ def _unique_in_stock(products: Iterable[Product], exclude: set[str], limit: int)
     return kept, False
 
 
-def _products(products: list[Product], exclude: set[str], locale: str, clean: _Cleaner,
+def _products(products: list[Product], exclude: set[str], locale: str, clean: Cleaner,
               token: str) -> list[dict[str, Any]]:
     kept, more = _unique_in_stock(products, exclude, clean.limits.products)
     if more:
@@ -174,7 +120,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
     adds a line to ``warnings`` when it touches one of ``tokens`` (the tokens
     the template uses; all when ``None``).
     """
-    clean = _Cleaner(limits, brand)
+    clean = Cleaner(limits, brand)
     locale = profile.locale
     last_order = max(profile.orders, key=lambda order: order.placed_at, default=None)
     last_item = last_order.items[0] if last_order and last_order.items else None
@@ -245,7 +191,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
     return context
 
 
-def _last_purchase(item: OrderItem, currency: str, locale: str, clean: _Cleaner) -> dict[str, Any]:
+def _last_purchase(item: OrderItem, currency: str, locale: str, clean: Cleaner) -> dict[str, Any]:
     url, image, name = item.url, item.image_url, item.name
     tokens = ("LastPurchaseProduct",)
     if url not in SAFE_URLS:

@@ -1,5 +1,7 @@
 """Per-recipient clean-up of data on its way into a template: URLs, header lines, lengths.
 
+:class:`Cleaner` applies it to one recipient's values and collects warnings.
+
 Runs for several values of every recipient, so the common case costs one
 memoised lookup or one length check (see benchmarks/bench_render.py).
 HTML escaping is not done here: the HTML environment autoescapes every token.
@@ -9,6 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+
+from .limits import Limits
 
 URL_SCHEMES = ("https", "http", "mailto")
 """The only schemes a URL-valued token may carry; anything else is replaced."""
@@ -101,3 +106,57 @@ def clip(text: str, limit: int) -> str:
     while 0 < end < len(text) and _continues(text, end):
         end -= 1
     return text[:end].rstrip() + ELLIPSIS
+
+
+class Cleaner:
+    """Replaces unsafe URLs and cuts over-long text for one recipient, noting each change.
+
+    Callers test the common case inline (``url in SAFE_URLS``, a length check)
+    and only call in here when something must change. Notes are grouped into
+    one warning per kind of change, and kept only for tokens the template uses.
+    """
+
+    __slots__ = ("limits", "brand", "_notes")
+
+    def __init__(self, limits: Limits, brand: dict[str, Any]) -> None:
+        self.limits = limits
+        self.brand = brand
+        self._notes: dict[tuple[str, tuple[str, ...]], list[str]] | None = None
+
+    def note(self, tokens: tuple[str, ...], kind: str, detail: str) -> None:
+        if self._notes is None:
+            self._notes = {}
+        self._notes.setdefault((kind, tokens), []).append(detail)
+
+    def fallback(self, image: bool = False) -> str:
+        """The brand's ``placeholder_image`` (for images) or ``site_url``: where a bad or missing URL points."""
+        for key in ("placeholder_image", "site_url") if image else ("site_url",):
+            candidate = self.brand.get(key)
+            if isinstance(candidate, str) and is_safe_url(candidate):
+                return candidate
+        return "#"
+
+    def url(self, value: str | None, tokens: tuple[str, ...], field: str, item: str | None = None) -> str:
+        """``value`` if it is a safe URL, else the fallback (noted unless the value was simply missing)."""
+        if value is not None and is_safe_url(value):
+            return value
+        fallback = self.fallback(image=field.endswith("image_url"))
+        if value is not None:
+            detail = excerpt(value) if item is None else f"{item!r}: {excerpt(value)}"
+            self.note(tokens, f"{field} replaced by {fallback} (only http, https and mailto: links are allowed)",
+                      detail)
+        return fallback
+
+    def cut(self, value: str, limit: int, tokens: tuple[str, ...], field: str, item: str | None = None) -> str:
+        size = f"{len(value):,} characters"
+        self.note(tokens, f"{field} cut to {limit} characters", size if item is None else f"{item!r}: {size}")
+        return clip(value, limit)
+
+    def warnings(self, used: frozenset[str] | None) -> list[str]:
+        """One line per kind of change, for the tokens in ``used`` (all when ``None``)."""
+        lines = []
+        for (kind, tokens), details in (self._notes or {}).items():
+            if used is None or not used.isdisjoint(tokens):
+                more = f" and {len(details) - 3:,} more" if len(details) > 3 else ""
+                lines.append(f"{kind} ({', '.join(details[:3])}{more})")
+        return lines
