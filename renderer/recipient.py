@@ -61,10 +61,10 @@ def _product_view(product: Product, locale: str, clean: Cleaner, tokens: tuple[s
     if image not in SAFE_URLS:  # None too: "None" would print as a relative link
         image = clean.url(image, tokens, f"{tokens[0]} image_url", product.id)
     limit = clean.limits.text
-    if len(name) > limit:
-        name = clean.cut(name, limit, tokens, f"{tokens[0]} name", product.id)
-    if category is not None and len(category) > limit:
-        category = clean.cut(category, limit, tokens, f"{tokens[0]} category", product.id)
+    if len(name) > limit or not name.isprintable():
+        name = clean.text(name, limit, tokens, f"{tokens[0]} name", product.id)
+    if category is not None and (len(category) > limit or not category.isprintable()):
+        category = clean.text(category, limit, tokens, f"{tokens[0]} category", product.id)
     return {
         "id": product.id,
         "name": name,
@@ -134,12 +134,12 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         browsing = sorted(profile.browsing, key=lambda entry: entry.viewed_at, reverse=True)
         viewed = [entry.product for entry in browsing]
     first, last, city = profile.first_name or None, profile.last_name or None, profile.location.city
-    if first is not None and len(first) > limits.name:
-        first = clean.cut(first, limits.name, ("FirstName", "FullName"), "profile.first_name")
-    if last is not None and len(last) > limits.name:
-        last = clean.cut(last, limits.name, ("LastName", "FullName"), "profile.last_name")
-    if city is not None and len(city) > limits.name:
-        city = clean.cut(city, limits.name, ("CustomerCity",), "profile.location.city")
+    if first is not None and (len(first) > limits.name or not first.isprintable()):
+        first = clean.text(first, limits.name, ("FirstName", "FullName"), "profile.first_name") or None
+    if last is not None and (len(last) > limits.name or not last.isprintable()):
+        last = clean.text(last, limits.name, ("LastName", "FullName"), "profile.last_name") or None
+    if city is not None and (len(city) > limits.name or not city.isprintable()):
+        city = clean.text(city, limits.name, ("CustomerCity",), "profile.location.city") or None
     quoted_id = quote(profile.id, safe="")
     cart_items = cart.items if cart else []
     listed = cart_items[:limits.cart_items]
@@ -198,8 +198,8 @@ def _last_purchase(item: OrderItem, currency: str, locale: str, clean: Cleaner) 
         url = clean.url(url, tokens, "last purchase url", item.product_id)
     if image not in SAFE_URLS:
         image = clean.url(image, tokens, "last purchase image_url", item.product_id)
-    if len(name) > clean.limits.text:
-        name = clean.cut(name, clean.limits.text, tokens, "last purchase name", item.product_id)
+    if len(name) > clean.limits.text or not name.isprintable():
+        name = clean.text(name, clean.limits.text, tokens, "last purchase name", item.product_id)
     return {"name": name, "url": url, "image_url": image, "price": money(item.price, currency, locale)}
 
 

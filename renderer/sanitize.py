@@ -39,6 +39,10 @@ _BIDI_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 _ZWJ = "\u200d"
 
+# Control characters have no place in text shown to a person, and break XML
+# parsers (lxml, many mail tools); tabs and line breaks are only whitespace.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
 
 SAFE_URLS: set[str] = set()
 """URLs already found safe. Product URLs recur for thousands of recipients, so
@@ -147,7 +151,15 @@ class Cleaner:
                       detail)
         return fallback
 
-    def cut(self, value: str, limit: int, tokens: tuple[str, ...], field: str, item: str | None = None) -> str:
+    def text(self, value: str, limit: int, tokens: tuple[str, ...], field: str, item: str | None = None) -> str:
+        """``value`` without control characters, cut to ``limit`` (a cut is noted).
+
+        Callers come here only when ``len(value) > limit or not value.isprintable()``.
+        """
+        if not value.isprintable():
+            value = _CONTROLS.sub("", value)
+        if len(value) <= limit:
+            return value
         size = f"{len(value):,} characters"
         self.note(tokens, f"{field} cut to {limit} characters", size if item is None else f"{item!r}: {size}")
         return clip(value, limit)
