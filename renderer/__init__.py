@@ -15,6 +15,7 @@ from typing import Any
 from .batch import Failed, RenderRequest, Skipped, render_many
 from .compiler import CompiledTemplate
 from .engine import Engine
+from .limits import Limits
 from .errors import (
     CompileError,
     InvalidInput,
@@ -35,6 +36,7 @@ __all__ = [
     "Event",
     "Failed",
     "InvalidInput",
+    "Limits",
     "PersonaFileError",
     "PersonaFitError",
     "Problem",

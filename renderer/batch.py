@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, TypeVar, Union
 
 from .engine import Engine
-from .errors import InvalidInput, Problem, RenderAborted, RendererError
+from .errors import InvalidInput, RenderAborted, RendererError
 from .models import Profile, RenderedEmail, parse
 
 T = TypeVar("T")
@@ -88,8 +88,7 @@ def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, An
         try:
             profile = parse(Profile, req.profile, what="profile")
         except InvalidInput as error:
-            raise InvalidInput("render request", [Problem(f"profile.{p.loc}", p.message, p.type)
-                                                  for p in error.problems]) from None
+            raise InvalidInput("render request", [p.under("profile") for p in error.problems]) from None
         if respect_consent and not profile.consent.email_marketing:
             return Skipped(rid, index, "no_consent", "the recipient has not consented to marketing email")
         return engine.render(req.template, profile=profile, recommendations=req.recommendations,

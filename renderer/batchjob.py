@@ -213,7 +213,9 @@ def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: i
                                    initializer=_init_worker, initargs=(engine.config(),),
                                    on_lost=_lost, args=(spec,))
     for output in results:
-        handle.write(output.encode("utf-8") + b"\n")
+        # A lone surrogate (from a "\ud800" escape in an input line) cannot be
+        # UTF-8; written as the same JSON escape, the record stays valid JSON.
+        handle.write(output.encode("utf-8", "backslashreplace") + b"\n")
         status = output[output.index('"status": "') + 11:].split('"', 1)[0]
         setattr(summary, status, getattr(summary, status) + 1)
         if on_line:

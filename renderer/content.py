@@ -154,8 +154,7 @@ def load_theme(dirs: ContentDirs) -> str:
 
 
 def load_block(dirs: ContentDirs, name: str) -> BlockSpec:
-    path = dirs.blocks / f"{name}.mjml"
-    if not _NAME.match(name) or not path.is_file():
+    if not isinstance(name, str) or not _NAME.match(name) or not (path := dirs.blocks / f"{name}.mjml").is_file():
         raise TemplateNotFound(name, "block", block_names(dirs))
     text = path.read_text(encoding="utf-8")
     match = _HEADER.match(text)
@@ -224,8 +223,7 @@ def _entry_lines(path: Path) -> list[int | None]:
 
 
 def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
-    path = dirs.templates / f"{name}.yaml"
-    if not _NAME.match(name) or not path.is_file():
+    if not isinstance(name, str) or not _NAME.match(name) or not (path := dirs.templates / f"{name}.yaml").is_file():
         raise TemplateNotFound(name, "template", template_names(dirs))
     data = _read_yaml(path)
     if not isinstance(data, dict):

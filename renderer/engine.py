@@ -31,6 +31,7 @@ from .errors import (
     TemplateNotFound,
 )
 from .fixtures_io import read_products
+from .limits import DEFAULT_LIMITS, Limits
 from .models import Event, Product, Profile, RenderedEmail, parse
 from .personas import Personas, PersonasFile
 from .recipient import Prepared, prepare, render_prepared
@@ -72,6 +73,8 @@ class Engine:
             ``render`` always wins. Without a source, templates use their fallback.
         personas: a personas model file (``renderer segments fit``); each recipient then
             gets its nearest persona as ``Persona`` and a ``persona:<slug>`` segment.
+        limits: caps on what one email shows (names, subject, cart items, products);
+            see ``renderer.limits.Limits`` and docs/security.md.
         auto_reload: recompile a template (or reload the rules or personas) when a file changes.
         reload_interval: seconds between checks of the files' modification times.
 
@@ -89,7 +92,7 @@ class Engine:
     def __init__(self, *, templates_dir: str | Path | None = None,
                  blocks_dir: str | Path | None = None, segments_file: str | Path | None = None,
                  recommendations: RecommendationSource | None = None,
-                 personas: str | Path | None = None,
+                 personas: str | Path | None = None, limits: Limits | None = None,
                  auto_reload: bool = True, reload_interval: float = 1.0) -> None:
         root = default_content_root()
         self.segments_file = Path(segments_file) if segments_file else root / "segments.yaml"
@@ -110,6 +113,9 @@ class Engine:
         if recommendations is not None and not isinstance(recommendations, RecommendationSource):
             raise TypeError("recommendations must have a fetch(profile, limit) method")
         self.recommendations = recommendations
+        if limits is not None and not isinstance(limits, Limits):
+            raise TypeError("limits must be a renderer.limits.Limits")
+        self.limits = limits or DEFAULT_LIMITS
         self._bestsellers: list[Product] | None = None
         self._cache: dict[str, _CacheEntry] = {}
         self._rules: tuple[list[float], float, RuleSet] | None = None
@@ -146,6 +152,7 @@ class Engine:
             "segments_file": str(self.segments_file) if self.segments_file.exists() else None,
             "personas": str(self._personas.path) if self._personas is not None else None,
             "recommendations": self.recommendations,
+            "limits": self.limits,
             "auto_reload": self.auto_reload,
             "reload_interval": self.reload_interval,
         }
@@ -183,6 +190,8 @@ class Engine:
             TemplateNotFound: no such template.
             TemplateError: a file of the template is broken (file and line).
         """
+        if not isinstance(name, str):
+            raise TemplateNotFound(repr(name), "template", self.template_names())
         entry = self._cache.get(name)
         now = time.monotonic()
         if entry is not None:
@@ -225,7 +234,7 @@ class Engine:
         prepared = prepare(
             compiled, profile, recommendations=recommendations, event=event,
             now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled), rules=self.rules(),
-            fetch=fetch, personas=self.personas(),
+            fetch=fetch, personas=self.personas(), limits=self.limits,
         )
         return compiled, prepared
 

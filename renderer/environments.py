@@ -6,7 +6,8 @@
 * html: the per-recipient environment for the finished HTML (autoescape on);
 * text: the per-recipient environment for subject, preheader and plain text.
 
-All three are sandboxed: templates are written by people, not by us.
+All three are sandboxed: templates are written by people, not by us. What
+the sandbox refuses is listed in docs/security.md.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from typing import Any
 
 import jinja2
 from jinja2 import StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 
 TOKENS: frozenset[str] = frozenset(
     {
         "FirstName", "LastName", "FullName", "Email",
         "CustomerCity", "CustomerCountry",
         "LastPurchaseProduct", "LastPurchaseDate",
-        "RecommendedProducts", "CartItems", "CartTotal", "CartUrl", "ViewedProducts",
+        "RecommendedProducts", "CartItems", "CartItemsMore", "CartTotal", "CartUrl", "ViewedProducts",
         "Segments", "PrimarySegment", "Features", "Persona",
         "UnsubscribeUrl", "PreferencesUrl", "Attributes",
         "Locale", "Lang", "Dir", "Year",
@@ -35,8 +37,45 @@ BLOCK_FLAGS = "_blocks"
 """Context name of the per-recipient list of block visibility flags."""
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, with a fast path for ``product.name`` on plain dicts.
+MAX_INT_BITS = 4096
+"""The largest integer (in bits) that ``*`` or ``**`` may produce in a template."""
+
+
+def _repeat_size(sequence: Any, count: Any) -> int:
+    if isinstance(sequence, (str, list, tuple)) and isinstance(count, int):
+        return len(sequence) * count
+    return 0
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with ``*`` and ``**`` bounded like ``range()``.
+
+    ``'x' * 10**10`` or ``10**10**10`` would otherwise exhaust memory or time,
+    and Jinja folds constant expressions while *compiling*, so even a template
+    that is never rendered could hang the compiler. Intercepted operators are
+    never folded; they run through :meth:`call_binop` at render time, where
+    results larger than ``MAX_RANGE`` items or :data:`MAX_INT_BITS` bits are
+    refused with a SecurityError.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            size = max(_repeat_size(left, right), _repeat_size(right, left))
+            if size > MAX_RANGE:
+                raise SecurityError(f"'*' would build {size:,} items; templates may build at most {MAX_RANGE:,}")
+            if isinstance(left, int) and isinstance(right, int) \
+                    and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                raise SecurityError(f"'*' would build an integer of more than {MAX_INT_BITS} bits")
+        elif operator == "**" and isinstance(left, int) and isinstance(right, int) \
+                and abs(left) > 1 and right > 0 and left.bit_length() * right > MAX_INT_BITS:
+            raise SecurityError(f"'**' would build an integer of more than {MAX_INT_BITS} bits")
+        return super().call_binop(context, operator, left, right)
+
+
+class _Sandbox(BoundedSandbox):
+    """The bounded immutable sandbox, with a fast path for ``product.name`` on plain dicts.
 
     Jinja resolves ``x.name`` by trying the attribute first; on a dict that
     raises AttributeError and then looks up the key, and the sandbox checks
@@ -73,7 +112,7 @@ def render_fast(template: jinja2.Template, context: dict[str, Any]) -> str:
     raise AssertionError("unreachable: handle_exception always raises")
 
 
-def _environment(**options: Any) -> ImmutableSandboxedEnvironment:
+def _environment(**options: Any) -> BoundedSandbox:
     return _Sandbox(
         undefined=StrictUndefined,
         keep_trailing_newline=True,

@@ -26,6 +26,10 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.loc}: {self.message}" if self.loc else self.message
 
+    def under(self, prefix: str) -> Problem:
+        """The same problem, located inside ``prefix`` (``email`` under ``profile`` is ``profile.email``)."""
+        return Problem(f"{prefix}.{self.loc}" if self.loc else prefix, self.message, self.type)
+
 
 class InvalidInput(RendererError, ValueError):
     """A profile, payload or event failed validation; lists every problem."""

@@ -6,26 +6,37 @@ recipient, so it is kept lean (see benchmarks/bench_render.py).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
 from .compiler import CompiledTemplate
 from .environments import BLOCK_FLAGS, GLOBALS, render_fast
-from .errors import InvalidInput, Problem, TemplateError
+from .errors import InvalidInput, Problem, RendererError, TemplateError
 from .formatting import country_name, long_date, money, text_direction
-from .models import BlockTrace, Event, Product, Profile, RenderedEmail, RuleTrace, Trace, parse, parse_products
+from .limits import DEFAULT_LIMITS, Limits
+from .models import (
+    BlockTrace,
+    Event,
+    OrderItem,
+    Product,
+    Profile,
+    RenderedEmail,
+    RuleTrace,
+    Trace,
+    parse,
+    parse_products,
+)
 from .personas import Persona, Personas
+from .render_failure import render_failure
+from .sanitize import SAFE_URLS, Cleaner, clip, header_text
 from .segments import RuleSet
 from .stages.text import tidy_text
 
 ENGINE_DEFAULTS: dict[str, Any] = {"FirstName": "there"}
 """Fallbacks every template gets; a template's ``defaults:`` override them."""
-
-_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
 @dataclass
@@ -38,31 +49,54 @@ class Prepared:
     shown: list[str]
     trace: Trace
     warnings: list[str] = field(default_factory=list)
+    limits: Limits = DEFAULT_LIMITS
 
 
-def _product_view(product: Product, locale: str) -> dict[str, Any]:
+def _product_view(product: Product, locale: str, clean: Cleaner, tokens: tuple[str, ...]) -> dict[str, Any]:
+    """One product as templates see it: formatted prices, safe URLs, capped texts."""
     on_sale = product.original_price is not None and product.original_price > product.price
+    url, image, name, category = product.url, product.image_url, product.name, product.category
+    if url not in SAFE_URLS:
+        url = clean.url(url, tokens, f"{tokens[0]} url", product.id)
+    if image not in SAFE_URLS:  # None too: "None" would print as a relative link
+        image = clean.url(image, tokens, f"{tokens[0]} image_url", product.id)
+    limit = clean.limits.text
+    if len(name) > limit or not name.isprintable():
+        name = clean.text(name, limit, tokens, f"{tokens[0]} name", product.id)
+    if category is not None and (len(category) > limit or not category.isprintable()):
+        category = clean.text(category, limit, tokens, f"{tokens[0]} category", product.id)
     return {
         "id": product.id,
-        "name": product.name,
-        "url": product.url,
-        "image_url": product.image_url,
+        "name": name,
+        "url": url,
+        "image_url": image,
         "price": money(product.price, product.currency, locale),
         "original_price": money(product.original_price, product.currency, locale) if on_sale else None,
         "on_sale": on_sale,
-        "category": product.category,
+        "category": category,
         "currency": product.currency,
     }
 
 
-def _unique_in_stock(products: Iterable[Product], exclude: set[str] = frozenset()) -> list[Product]:  # type: ignore[assignment]
+def _unique_in_stock(products: Iterable[Product], exclude: set[str], limit: int) -> tuple[list[Product], bool]:
+    """The first ``limit`` in-stock products not excluded, and whether more were left out."""
     seen: set[str] = set(exclude)
-    kept = []
+    kept: list[Product] = []
     for product in products:
         if product.in_stock and product.id not in seen:
+            if len(kept) == limit:
+                return kept, True
             seen.add(product.id)
             kept.append(product)
-    return kept
+    return kept, False
+
+
+def _products(products: list[Product], exclude: set[str], locale: str, clean: Cleaner,
+              token: str) -> list[dict[str, Any]]:
+    kept, more = _unique_in_stock(products, exclude, clean.limits.products)
+    if more:
+        clean.note((token,), f"{token} capped at {len(kept)} products", f"{len(products):,} given")
+    return [_product_view(p, locale, clean, (token,)) for p in kept]
 
 
 def _recipient_url(pattern: str | None, profile: Profile, quoted_id: str) -> str | None:
@@ -72,16 +106,21 @@ def _recipient_url(pattern: str | None, profile: Profile, quoted_id: str) -> str
     return pattern.format(id=quoted_id, email=email)
 
 
-def header_text(value: str) -> str:
-    """One line, safe for a mail header: control characters become spaces."""
-    return " ".join(_HEADER_UNSAFE.sub(" ", value).split())
-
-
 def build_context(profile: Profile, products: list[Product], event: Event | None, *,
                   now: datetime, segments: list[str], defaults: dict[str, Any],
                   brand: dict[str, Any], features: Any = None,
-                  persona: Persona | None = None) -> dict[str, Any]:
-    """The token context (``FirstName``, ``RecommendedProducts``, ...) for one recipient."""
+                  persona: Persona | None = None, limits: Limits = DEFAULT_LIMITS,
+                  warnings: list[str] | None = None, tokens: frozenset[str] | None = None) -> dict[str, Any]:
+    """The token context (``FirstName``, ``RecommendedProducts``, ...) for one recipient.
+
+    Data is made safe for its place on the way in: URL-valued tokens that are
+    not ``http(s)://`` or ``mailto:`` become the brand's ``site_url`` (images:
+    its ``placeholder_image``), as do missing ones, and
+    names, product texts and lists are cut to ``limits``. Each kind of change
+    adds a line to ``warnings`` when it touches one of ``tokens`` (the tokens
+    the template uses; all when ``None``).
+    """
+    clean = Cleaner(limits, brand)
     locale = profile.locale
     last_order = max(profile.orders, key=lambda order: order.placed_at, default=None)
     last_item = last_order.items[0] if last_order and last_order.items else None
@@ -94,33 +133,44 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
     else:
         browsing = sorted(profile.browsing, key=lambda entry: entry.viewed_at, reverse=True)
         viewed = [entry.product for entry in browsing]
-    first = profile.first_name or None
+    first, last, city = profile.first_name or None, profile.last_name or None, profile.location.city
+    if first is not None and (len(first) > limits.name or not first.isprintable()):
+        first = clean.text(first, limits.name, ("FirstName", "FullName"), "profile.first_name") or None
+    if last is not None and (len(last) > limits.name or not last.isprintable()):
+        last = clean.text(last, limits.name, ("LastName", "FullName"), "profile.last_name") or None
+    if city is not None and (len(city) > limits.name or not city.isprintable()):
+        city = clean.text(city, limits.name, ("CustomerCity",), "profile.location.city") or None
     quoted_id = quote(profile.id, safe="")
+    cart_items = cart.items if cart else []
+    listed = cart_items[:limits.cart_items]
+    if len(cart_items) > len(listed):
+        clean.note(("CartItems",), f"CartItems capped at {len(listed)} items",
+                   f"{len(cart_items):,} in the cart; CartItemsMore = {len(cart_items) - len(listed):,}")
+    cart_url = cart.url if cart else None
+    if cart and cart_url not in SAFE_URLS:
+        cart_url = clean.url(cart_url, ("CartUrl",), "cart url")
     context: dict[str, Any] = {
         **GLOBALS,
         "FirstName": first,
-        "LastName": profile.last_name or None,
-        "FullName": " ".join(n for n in (profile.first_name, profile.last_name) if n) or None,
+        "LastName": last,
+        "FullName": " ".join(n for n in (first, last) if n) or None,
         "Email": str(profile.email),
-        "CustomerCity": profile.location.city,
+        "CustomerCity": city,
         "CustomerCountry": country_name(profile.location.country, locale) if profile.location.country else None,
-        "LastPurchaseProduct": {
-            "name": last_item.name,
-            "url": last_item.url,
-            "image_url": last_item.image_url,
-            "price": money(last_item.price, last_order.currency, locale),
-        } if last_item else None,
+        "LastPurchaseProduct": _last_purchase(last_item, last_order.currency, locale, clean)
+        if last_item and last_order else None,
         "LastPurchaseDate": long_date(last_order.placed_at, locale) if last_order else None,
-        "RecommendedProducts": [_product_view(p, locale) for p in _unique_in_stock(products, exclude)],
+        "RecommendedProducts": _products(products, exclude, locale, clean, "RecommendedProducts"),
         "CartItems": [
-            dict(_product_view(item.product, locale), quantity=item.quantity,
+            dict(_product_view(item.product, locale, clean, ("CartItems",)), quantity=item.quantity,
                  line_total=money(item.product.price * item.quantity, item.product.currency, locale))
-            for item in cart.items
-        ] if cart else [],
-        "CartTotal": money(sum((i.product.price * i.quantity for i in cart.items), Decimal(0)),
-                           cart.currency, locale) if cart and cart.items else None,
-        "CartUrl": cart.url if cart else None,
-        "ViewedProducts": [_product_view(p, locale) for p in _unique_in_stock(viewed)],
+            for item in listed
+        ],
+        "CartItemsMore": len(cart_items) - len(listed),
+        "CartTotal": money(sum((i.product.price * i.quantity for i in cart_items), Decimal(0)),
+                           cart.currency, locale) if cart and cart_items else None,
+        "CartUrl": cart_url,
+        "ViewedProducts": _products(viewed, set(), locale, clean, "ViewedProducts"),
         "Segments": segments,
         "PrimarySegment": segments[0] if segments else None,
         "Features": features,
@@ -136,7 +186,21 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
     for name, value in defaults.items():
         if context.get(name) in (None, "", [], {}):
             context[name] = value
+    if warnings is not None:
+        warnings += clean.warnings(tokens)
     return context
+
+
+def _last_purchase(item: OrderItem, currency: str, locale: str, clean: Cleaner) -> dict[str, Any]:
+    url, image, name = item.url, item.image_url, item.name
+    tokens = ("LastPurchaseProduct",)
+    if url not in SAFE_URLS:
+        url = clean.url(url, tokens, "last purchase url", item.product_id)
+    if image not in SAFE_URLS:
+        image = clean.url(image, tokens, "last purchase image_url", item.product_id)
+    if len(name) > clean.limits.text or not name.isprintable():
+        name = clean.text(name, clean.limits.text, tokens, "last purchase name", item.product_id)
+    return {"name": name, "url": url, "image_url": image, "price": money(item.price, currency, locale)}
 
 
 def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
@@ -144,11 +208,11 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             event: Event | dict[str, Any] | None, now: datetime,
             brand: dict[str, Any], rules: RuleSet | None = None,
             fetch: Callable[[Profile], tuple[list[Product], list[str]]] | None = None,
-            personas: Personas | None = None) -> Prepared:
+            personas: Personas | None = None, limits: Limits = DEFAULT_LIMITS) -> Prepared:
     """Validate one recipient's inputs and compute everything the render needs.
 
     ``fetch`` is asked for recommendations (and warnings) when none were given
-    and the template shows them.
+    and the template shows them. ``limits`` caps what the email shows.
 
     Raises:
         InvalidInput: every problem in profile, recommendations and event, by path.
@@ -156,18 +220,22 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
     """
     problems: list[Problem] = []
     parsed: dict[str, Any] = {}
+    if not isinstance(now, datetime):
+        problems.append(Problem("now", f"Input should be a datetime, not {type(now).__name__}", "datetime_type"))
+    elif now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)  # naive means UTC, as in the models
     for key, model, data in (("profile", Profile, profile), ("event", Event, event)):
-        if data is None:
+        if data is None and key == "event":
             parsed[key] = None
             continue
         try:
             parsed[key] = parse(model, data, what=key)
         except InvalidInput as error:
-            problems += [Problem(f"{key}.{p.loc}", p.message, p.type) for p in error.problems]
+            problems += [p.under(key) for p in error.problems]
     try:
         products = parse_products(recommendations or [])
     except InvalidInput as error:
-        problems += [Problem(f"recommendations.{p.loc}", p.message, p.type) for p in error.problems]
+        problems += [p.under("recommendations") for p in error.problems]
     if problems:
         raise InvalidInput("render request", problems)
     recipient: Profile = parsed["profile"]
@@ -184,7 +252,8 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
                                          f"distance {persona.distance} in standardized units")]
     defaults = {**ENGINE_DEFAULTS, **compiled.spec.defaults}
     context = build_context(recipient, products, parsed["event"], now=now, segments=segment_list,
-                            defaults=defaults, brand=brand, features=assignment.features, persona=persona)
+                            defaults=defaults, brand=brand, features=assignment.features, persona=persona,
+                            limits=limits, warnings=warnings, tokens=compiled.assembled.tokens)
     verdicts = iter(compiled.conditions.evaluate(context))
     flags, shown, block_traces = [], [], []
     for block in compiled.assembled.blocks:
@@ -199,18 +268,41 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             shown.append(block.name)
         block_traces.append(BlockTrace(block.name, visible, block.condition))
     context[BLOCK_FLAGS] = flags
-    return Prepared(recipient, context, segment_list, shown, Trace(outcomes, block_traces), warnings)
+    return Prepared(recipient, context, segment_list, shown, Trace(outcomes, block_traces), warnings, limits)
+
+
+def _header(value: str, limit: int, what: str, warnings: list[str]) -> str:
+    text = header_text(value)
+    if len(text) > limit:
+        warnings.append(f"{what} cut to {limit} characters ({len(text):,} characters)")
+        return clip(text, limit)
+    return text
 
 
 def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedEmail:
-    """Run the compiled templates for one prepared recipient (the fast path)."""
-    context = prepared.context
-    subject = header_text(render_fast(compiled.subject, context))
-    preheader = header_text(render_fast(compiled.preheader, context))
-    context["Subject"] = subject
-    context["Preheader"] = preheader
-    html = render_fast(compiled.html, context)
-    text = tidy_text(render_fast(compiled.text, context))
+    """Run the compiled templates for one prepared recipient (the fast path).
+
+    Raises:
+        TemplateError: the template failed for this recipient's data (the
+            sandbox refused something, a loop ran too long, ...), naming the file.
+    """
+    context, limits = prepared.context, prepared.limits
+    part = "subject"
+    try:
+        subject = _header(render_fast(compiled.subject, context), limits.subject, "subject", prepared.warnings)
+        part = "preheader"
+        preheader = _header(render_fast(compiled.preheader, context), limits.preheader, "preheader",
+                            prepared.warnings)
+        context["Subject"] = subject
+        context["Preheader"] = preheader
+        part = "html"
+        html = render_fast(compiled.html, context)
+        part = "text"
+        text = tidy_text(render_fast(compiled.text, context))
+    except RendererError:
+        raise
+    except Exception as error:  # one recipient's failure, told plainly; the batch goes on
+        raise render_failure(compiled, context, part, prepared.profile.id, error) from error
     return RenderedEmail(
         template=compiled.name,
         profile_id=prepared.profile.id,

@@ -26,13 +26,13 @@ from typing import Any
 import jinja2
 import yaml
 from jinja2 import ChainableUndefined, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .environments import GLOBALS
+from .environments import GLOBALS, BoundedSandbox
 from .errors import TemplateError
 from .expressions import ExpressionSet
 from .features import FeatureConfig, Features, Rfm, derive
 from .models import Consent, Engagement, Location, Profile, RuleTrace
+from .stages.guard import check_template
 
 class _Missing:
     """Stands for missing data in rule expressions: every comparison is false.
@@ -63,7 +63,7 @@ class _Missing:
 
 
 MISSING = _Missing()
-_ENV = ImmutableSandboxedEnvironment(undefined=ChainableUndefined)
+_ENV = BoundedSandbox(undefined=ChainableUndefined)
 _ENV.tests["none"] = lambda value: value is None or value is MISSING
 
 _FEATURE_NAMES = {
@@ -150,6 +150,13 @@ def _check_fields(tree: nodes.Node, rule: str, path: str, line: int | None) -> N
                                     f"(known: {', '.join(sorted(known))})", path, line)
 
 
+def _check_sandbox(tree: nodes.Template, rule: str, path: str, line: int | None) -> None:
+    try:
+        check_template(tree, path, line)
+    except TemplateError as error:
+        raise TemplateError(f"segment {rule!r}: {error.message}", path, line) from None
+
+
 def _compile_rule(entry: Any, index: int, path: str, line: int | None) -> SegmentRule:
     if not isinstance(entry, dict):
         raise TemplateError(f"segment #{index + 1} must be a mapping with name, description, priority, when",
@@ -169,6 +176,7 @@ def _compile_rule(entry: Any, index: int, path: str, line: int | None) -> Segmen
     try:
         tree = _ENV.parse("{{ (" + when + ") }}")
         _check_fields(tree, name, path, line)
+        _check_sandbox(tree, name, path, line)
         _ENV.compile_expression(when, undefined_to_none=False)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(f"segment {name!r}: invalid expression {when!r}: {error.message}",

@@ -23,6 +23,7 @@ from cachetools import TTLCache
 from urllib3.util.retry import Retry
 
 from ..models import Product, Profile
+from . import redact
 from .base import RecommendationUnavailable, validate_payload
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -71,7 +72,10 @@ class HttpRecommendationSource:
         if retries < 0 or max_items < 1 or max_bytes < 1:
             raise ValueError("retries must be >= 0, max_items and max_bytes >= 1")
         self.url_template = url_template
-        self.host = urlsplit(url_template.replace("{", "").replace("}", "")).netloc or "the API"
+        # The host names failures; a user:password@ before it must not show.
+        netloc = urlsplit(url_template.replace("{", "").replace("}", "")).netloc
+        self.host = netloc.rpartition("@")[2] or "the API"
+        redact.install()
         self.timeout = timeout
         self.budget = budget
         self.retry = Retry(total=retries, connect=retries, read=0, status=retries, other=0, redirect=0,

@@ -18,6 +18,7 @@ from jinja2 import meta
 from ..content import BlockSpec, TemplateSpec
 from ..environments import BLOCK_FLAGS, TOKENS, assembly_environment, html_environment
 from ..errors import TemplateError
+from .guard import check_template
 
 _ASSEMBLY = assembly_environment()
 _HTML = html_environment()
@@ -70,6 +71,7 @@ def _fill_params(block: BlockSpec, given: dict[str, Any], brand: dict[str, Any],
         else:
             values[name] = spec.default
     try:
+        check_template(_ASSEMBLY.parse(block.source), str(block.path), block.source_line)
         template = _ASSEMBLY.from_string(block.source)
         body = template.render(values, brand=brand)
         condition = _ASSEMBLY.from_string(block.show_if).render(values, brand=brand) if block.show_if else None
@@ -80,20 +82,28 @@ def _fill_params(block: BlockSpec, given: dict[str, Any], brand: dict[str, Any],
     except jinja2.UndefinedError as error:
         raise TemplateError(f"{error.message} (while filling parameters used from {template_path})",
                             str(block.path)) from None
+    except TemplateError:
+        raise
+    except Exception as error:  # the sandbox refused something, or a filter failed on a parameter
+        raise TemplateError(f"filling parameters used from {template_path} failed: "
+                            f"{type(error).__name__}: {error}", str(block.path)) from None
 
 
 def check_tokens(source: str, *, filename: str, first_line: int = 1,
                  extra: frozenset[str] | set[str] = frozenset()) -> set[str]:
     """Fail when a template uses a name that no recipient context defines; return the names used.
 
+    Also refuses what the sandbox would refuse at render time (see ``guard.py``).
+
     Raises:
-        TemplateError: naming the unknown token, the file and (for syntax errors) the line.
+        TemplateError: naming the unknown token or refused construct, the file and the line.
     """
     try:
         tree = _HTML.parse(source)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(error.message or str(error), filename,
                             first_line + (error.lineno or 1) - 1) from None
+    check_template(tree, filename, first_line)
     used = meta.find_undeclared_variables(tree)
     unknown = sorted(used - TOKENS - set(extra) - {BLOCK_FLAGS})
     if unknown:
@@ -116,7 +126,12 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     for index, use in enumerate(spec.blocks):
         block = blocks[use.block]
         body, block_condition = _fill_params(block, use.params, brand, str(spec.path), use.line)
-        tokens |= check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
+        try:
+            tokens |= check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
+        except TemplateError as error:
+            # The construct may come from a parameter: name the template's line too.
+            raise TemplateError(f"{error.message} (block {block.name!r} as used at {spec.path}:{use.line})",
+                                error.filename, error.lineno) from None
         condition = _condition(block_condition, use.show_if)
         if condition is not None:
             try:
