@@ -81,7 +81,7 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
         inlined = inline_css(compile_mjml(protected.source))
         html_source = restore(inlined, protected, stage="MJML or CSS inlining")
         text_source = glue_control_tags(
-            restore(html_to_text(inlined), protected, stage="text conversion", strict=False))
+            restore(html_to_text(inlined, protected.tags), protected, stage="text conversion", strict=False))
     except CompileError as error:
         raise CompileError(error.message, str(spec.path)) from None
     return CompiledTemplate(

@@ -17,6 +17,8 @@ import jinja2
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .stages.text_wrap import underline
+
 TOKENS: frozenset[str] = frozenset(
     {
         "FirstName", "LastName", "FullName", "Email",
@@ -102,7 +104,10 @@ def html_environment() -> ImmutableSandboxedEnvironment:
 
 def text_environment() -> ImmutableSandboxedEnvironment:
     """Per-recipient environment for subject, preheader and the text part."""
-    return _environment(autoescape=False)
+    environment = _environment(autoescape=False)
+    # Headings whose width depends on a token are underlined per recipient.
+    environment.filters["underline"] = underline
+    return environment
 
 
 GLOBALS: dict[str, Any] = dict(html_environment().globals)

@@ -35,7 +35,7 @@ def test_email_is_complete(emails, fixtures, template, profile):
     assert first_name in email.subject
     unsubscribe = document.xpath('//a[text()="Unsubscribe"]/@href')
     assert unsubscribe and unsubscribe[0].startswith("https://fernhill.example/email/unsubscribe?c=")
-    assert "Unsubscribe (https://fernhill.example/email/unsubscribe?c=" in email.text
+    assert "Unsubscribe: https://fernhill.example/email/unsubscribe?c=" in email.text
     assert email.blocks[0] == "header" and email.blocks[-1] == "footer"
     assert len(html.encode()) < 90 * 1024, "keep under Gmail's clipping limit"
 
