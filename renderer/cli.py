@@ -54,7 +54,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         output = json.dumps({
             "template": email.template, "profile_id": email.profile_id, "subject": email.subject,
             "preheader": email.preheader, "segments": email.segments, "blocks": email.blocks,
-            "warnings": email.warnings, "html": email.html, "text": email.text,
+            "warnings": email.warnings, "headers": email.headers, "html": email.html, "text": email.text,
         }, ensure_ascii=False, indent=2) + "\n"
     elif args.format == "text":
         output = email.text

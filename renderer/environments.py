@@ -26,7 +26,7 @@ TOKENS: frozenset[str] = frozenset(
         "LastPurchaseProduct", "LastPurchaseDate",
         "RecommendedProducts", "CartItems", "CartTotal", "CartUrl", "ViewedProducts",
         "Segments", "PrimarySegment", "Features", "Persona",
-        "UnsubscribeUrl", "PreferencesUrl", "Attributes",
+        "UnsubscribeUrl", "UnsubscribeMailto", "PreferencesUrl", "Attributes",
         "Locale", "Lang", "Dir", "Year",
         "Subject", "Preheader",
     }

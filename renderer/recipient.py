@@ -17,6 +17,7 @@ from .compiler import CompiledTemplate
 from .environments import BLOCK_FLAGS, GLOBALS, render_fast
 from .errors import InvalidInput, Problem, TemplateError
 from .formatting import country_name, long_date, money, text_direction
+from .headers import email_headers
 from .models import BlockTrace, Event, Product, Profile, RenderedEmail, RuleTrace, Trace, parse, parse_products
 from .personas import Persona, Personas
 from .segments import RuleSet
@@ -127,6 +128,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         "Persona": persona,
         "UnsubscribeUrl": _recipient_url(brand.get("unsubscribe_url"), profile, quoted_id),
         "PreferencesUrl": _recipient_url(brand.get("preferences_url"), profile, quoted_id),
+        "UnsubscribeMailto": _recipient_url(brand.get("unsubscribe_mailto"), profile, quoted_id),
         "Attributes": profile.attributes,
         "Locale": locale,
         "Lang": locale,
@@ -222,4 +224,5 @@ def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedE
         blocks=prepared.shown,
         warnings=prepared.warnings,
         trace=prepared.trace,
+        headers=email_headers(context),
     )
