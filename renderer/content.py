@@ -100,6 +100,8 @@ class TemplateSpec:
     event: str | None = None
     fixtures: dict[str, Any] = field(default_factory=dict)
     recommendations: RecommendationPolicy = field(default_factory=lambda: RecommendationPolicy())
+    utm: Any = None
+    """Overrides of the brand's ``utm:`` settings, or ``False`` for no UTM parameters."""
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,8 @@ def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
             raise TemplateError(f"missing required key {key!r}", str(path))
     if not isinstance(data["blocks"], list) or not data["blocks"]:
         raise TemplateError("'blocks' must be a non-empty list", str(path))
-    known = {"description", "subject", "preheader", "defaults", "blocks", "event", "fixtures", "recommendations"}
+    known = {"description", "subject", "preheader", "defaults", "blocks", "event", "fixtures", "recommendations",
+             "utm"}
     unknown = set(data) - known
     if unknown:
         raise TemplateError(f"unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(known))})", str(path))
@@ -253,6 +256,7 @@ def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
         event=data.get("event"),
         fixtures=dict(data.get("fixtures") or {}),
         recommendations=_policy(data.get("recommendations"), path),
+        utm=data.get("utm"),
     )
 
 

@@ -17,6 +17,7 @@ import jinja2
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .stages.links import utm_filter
 from .stages.text_wrap import underline
 
 TOKENS: frozenset[str] = frozenset(
@@ -84,6 +85,13 @@ def _environment(**options: Any) -> ImmutableSandboxedEnvironment:
     )
 
 
+def _recipient_environment(**options: Any) -> ImmutableSandboxedEnvironment:
+    environment = _environment(**options)
+    # Links made of tokens are tagged with UTM parameters per recipient (stages/links.py).
+    environment.filters["utm"] = utm_filter
+    return environment
+
+
 def assembly_environment() -> ImmutableSandboxedEnvironment:
     """Compile-time environment: fills ``[[ params ]]`` into block sources."""
     return _environment(
@@ -99,12 +107,12 @@ def assembly_environment() -> ImmutableSandboxedEnvironment:
 
 def html_environment() -> ImmutableSandboxedEnvironment:
     """Per-recipient environment for HTML: every token is autoescaped."""
-    return _environment(autoescape=True)
+    return _recipient_environment(autoescape=True)
 
 
 def text_environment() -> ImmutableSandboxedEnvironment:
     """Per-recipient environment for subject, preheader and the text part."""
-    environment = _environment(autoescape=False)
+    environment = _recipient_environment(autoescape=False)
     # Headings whose width depends on a token are underlined per recipient.
     environment.filters["underline"] = underline
     return environment

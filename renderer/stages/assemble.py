@@ -18,6 +18,7 @@ from jinja2 import meta
 from ..content import BlockSpec, TemplateSpec
 from ..environments import BLOCK_FLAGS, TOKENS, assembly_environment, html_environment
 from ..errors import TemplateError
+from .links import tag_links, utm_config
 
 _ASSEMBLY = assembly_environment()
 _HTML = html_environment()
@@ -113,9 +114,15 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     tokens |= check_tokens(spec.preheader, filename=str(spec.path), extra=defaults)
     parts: list[str] = []
     assembled_blocks: list[AssembledBlock] = []
+    utm = utm_config(brand, spec.utm, template=spec.name, filename=str(spec.path))
+    uses: dict[str, int] = {}
     for index, use in enumerate(spec.blocks):
         block = blocks[use.block]
         body, block_condition = _fill_params(block, use.params, brand, str(spec.path), use.line)
+        uses[block.name] = uses.get(block.name, 0) + 1
+        if utm is not None:
+            content = block.name if uses[block.name] == 1 else f"{block.name}-{uses[block.name]}"
+            body = tag_links(body, utm, content)
         tokens |= check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
         condition = _condition(block_condition, use.show_if)
         if condition is not None:
