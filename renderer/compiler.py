@@ -23,6 +23,7 @@ from .content import BlockSpec, TemplateSpec
 from .environments import html_environment, text_environment
 from .errors import CompileError, TemplateError
 from .expressions import ExpressionSet
+from .locales import Catalog
 from .stages.assemble import Assembled, AssembledBlock, assemble
 from .stages.inline import inline_css
 from .stages.mjml import compile_mjml
@@ -54,6 +55,11 @@ class CompiledTemplate:
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def language(self) -> str:
+        """The language its fixed strings were compiled in (``en``, ``de``, ...)."""
+        return self.assembled.language
+
 
 def _load(env: jinja2.Environment, source: str, filename: str) -> jinja2.Template:
     try:
@@ -68,14 +74,14 @@ def _compile_conditions(blocks: tuple[AssembledBlock, ...]) -> ExpressionSet:
 
 
 def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
-                     brand: dict[str, Any], fingerprint: str) -> CompiledTemplate:
-    """Run the per-template pipeline.
+                     brand: dict[str, Any], fingerprint: str, catalog: Catalog | None = None) -> CompiledTemplate:
+    """Run the per-template pipeline, with the fixed strings of ``catalog``'s language.
 
     Raises:
         TemplateError: a content file is broken (file and line named).
         CompileError: MJML or the inliner rejected the assembled document.
     """
-    assembled = assemble(spec, blocks, theme, brand)
+    assembled = assemble(spec, blocks, theme, brand, catalog)
     protected = protect(assembled.mjml)
     try:
         inlined = inline_css(compile_mjml(protected.source))
@@ -93,8 +99,8 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
         text_source=text_source,
         html=_load(HTML_ENV, html_source, str(spec.path)),
         text=_load(TEXT_ENV, text_source, str(spec.path)),
-        subject=_load(TEXT_ENV, spec.subject, str(spec.path)),
-        preheader=_load(TEXT_ENV, spec.preheader, str(spec.path)),
+        subject=_load(TEXT_ENV, assembled.subject, str(spec.path)),
+        preheader=_load(TEXT_ENV, assembled.preheader, str(spec.path)),
         conditions=_compile_conditions(assembled.blocks),
     )
 

@@ -17,6 +17,7 @@ import jinja2
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .filters import FILTERS
 from .stages.links import utm_filter
 from .stages.text_wrap import underline
 
@@ -89,6 +90,7 @@ def _recipient_environment(**options: Any) -> ImmutableSandboxedEnvironment:
     environment = _environment(**options)
     # Links made of tokens are tagged with UTM parameters per recipient (stages/links.py).
     environment.filters["utm"] = utm_filter
+    environment.filters.update(FILTERS)
     return environment
 
 

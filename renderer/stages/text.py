@@ -31,7 +31,7 @@ _SPACE = re.compile(r"[ \t\r\n\f]+")
 _CONTAINERS = frozenset({"table", "tbody", "thead", "tfoot", "tr", "td", "th"})
 _BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "center"})
 _SEPARATORS = frozenset("·|•-–—")
-_ARROWS = " \xa0→»›"
+_ARROWS = " \xa0→←»›«‹"
 _SPACE_RUNS = re.compile(r"(?<=\S) {2,}")
 _BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
@@ -205,7 +205,7 @@ def _placeholder_width(tags: tuple[str, ...]):
         if tag.startswith("{%"):
             return 0
         lowered = tag.lower()
-        return 50 if "url" in lowered else 22 if "name" in lowered else 10
+        return 50 if "url" in lowered else 22 if "name" in lowered else 16 if "date" in lowered else 10
     return width
 
 

@@ -25,10 +25,15 @@ _NO_LINE_START = frozenset("、。，．・：；？！）」』】〕〉》ー�
 
 
 def display_width(text: str) -> int:
-    """Columns ``text`` takes in a monospace font: wide (CJK) characters count two."""
+    """Columns ``text`` takes in a monospace font: wide (CJK) characters count two, marks none.
+
+    Invisible format characters (the right-to-left marks Babel puts around
+    Arabic numbers and dates) take no column.
+    """
     if text.isascii():
         return len(text)
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return sum(0 if unicodedata.category(c) == "Cf" else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
 
 
 def underline(text: str, char: str = "=") -> str:
