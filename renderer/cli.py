@@ -23,7 +23,7 @@ from .screenshot import register as register_screenshot
 from .segments import RuleSet
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
-_COMMANDS = "{render,gallery,segments,fixtures,templates}"
+_COMMANDS = "{render,check,gallery,segments,fixtures,templates}"
 _GLOBAL_VALUE_OPTIONS = {"--templates", "--blocks", "--personas"}
 
 
@@ -68,6 +68,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     for warning in email.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    report = _engine(args).check(args.templates_to_check or None, fixtures=args.fixtures)
+    sys.stdout.write(report.to_json() if args.format == "json" else report.to_text())
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:
@@ -283,6 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--format", choices=["html", "text", "json"], default="html")
     render.add_argument("--out", help="write here instead of standard output")
     render.set_defaults(func=cmd_render)
+
+    check = sub.add_parser("check", help="render every template x fixture and report what breaks emails "
+                           "(exit 1 on errors)")
+    check.add_argument("templates_to_check", nargs="*", metavar="TEMPLATE", help="templates (default: all)")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument("--fixtures", help="fixtures folder (default: the one beside the templates)")
+    check.set_defaults(func=cmd_check)
 
     gallery = sub.add_parser("gallery", help="render every template x fixture into a folder")
     gallery.add_argument("--out", default="out", help="output folder (default: out)")

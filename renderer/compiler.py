@@ -74,14 +74,15 @@ def _compile_conditions(blocks: tuple[AssembledBlock, ...]) -> ExpressionSet:
 
 
 def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
-                     brand: dict[str, Any], fingerprint: str, catalog: Catalog | None = None) -> CompiledTemplate:
+                     brand: dict[str, Any], fingerprint: str, catalog: Catalog | None = None,
+                     layout: str | None = None) -> CompiledTemplate:
     """Run the per-template pipeline, with the fixed strings of ``catalog``'s language.
 
     Raises:
         TemplateError: a content file is broken (file and line named).
         CompileError: MJML or the inliner rejected the assembled document.
     """
-    assembled = assemble(spec, blocks, theme, brand, catalog)
+    assembled = assemble(spec, blocks, theme, brand, catalog, layout)
     protected = protect(assembled.mjml)
     try:
         inlined = inline_css(compile_mjml(protected.source))

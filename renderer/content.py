@@ -19,6 +19,7 @@ import yaml
 from .errors import TemplateError, TemplateNotFound
 
 THEME_FILE = "_theme.mjml"
+LAYOUT_FILE = "_layout.mjml"
 BRAND_FILE = "brand.yaml"
 BESTSELLERS_FILE = "bestsellers.json"
 _HEADER = re.compile(r"\A\{#---\n(?P<yaml>.*?)\n---#\}\n?", re.DOTALL)
@@ -120,6 +121,10 @@ class ContentDirs:
         return self.blocks / THEME_FILE
 
     @property
+    def layout(self) -> Path:
+        return self.blocks / LAYOUT_FILE
+
+    @property
     def bestsellers(self) -> Path:
         return self.blocks / BESTSELLERS_FILE
 
@@ -153,6 +158,11 @@ def load_brand(dirs: ContentDirs) -> dict[str, Any]:
 def load_theme(dirs: ContentDirs) -> str:
     """The shared ``<mj-head>`` content: fonts, attributes, styles."""
     return dirs.theme.read_text(encoding="utf-8") if dirs.theme.exists() else ""
+
+
+def load_layout(dirs: ContentDirs) -> str | None:
+    """The document skeleton (``_layout.mjml``) if the content has its own, else ``None`` (the built-in one)."""
+    return dirs.layout.read_text(encoding="utf-8") if dirs.layout.exists() else None
 
 
 def load_block(dirs: ContentDirs, name: str) -> BlockSpec:
@@ -262,7 +272,7 @@ def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
 
 def source_files(dirs: ContentDirs, spec: TemplateSpec) -> list[Path]:
     """Every file a compiled template depends on, for cache invalidation."""
-    files = [spec.path, dirs.theme, dirs.brand]
+    files = [spec.path, dirs.theme, dirs.layout, dirs.brand]
     files += sorted({dirs.blocks / f"{use.block}.mjml" for use in spec.blocks})
     return files
 

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .compiler import CompiledTemplate, compile_template, render_reference
 from .content import (
@@ -16,6 +16,7 @@ from .content import (
     fingerprint,
     load_block,
     load_brand,
+    load_layout,
     load_template,
     load_theme,
     source_files,
@@ -31,6 +32,9 @@ from .errors import (
     TemplateNotFound,
 )
 from .fixtures_io import read_products
+
+if TYPE_CHECKING:
+    from .check import CheckReport
 from .formatting import text_direction
 from .locales import DEFAULT_LANGUAGE, available_languages, language_for, load_catalog, locale_files
 from .models import Event, Product, Profile, RenderedEmail, parse
@@ -233,7 +237,8 @@ class Engine:
             return previous.compiled
         blocks = {use.block: load_block(self.dirs, use.block) for use in spec.blocks}
         catalog = load_catalog(self.locales_dir, language)
-        compiled = compile_template(spec, blocks, load_theme(self.dirs), load_brand(self.dirs), digest, catalog)
+        compiled = compile_template(spec, blocks, load_theme(self.dirs), load_brand(self.dirs), digest, catalog,
+                                    load_layout(self.dirs))
         self._cache[key] = _CacheEntry(compiled, files, mtimes, now)
         return compiled
 
@@ -372,6 +377,28 @@ class Engine:
         email = self.render(template, profile=recipient, event=happened, now=now,
                             recommendations=recommendations)
         return TriggerOutcome(happened.type, template, email=email)
+
+    def check(self, templates: list[str] | None = None, *, fixtures: str | Path | None = None) -> CheckReport:
+        """Render every template (or those named) against every fixture and report what breaks emails.
+
+        Rules: unknown tokens, tokens printed empty, ``show_if`` branches no fixture
+        exercises, images without alt or width, links that are not https or mailto,
+        no unsubscribe link, HTML over 102 KB (a warning from 90 KB), missing or
+        over-long preheader, empty or over-long subject, no ``lang`` on ``<html>``,
+        tables without ``role="presentation"``. See ``renderer/check.py``.
+
+        Args:
+            fixtures: a fixtures folder (default: ``fixtures/`` beside the templates, else the bundled one).
+
+        Example:
+            >>> report = Engine().check(["welcome"])
+            >>> report.ok, report.summary()  # doctest: +SKIP
+            (True, '0 errors, 0 warnings in 1 templates (11 emails rendered)')
+        """
+        from .check import check_content
+        from .fixtures import FixtureSet
+
+        return check_content(self, templates, FixtureSet(Path(fixtures)) if fixtures else None)
 
     def render_reference(self, template: str, *, profile: Profile | dict[str, Any],
                          recommendations: list[Product] | list[dict[str, Any]] | None = None,

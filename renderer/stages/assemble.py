@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 
 from ..content import BlockSpec, TemplateSpec
 from ..environments import BLOCK_FLAGS, TOKENS, assembly_environment, html_environment
@@ -152,17 +152,23 @@ def check_tokens(source: str, *, filename: str, first_line: int = 1,
     used = meta.find_undeclared_variables(tree)
     unknown = sorted(used - TOKENS - set(extra) - {BLOCK_FLAGS})
     if unknown:
+        lines = [n.lineno for n in tree.find_all(nodes.Name) if n.name in unknown and n.ctx == "load"]
         raise TemplateError(
             f"unknown token{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
             "known tokens are listed in docs/tokens.md (or add a default in the template's 'defaults:')",
-            filename,
+            filename, first_line + min(lines) - 1 if lines else None,
         )
     return used
 
 
 def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
-             brand: dict[str, Any], catalog: Catalog | None = None) -> Assembled:
-    """Build the template's MJML document in the catalog's language, with Jinja tags for recipient data."""
+             brand: dict[str, Any], catalog: Catalog | None = None, layout: str | None = None) -> Assembled:
+    """Build the template's MJML document in the catalog's language, with Jinja tags for recipient data.
+
+    ``layout`` is the content's own document skeleton (``blocks/_layout.mjml``),
+    which places ``[[ theme ]]`` and ``[[ body ]]``; without one the built-in
+    skeleton below is used.
+    """
     defaults = set(spec.defaults)
     helpers = compile_globals(brand, catalog)
     subject = fill(spec.subject, helpers, str(spec.path))
@@ -199,14 +205,19 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     body_attrs = brand.get("body", {}) if isinstance(brand.get("body"), dict) else {}
     width = body_attrs.get("width", "600px")
     background = body_attrs.get("background_color", "#ffffff")
-    document = (
-        '<mjml lang="{{ Lang }}" dir="{{ Dir }}">\n<mj-head>\n'
-        f"{fill(theme, helpers, 'the theme (_theme.mjml)').strip()}\n"
-        "<mj-title>{{ Subject }}</mj-title>\n<mj-preview>{{ Preheader }}</mj-preview>\n"
-        "</mj-head>\n"
-        f'<mj-body width="{width}" background-color="{background}">\n'
-        + "\n".join(parts)
-        + "\n</mj-body>\n</mjml>\n"
-    )
+    head = fill(theme, helpers, "the theme (_theme.mjml)").strip()
+    if layout is not None:
+        values = {**helpers, "theme": head, "body": "\n".join(parts), "width": width, "background": background}
+        document = fill(layout, values, "the layout (_layout.mjml)")
+    else:
+        document = (
+            '<mjml lang="{{ Lang }}" dir="{{ Dir }}">\n<mj-head>\n'
+            f"{head}\n"
+            "<mj-title>{{ Subject }}</mj-title>\n<mj-preview>{{ Preheader }}</mj-preview>\n"
+            "</mj-head>\n"
+            f'<mj-body width="{width}" background-color="{background}">\n'
+            + "\n".join(parts)
+            + "\n</mj-body>\n</mjml>\n"
+        )
     return Assembled(spec.name, document, tuple(assembled_blocks), frozenset(tokens), subject, preheader,
                      helpers["lang"])
