@@ -55,3 +55,13 @@ def test_cart_email_lists_every_cart_item(emails, fixtures):
         assert lxml.html.fromstring(email.html).xpath(f'//a[text()="{name}"]'), name
         assert name in email.text
     assert "$412.00" in email.html and "$412.00" in email.text
+
+
+@pytest.mark.parametrize("template,profile", PAIRS[:: max(1, len(PAIRS) // 6)])
+def test_dark_mode_is_declared_and_styled(emails, template, profile):
+    html = emails[(template, profile)].html
+    head = html.split("<body", 1)[0]
+    assert '<meta name="color-scheme" content="light dark"' in head
+    assert '<meta name="supported-color-schemes" content="light dark"' in head
+    assert "@media (prefers-color-scheme: dark)" in head and "#161A17 !important" in head
+
