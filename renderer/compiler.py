@@ -1,5 +1,6 @@
 """Compile a template once: the per-template pipeline, in order.
 
+    0. translate  the template's copy into the catalog's language (locales.py)
     1. assemble   blocks + params -> one MJML document with Jinja tags
     2. protect    Jinja tags -> inert placeholders
     3. mjml       MJML -> HTML (MRML)
@@ -23,7 +24,7 @@ from .content import BlockSpec, TemplateSpec
 from .environments import html_environment, text_environment
 from .errors import CompileError, TemplateError
 from .expressions import ExpressionSet
-from .locales import Catalog
+from .locales import Catalog, translate_spec
 from .stages.assemble import Assembled, AssembledBlock, assemble
 from .stages.inline import inline_css
 from .stages.mjml import compile_mjml
@@ -82,6 +83,8 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
         TemplateError: a content file is broken (file and line named).
         CompileError: MJML or the inliner rejected the assembled document.
     """
+    if catalog is not None:
+        spec = translate_spec(spec, catalog)
     assembled = assemble(spec, blocks, theme, brand, catalog, layout)
     protected = protect(assembled.mjml)
     try:

@@ -10,19 +10,28 @@ Blocks use a message with ``[[ t('footer.unsubscribe') ]]``; a message may
 hold recipient tokens (``{{ CartTotal }}``), brand values (``[[ brand.name ]]``)
 and named values passed by the block (``[[ t('footer.help', email=link) ]]``).
 An id missing from ``de.yaml`` falls back to ``en.yaml``, which must define
-every id. A template is compiled once per language on first use (see
+every id.
+
+The templates' own copy stays readable English in ``templates/*.yaml``; a
+locale file translates it under ``copy:``, keyed by the English text exactly
+as the template writes it (a subject, a preheader, a default, a block
+parameter). Text without a translation stays English; editing the English
+leaves its old translation unused, so translate again after an edit.
+
+A template is compiled once per language on first use (see
 ``Engine.compiled``), so looking strings up costs a recipient nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .content import TemplateSpec
 from .errors import TemplateError
 from .formatting import text_direction
 
@@ -38,10 +47,16 @@ class Catalog:
     origins: dict[str, str]
     """Message id -> the file that defined it, for errors."""
     folder: Path
+    copy: dict[str, str] = field(default_factory=dict)
+    """The templates' English copy -> this language's (from the ``copy:`` section)."""
 
     @property
     def direction(self) -> str:
         return text_direction(self.language)
+
+    def translate(self, value: Any) -> Any:
+        """A template's text in this language, or as it was when there is no translation."""
+        return self.copy.get(value, value) if isinstance(value, str) else value
 
     def text(self, message_id: str) -> str:
         """The message's text.
@@ -90,13 +105,18 @@ def _flatten(data: Any, path: Path, prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def _read(path: Path) -> dict[str, str]:
+def _read(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else None
         raise TemplateError(f"invalid YAML: {error.problem}", str(path), line) from None
-    return _flatten(data, path)
+    if not isinstance(data, dict):
+        raise TemplateError("a locale file must be a mapping of message ids", str(path))
+    copy = data.pop("copy", None) or {}
+    if not isinstance(copy, dict) or not all(isinstance(v, (str, type(None))) for v in copy.values()):
+        raise TemplateError("copy: must map each English text to its translation", str(path))
+    return _flatten(data, path), {str(k): v or "" for k, v in copy.items()}
 
 
 def load_catalog(folder: Path, language: str) -> Catalog:
@@ -107,12 +127,28 @@ def load_catalog(folder: Path, language: str) -> Catalog:
     """
     messages: dict[str, str] = {}
     origins: dict[str, str] = {}
+    copy: dict[str, str] = {}
     for path in locale_files(folder, language):
         if path.exists():
-            own = _read(path)
+            own, own_copy = _read(path)
             messages.update(own)
             origins.update(dict.fromkeys(own, str(path)))
-    return Catalog(language, messages, origins, folder)
+            copy.update(own_copy)
+    return Catalog(language, messages, origins, folder, copy)
+
+
+def translate_spec(spec: TemplateSpec, catalog: Catalog) -> TemplateSpec:
+    """The template with its subject, preheader, defaults and block parameters in the catalog's language."""
+    if not catalog.copy:
+        return spec
+    return replace(
+        spec,
+        subject=catalog.translate(spec.subject),
+        preheader=catalog.translate(spec.preheader),
+        defaults={name: catalog.translate(value) for name, value in spec.defaults.items()},
+        blocks=[replace(use, params={name: catalog.translate(value) for name, value in use.params.items()})
+                for use in spec.blocks],
+    )
 
 
 @lru_cache(maxsize=512)

@@ -8,13 +8,22 @@ which changes bytes but not the document.
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 import pytest
 
 from conftest import PAIRS, fixture_request
 
 
+# MRML 1.4.2 writes a combining mark in the title it copies into aria-label as
+# Rust's escape (أهلًا -> أهل\u{64b}ا). Only the reference path hands MRML the
+# real subject (the fast path hands it a placeholder), so it is undone here.
+_RUST_ESCAPE = re.compile(r"\\u\{([0-9a-f]{1,6})\}")
+
+
 def canonical_body(html: str) -> str:
+    html = _RUST_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), html)
     body = lxml.html.document_fromstring(html).find("body")
     return lxml.html.tostring(body, encoding="unicode")
 

@@ -132,3 +132,43 @@ def test_rtl_layout_mirrors_alignment_and_padding(engine, fixtures):
     assert "padding:0 20px 0 0" in email.html and "padding:0 0 0 20px" not in email.html
     english = engine.render("abandoned_cart", **fixture_request(engine, "abandoned_cart", "new_customer"))
     assert "padding:0 0 0 20px" in english.html and "direction:rtl" not in english.html
+
+
+def _template_copy() -> set[str]:
+    from renderer.content import ContentDirs, load_template, template_names
+    from renderer.engine import PROJECT_ROOT
+
+    dirs = ContentDirs(PROJECT_ROOT / "templates", PROJECT_ROOT / "blocks")
+    texts: set[str] = set()
+    for name in template_names(dirs):
+        spec = load_template(dirs, name)
+        texts |= {spec.subject, spec.preheader, *(v for v in spec.defaults.values() if isinstance(v, str))}
+        texts |= {v for use in spec.blocks for v in use.params.values() if isinstance(v, str)}
+    return texts
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es", "ja", "ar"])
+def test_template_copy_translations_match_the_templates_english(language):
+    from renderer.engine import PROJECT_ROOT
+
+    catalog = load_catalog(PROJECT_ROOT / "locales", language)
+    stale = set(catalog.copy) - _template_copy()
+    assert not stale, f"{language}.yaml translates text no template has (edited since?): {sorted(stale)}"
+    for english, translated in catalog.copy.items():
+        for token in re.findall(r"\{\{\s*([\w.]+)\s*\}\}", english):
+            assert token in translated, (language, english, token)
+
+
+@pytest.mark.parametrize("locale,subject", [
+    ("de-DE", "Willkommen bei Fernhill, Ana"),
+    ("fr-FR", "Bienvenue chez Fernhill, Ana"),
+    ("es-ES", "Te damos la bienvenida a Fernhill, Ana"),
+    ("ja-JP", "Ana様、Fernhillへようこそ"),
+    ("ar-EG", "أهلًا بك في Fernhill يا Ana"),
+])
+def test_templates_copy_is_translated_and_reads_well_without_a_name(engine, locale, subject):
+    email = engine.render("welcome", profile=dict(PROFILE, locale=locale), now=FIXTURE_NOW)
+    assert email.subject == subject
+    nameless = engine.render("welcome", profile={"id": "c2", "email": "b@example.com", "locale": locale},
+                             now=FIXTURE_NOW)
+    assert "there" not in nameless.subject and not nameless.subject.endswith((",", "、", " ")), nameless.subject
