@@ -24,7 +24,7 @@ from .segments import RuleSet
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
 _COMMANDS = "{render,check,gallery,segments,fixtures,templates}"
-_GLOBAL_VALUE_OPTIONS = {"--templates", "--blocks", "--personas"}
+_GLOBAL_VALUE_OPTIONS = {"--templates", "--blocks", "--locales", "--personas"}
 
 
 def _now(value: str | None) -> datetime | None:
@@ -38,7 +38,8 @@ def _now(value: str | None) -> datetime | None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    return Engine(templates_dir=args.templates, blocks_dir=args.blocks, personas=args.personas)
+    return Engine(templates_dir=args.templates, blocks_dir=args.blocks, personas=args.personas,
+                  locales_dir=args.locales)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -275,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renderer", description="Personalized email rendering.")
     parser.add_argument("--templates", help="templates folder (default: the bundled templates/)")
     parser.add_argument("--blocks", help="blocks folder (default: the bundled blocks/)")
+    parser.add_argument("--locales", help="locale files folder (default: locales/ beside the blocks folder)")
     parser.add_argument("--personas", help="personas model file (from `renderer segments fit`)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     # The unlisted "segments-fit" is what `segments fit` is rewritten to (see _route).
