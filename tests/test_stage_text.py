@@ -90,3 +90,8 @@ def test_control_tags_alone_take_no_blank_line_so_rendering_needs_no_cleanup():
     assert rendered == "Intro\n\na\n\nb\n\nEnd\n"
     inline = "Price {% if sale %}{{ a }}{% endif %}\n\nNext"
     assert glue_control_tags(inline) == inline
+
+
+def test_data_text_writes_an_element_as_words():
+    html = _page('<div>$48.00 <span class="was" data-text="(was {})">$60.00</span></div>')
+    assert html_to_text(html) == "$48.00 (was $60.00)\n"

@@ -13,7 +13,9 @@ in MJML):
 - ``text-h1`` / ``text-h2`` on an ``mj-text``: a heading, underlined with ``=`` / ``-``;
 - ``text-card`` on an ``mj-column``: one item (a product) whose lines stay
   together, and whose URL is given once, at its last link;
-- ``text-skip`` on anything: left out of the text (a navigation bar).
+- ``text-skip`` on anything: left out of the text (a navigation bar);
+- ``data-text="(was {})"`` on an inline element: how the text writes it,
+  ``{}`` standing for its content (a struck-through price reads as words).
 """
 
 from __future__ import annotations
@@ -123,6 +125,15 @@ def _inline(element: lxml.html.HtmlElement, out: _Inline) -> None:
         out.link(element)
     elif tag == "img":
         pass
+    elif element.get("data-text") and "{}" in element.get("data-text", ""):
+        # A text pattern around the element's own content: "(was {})".
+        before, _, after = element.get("data-text").partition("{}")
+        out.text(before)
+        out.text(element.text)
+        for child in element:
+            _inline(child, out)
+            out.text(child.tail)
+        out.text(after)
     else:
         block = tag in _BLOCKS
         if block:
