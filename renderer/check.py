@@ -19,7 +19,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .check_rules import ERROR, WARNING, Issue, check_email, check_size
 from .content import source_files
@@ -48,10 +48,15 @@ class Finding:
     file: str | None = None
     line: int | None = None
     fixtures: tuple[str, ...] = ()
+    rendered: int = 0
+    """How many fixtures the template was rendered with."""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: " if self.file and self.line else f"{self.file}: " if self.file else ""
-        seen = f" (fixtures: {', '.join(self.fixtures)})" if self.fixtures else ""
+        if self.fixtures and len(self.fixtures) == self.rendered > 1:
+            seen = f" (all {self.rendered} fixtures)"
+        else:
+            seen = f" (fixtures: {', '.join(self.fixtures)})" if self.fixtures else ""
         return f"{where}{self.severity}: {self.template}: {self.message} [{self.rule}]{seen}"
 
 
@@ -100,7 +105,7 @@ class _Empty:
     def __bool__(self) -> bool:
         return False
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(())
 
     def __len__(self) -> int:
@@ -197,8 +202,8 @@ class _Collector:
         if fixture not in self.found[key]:
             self.found[key].append(fixture)
 
-    def findings(self) -> list[Finding]:
-        return [Finding(rule, severity, self.template, message, file, line, tuple(fixtures))
+    def findings(self, rendered: int) -> list[Finding]:
+        return [Finding(rule, severity, self.template, message, file, line, tuple(fixtures), rendered)
                 for (rule, severity, message, file, line), fixtures in self.found.items()]
 
 
@@ -255,7 +260,7 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
                 finding = Finding("show-if-unexercised", WARNING, name, message, str(base.spec.path), use.line)
                 collect.found[(finding.rule, finding.severity, message, finding.file, finding.line)] = []
     unique_errors = list({(f.message, f.file, f.line): f for f in compile_errors}.values())
-    return unique_errors + collect.findings(), rendered
+    return unique_errors + collect.findings(rendered), rendered
 
 
 def check_content(engine: Engine, templates: Iterable[str] | None = None,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Callable, Union
 
 import lxml.html
 
@@ -210,7 +210,9 @@ def _format_line(line: list[Segment]) -> str:
     return "".join(s if isinstance(s, str) else _format_link(s, False) for s in line).strip()
 
 
-def _placeholder_width(tags: tuple[str, ...]):
+def _placeholder_width(tags: tuple[str, ...]) -> Callable[[str], int]:
+    """How wide a placeholder's value usually is: a URL is long, a control tag prints nothing."""
+
     def width(placeholder: str) -> int:
         tag = tags[int(placeholder[4:9])] if int(placeholder[4:9]) < len(tags) else ""
         if tag.startswith("{%"):
