@@ -67,8 +67,8 @@ class Catalog:
         try:
             return self.messages[message_id]
         except KeyError:
-            raise TemplateError(f"unknown message id {message_id!r}: add it to "
-                                f"{self.folder / (DEFAULT_LANGUAGE + '.yaml')}", str(self.folder)) from None
+            english = self.folder / f"{DEFAULT_LANGUAGE}.yaml"
+            raise TemplateError(f"unknown message id {message_id!r}: add it to {english}", str(english)) from None
 
 
 def primary_language(locale: str) -> str:
