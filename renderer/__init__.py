@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from .batch import Failed, RenderRequest, Skipped, render_many
+from .check import CheckReport, Finding
 from .compiler import CompiledTemplate
 from .engine import Engine
 from .limits import Limits
@@ -30,11 +31,13 @@ from .errors import (
 from .models import Event, Product, Profile, RenderedEmail
 
 __all__ = [
+    "CheckReport",
     "CompileError",
     "CompiledTemplate",
     "Engine",
     "Event",
     "Failed",
+    "Finding",
     "InvalidInput",
     "Limits",
     "PersonaFileError",

@@ -64,7 +64,7 @@ def _record(line: int, result: RenderedEmail | Skipped | Failed) -> dict[str, An
     if isinstance(result, RenderedEmail):
         return {"line": line, "id": result.profile_id, "status": "rendered", "subject": result.subject,
                 "preheader": result.preheader, "segments": result.segments, "blocks": result.blocks,
-                "warnings": result.warnings, "html": result.html, "text": result.text}
+                "warnings": result.warnings, "headers": result.headers, "html": result.html, "text": result.text}
     if isinstance(result, Skipped):
         return {"line": line, "id": result.id, "status": "skipped", "code": result.code, "reason": result.reason}
     return {"line": line, "id": result.id, "status": "failed", "error": result.error, "kind": result.kind,

@@ -22,8 +22,8 @@ from .preview import commands as preview_commands
 from .screenshot import register as register_screenshot
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
-_COMMANDS = "{render,gallery,segments,fixtures,templates}"
-_GLOBAL_VALUE_OPTIONS = {"--templates", "--blocks", "--personas"}
+_COMMANDS = "{render,check,gallery,segments,fixtures,templates}"
+_GLOBAL_VALUE_OPTIONS = {"--templates", "--blocks", "--locales", "--personas"}
 
 
 def _now(value: str | None) -> datetime | None:
@@ -37,7 +37,8 @@ def _now(value: str | None) -> datetime | None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    return Engine(templates_dir=args.templates, blocks_dir=args.blocks, personas=args.personas)
+    return Engine(templates_dir=args.templates, blocks_dir=args.blocks, personas=args.personas,
+                  locales_dir=args.locales)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -53,7 +54,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         output = json.dumps({
             "template": email.template, "profile_id": email.profile_id, "subject": email.subject,
             "preheader": email.preheader, "segments": email.segments, "blocks": email.blocks,
-            "warnings": email.warnings, "html": email.html, "text": email.text,
+            "warnings": email.warnings, "headers": email.headers, "html": email.html, "text": email.text,
         }, ensure_ascii=False, indent=2) + "\n"
     elif args.format == "text":
         output = email.text
@@ -67,6 +68,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     for warning in email.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    report = _engine(args).check(args.templates_to_check or None, fixtures=args.fixtures)
+    sys.stdout.write(report.to_json() if args.format == "json" else report.to_text())
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:
@@ -268,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renderer", description="Personalized email rendering.")
     parser.add_argument("--templates", help="templates folder (default: the bundled templates/)")
     parser.add_argument("--blocks", help="blocks folder (default: the bundled blocks/)")
+    parser.add_argument("--locales", help="locale files folder (default: locales/ beside the blocks folder)")
     parser.add_argument("--personas", help="personas model file (from `renderer segments fit`)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     # The unlisted "segments-fit" is what `segments fit` is rewritten to (see _route).
@@ -282,6 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--format", choices=["html", "text", "json"], default="html")
     render.add_argument("--out", help="write here instead of standard output")
     render.set_defaults(func=cmd_render)
+
+    check = sub.add_parser("check", help="render every template x fixture and report what breaks emails "
+                           "(exit 1 on errors)")
+    check.add_argument("templates_to_check", nargs="*", metavar="TEMPLATE", help="templates (default: all)")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument("--fixtures", help="fixtures folder (default: the one beside the templates)")
+    check.set_defaults(func=cmd_check)
 
     gallery = sub.add_parser("gallery", help="render every template x fixture into a folder")
     gallery.add_argument("--out", default="out", help="output folder (default: out)")

@@ -1,5 +1,6 @@
 """Compile a template once: the per-template pipeline, in order.
 
+    0. translate  the template's copy into the catalog's language (locales.py)
     1. assemble   blocks + params -> one MJML document with Jinja tags
     2. protect    Jinja tags -> inert placeholders
     3. mjml       MJML -> HTML (MRML)
@@ -23,6 +24,7 @@ from .content import BlockSpec, TemplateSpec
 from .environments import html_environment, text_environment
 from .errors import CompileError, TemplateError
 from .expressions import ExpressionSet
+from .locales import Catalog, translate_spec
 from .stages.assemble import Assembled, AssembledBlock, assemble
 from .stages.inline import inline_css
 from .stages.mjml import compile_mjml
@@ -54,6 +56,11 @@ class CompiledTemplate:
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def language(self) -> str:
+        """The language its fixed strings were compiled in (``en``, ``de``, ...)."""
+        return self.assembled.language
+
 
 def _load(env: jinja2.Environment, source: str, filename: str) -> jinja2.Template:
     try:
@@ -68,20 +75,23 @@ def _compile_conditions(blocks: tuple[AssembledBlock, ...]) -> ExpressionSet:
 
 
 def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
-                     brand: dict[str, Any], fingerprint: str) -> CompiledTemplate:
-    """Run the per-template pipeline.
+                     brand: dict[str, Any], fingerprint: str, catalog: Catalog | None = None,
+                     layout: str | None = None) -> CompiledTemplate:
+    """Run the per-template pipeline, with the fixed strings of ``catalog``'s language.
 
     Raises:
         TemplateError: a content file is broken (file and line named).
         CompileError: MJML or the inliner rejected the assembled document.
     """
-    assembled = assemble(spec, blocks, theme, brand)
+    if catalog is not None:
+        spec = translate_spec(spec, catalog)
+    assembled = assemble(spec, blocks, theme, brand, catalog, layout)
     protected = protect(assembled.mjml)
     try:
         inlined = inline_css(compile_mjml(protected.source))
         html_source = restore(inlined, protected, stage="MJML or CSS inlining")
         text_source = glue_control_tags(
-            restore(html_to_text(inlined), protected, stage="text conversion", strict=False))
+            restore(html_to_text(inlined, protected.tags), protected, stage="text conversion", strict=False))
     except CompileError as error:
         raise CompileError(error.message, str(spec.path)) from None
     return CompiledTemplate(
@@ -93,8 +103,8 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
         text_source=text_source,
         html=_load(HTML_ENV, html_source, str(spec.path)),
         text=_load(TEXT_ENV, text_source, str(spec.path)),
-        subject=_load(TEXT_ENV, spec.subject, str(spec.path)),
-        preheader=_load(TEXT_ENV, spec.preheader, str(spec.path)),
+        subject=_load(TEXT_ENV, assembled.subject, str(spec.path)),
+        preheader=_load(TEXT_ENV, assembled.preheader, str(spec.path)),
         conditions=_compile_conditions(assembled.blocks),
     )
 

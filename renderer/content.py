@@ -19,6 +19,7 @@ import yaml
 from .errors import TemplateError, TemplateNotFound
 
 THEME_FILE = "_theme.mjml"
+LAYOUT_FILE = "_layout.mjml"
 BRAND_FILE = "brand.yaml"
 BESTSELLERS_FILE = "bestsellers.json"
 _HEADER = re.compile(r"\A\{#---\n(?P<yaml>.*?)\n---#\}\n?", re.DOTALL)
@@ -100,6 +101,8 @@ class TemplateSpec:
     event: str | None = None
     fixtures: dict[str, Any] = field(default_factory=dict)
     recommendations: RecommendationPolicy = field(default_factory=lambda: RecommendationPolicy())
+    utm: Any = None
+    """Overrides of the brand's ``utm:`` settings, or ``False`` for no UTM parameters."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,10 @@ class ContentDirs:
     @property
     def theme(self) -> Path:
         return self.blocks / THEME_FILE
+
+    @property
+    def layout(self) -> Path:
+        return self.blocks / LAYOUT_FILE
 
     @property
     def bestsellers(self) -> Path:
@@ -151,6 +158,11 @@ def load_brand(dirs: ContentDirs) -> dict[str, Any]:
 def load_theme(dirs: ContentDirs) -> str:
     """The shared ``<mj-head>`` content: fonts, attributes, styles."""
     return dirs.theme.read_text(encoding="utf-8") if dirs.theme.exists() else ""
+
+
+def load_layout(dirs: ContentDirs) -> str | None:
+    """The document skeleton (``_layout.mjml``) if the content has its own, else ``None`` (the built-in one)."""
+    return dirs.layout.read_text(encoding="utf-8") if dirs.layout.exists() else None
 
 
 def load_block(dirs: ContentDirs, name: str) -> BlockSpec:
@@ -233,7 +245,8 @@ def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
             raise TemplateError(f"missing required key {key!r}", str(path))
     if not isinstance(data["blocks"], list) or not data["blocks"]:
         raise TemplateError("'blocks' must be a non-empty list", str(path))
-    known = {"description", "subject", "preheader", "defaults", "blocks", "event", "fixtures", "recommendations"}
+    known = {"description", "subject", "preheader", "defaults", "blocks", "event", "fixtures", "recommendations",
+             "utm"}
     unknown = set(data) - known
     if unknown:
         raise TemplateError(f"unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(known))})", str(path))
@@ -251,12 +264,13 @@ def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
         event=data.get("event"),
         fixtures=dict(data.get("fixtures") or {}),
         recommendations=_policy(data.get("recommendations"), path),
+        utm=data.get("utm"),
     )
 
 
 def source_files(dirs: ContentDirs, spec: TemplateSpec) -> list[Path]:
     """Every file a compiled template depends on, for cache invalidation."""
-    files = [spec.path, dirs.theme, dirs.brand]
+    files = [spec.path, dirs.theme, dirs.layout, dirs.brand]
     files += sorted({dirs.blocks / f"{use.block}.mjml" for use in spec.blocks})
     return files
 

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .compiler import CompiledTemplate, compile_template, render_reference
 from .content import (
@@ -16,6 +16,7 @@ from .content import (
     fingerprint,
     load_block,
     load_brand,
+    load_layout,
     load_template,
     load_theme,
     source_files,
@@ -32,6 +33,11 @@ from .errors import (
 )
 from .fixtures_io import read_products
 from .limits import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:
+    from .check import CheckReport
+from .formatting import text_direction
+from .locales import DEFAULT_LANGUAGE, available_languages, language_for, load_catalog, locale_files
 from .models import Event, Product, Profile, RenderedEmail, parse
 from .personas import Personas, PersonasFile
 from .recipient import Prepared, prepare, render_prepared
@@ -75,6 +81,8 @@ class Engine:
             gets its nearest persona as ``Persona`` and a ``persona:<slug>`` segment.
         limits: caps on what one email shows (names, subject, cart items, products);
             see ``renderer.limits.Limits`` and docs/security.md.
+        locales_dir: folder of ``<lang>.yaml`` message files (default: ``locales/`` beside
+            the blocks folder); each template compiles once per language it is rendered in.
         auto_reload: recompile a template (or reload the rules or personas) when a file changes.
         reload_interval: seconds between checks of the files' modification times.
 
@@ -93,6 +101,7 @@ class Engine:
                  blocks_dir: str | Path | None = None, segments_file: str | Path | None = None,
                  recommendations: RecommendationSource | None = None,
                  personas: str | Path | None = None, limits: Limits | None = None,
+                 locales_dir: str | Path | None = None,
                  auto_reload: bool = True, reload_interval: float = 1.0) -> None:
         root = default_content_root()
         self.segments_file = Path(segments_file) if segments_file else root / "segments.yaml"
@@ -106,6 +115,7 @@ class Engine:
             if not folder.is_dir():
                 raise RendererError(f"{label} {str(folder)!r} is not a folder "
                                     "(pass it to Engine(...) or set RENDERER_CONTENT)")
+        self.locales_dir = Path(locales_dir) if locales_dir else self.dirs.blocks.parent / "locales"
         if reload_interval < 0:
             raise ValueError("reload_interval must be >= 0")
         self.auto_reload = auto_reload
@@ -117,7 +127,8 @@ class Engine:
             raise TypeError("limits must be a renderer.limits.Limits")
         self.limits = limits or DEFAULT_LIMITS
         self._bestsellers: list[Product] | None = None
-        self._cache: dict[str, _CacheEntry] = {}
+        self._cache: dict[tuple[str, str], _CacheEntry] = {}
+        self._languages: tuple[frozenset[str], float] | None = None
         self._rules: tuple[list[float], float, RuleSet] | None = None
         self._lock = threading.Lock()
         self._personas = PersonasFile(personas, reload_interval=reload_interval if auto_reload else None) \
@@ -151,6 +162,7 @@ class Engine:
             "blocks_dir": str(self.dirs.blocks),
             "segments_file": str(self.segments_file) if self.segments_file.exists() else None,
             "personas": str(self._personas.path) if self._personas is not None else None,
+            "locales_dir": str(self.locales_dir),
             "recommendations": self.recommendations,
             "limits": self.limits,
             "auto_reload": self.auto_reload,
@@ -183,8 +195,25 @@ class Engine:
     def brand(self) -> dict[str, Any]:
         return load_brand(self.dirs)
 
-    def compiled(self, name: str) -> CompiledTemplate:
-        """The compiled template, from cache while its files are unchanged.
+    def languages(self) -> frozenset[str]:
+        """Languages with a locale file (re-listed at most once per ``reload_interval``)."""
+        now = time.monotonic()
+        cached = self._languages
+        if cached is not None and (not self.auto_reload or now - cached[1] < self.reload_interval):
+            return cached[0]
+        languages = available_languages(self.locales_dir)
+        self._languages = (languages, now)
+        return languages
+
+    def language_for(self, locale: Any) -> str:
+        """The language a recipient's email is compiled in: their locale's, if translated, else English."""
+        return language_for(locale, self.languages()) if isinstance(locale, str) else DEFAULT_LANGUAGE
+
+    def compiled(self, name: str, language: str = DEFAULT_LANGUAGE) -> CompiledTemplate:
+        """The compiled template in ``language``, from cache while its files are unchanged.
+
+        Each language is compiled on first use (a few tens of milliseconds),
+        so that its fixed strings cost a recipient nothing.
 
         Raises:
             TemplateNotFound: no such template.
@@ -192,7 +221,8 @@ class Engine:
         """
         if not isinstance(name, str):
             raise TemplateNotFound(repr(name), "template", self.template_names())
-        entry = self._cache.get(name)
+        key = (name, language)
+        entry = self._cache.get(key)
         now = time.monotonic()
         if entry is not None:
             if not self.auto_reload or now - entry.checked_at < self.reload_interval:
@@ -204,19 +234,22 @@ class Engine:
             # broken edit keeps failing on every call instead of the previous
             # build coming back for the next reload_interval.
         with self._lock:
-            return self._compile(name, entry, now)
+            return self._compile(key, entry, now)
 
-    def _compile(self, name: str, previous: _CacheEntry | None, now: float) -> CompiledTemplate:
+    def _compile(self, key: tuple[str, str], previous: _CacheEntry | None, now: float) -> CompiledTemplate:
+        name, language = key
         spec = load_template(self.dirs, name)
-        files = source_files(self.dirs, spec)
+        files = source_files(self.dirs, spec) + locale_files(self.locales_dir, language)
         mtimes = _mtimes(files)
         digest = fingerprint(files)
         if previous is not None and previous.compiled.fingerprint == digest:
-            self._cache[name] = _CacheEntry(previous.compiled, files, mtimes, now)
+            self._cache[key] = _CacheEntry(previous.compiled, files, mtimes, now)
             return previous.compiled
         blocks = {use.block: load_block(self.dirs, use.block) for use in spec.blocks}
-        compiled = compile_template(spec, blocks, load_theme(self.dirs), load_brand(self.dirs), digest)
-        self._cache[name] = _CacheEntry(compiled, files, mtimes, now)
+        catalog = load_catalog(self.locales_dir, language)
+        compiled = compile_template(spec, blocks, load_theme(self.dirs), load_brand(self.dirs), digest, catalog,
+                                    load_layout(self.dirs))
+        self._cache[key] = _CacheEntry(compiled, files, mtimes, now)
         return compiled
 
     def prepare(self, template: str, *, profile: Profile | dict[str, Any],
@@ -224,7 +257,9 @@ class Engine:
                 event: Event | dict[str, Any] | None = None, now: datetime | None = None,
                 require_recommendations: bool | None = None) -> tuple[CompiledTemplate, Prepared]:
         """Validate a request and build its context without rendering it."""
-        compiled = self.compiled(template)
+        locale = profile.locale if isinstance(profile, Profile) else \
+            profile.get("locale", "en-US") if isinstance(profile, dict) else None
+        compiled = self.compiled(template, self.language_for(locale))
         policy = compiled.spec.recommendations
         required = policy.required if require_recommendations is None else require_recommendations
 
@@ -236,6 +271,10 @@ class Engine:
             now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled), rules=self.rules(),
             fetch=fetch, personas=self.personas(), limits=self.limits,
         )
+        context = prepared.context
+        if compiled.language != context["Lang"].replace("_", "-").split("-")[0].lower():
+            # Not translated: the email is in the default language, and says so.
+            context["Lang"], context["Dir"] = compiled.language, text_direction(compiled.language)
         return compiled, prepared
 
     def bestsellers(self) -> list[Product]:
@@ -348,6 +387,28 @@ class Engine:
         email = self.render(template, profile=recipient, event=happened, now=now,
                             recommendations=recommendations)
         return TriggerOutcome(happened.type, template, email=email)
+
+    def check(self, templates: list[str] | None = None, *, fixtures: str | Path | None = None) -> CheckReport:
+        """Render every template (or those named) against every fixture and report what breaks emails.
+
+        Rules: unknown tokens, tokens printed empty, ``show_if`` branches no fixture
+        exercises, images without alt or width, links that are not https or mailto,
+        no unsubscribe link, HTML over 102 KB (a warning from 90 KB), missing or
+        over-long preheader, empty or over-long subject, no ``lang`` on ``<html>``,
+        tables without ``role="presentation"``. See ``renderer/check.py``.
+
+        Args:
+            fixtures: a fixtures folder (default: ``fixtures/`` beside the templates, else the bundled one).
+
+        Example:
+            >>> report = Engine().check(["welcome"])
+            >>> report.ok, report.summary()  # doctest: +SKIP
+            (True, '0 errors, 0 warnings in 1 templates (11 emails rendered)')
+        """
+        from .check import check_content
+        from .fixtures import FixtureSet
+
+        return check_content(self, templates, FixtureSet(Path(fixtures)) if fixtures else None)
 
     def render_reference(self, template: str, *, profile: Profile | dict[str, Any],
                          recommendations: list[Product] | list[dict[str, Any]] | None = None,

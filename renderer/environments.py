@@ -19,6 +19,10 @@ from jinja2 import StrictUndefined
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 
+from .filters import FILTERS
+from .stages.links import utm_filter
+from .stages.text_wrap import underline
+
 TOKENS: frozenset[str] = frozenset(
     {
         "FirstName", "LastName", "FullName", "Email",
@@ -26,7 +30,7 @@ TOKENS: frozenset[str] = frozenset(
         "LastPurchaseProduct", "LastPurchaseDate",
         "RecommendedProducts", "CartItems", "CartItemsMore", "CartTotal", "CartUrl", "ViewedProducts",
         "Segments", "PrimarySegment", "Features", "Persona",
-        "UnsubscribeUrl", "PreferencesUrl", "Attributes",
+        "UnsubscribeUrl", "UnsubscribeMailto", "PreferencesUrl", "Attributes",
         "Locale", "Lang", "Dir", "Year",
         "Subject", "Preheader",
     }
@@ -121,6 +125,14 @@ def _environment(**options: Any) -> BoundedSandbox:
     )
 
 
+def _recipient_environment(**options: Any) -> ImmutableSandboxedEnvironment:
+    environment = _environment(**options)
+    # Links made of tokens are tagged with UTM parameters per recipient (stages/links.py).
+    environment.filters["utm"] = utm_filter
+    environment.filters.update(FILTERS)
+    return environment
+
+
 def assembly_environment() -> ImmutableSandboxedEnvironment:
     """Compile-time environment: fills ``[[ params ]]`` into block sources."""
     return _environment(
@@ -136,12 +148,15 @@ def assembly_environment() -> ImmutableSandboxedEnvironment:
 
 def html_environment() -> ImmutableSandboxedEnvironment:
     """Per-recipient environment for HTML: every token is autoescaped."""
-    return _environment(autoescape=True)
+    return _recipient_environment(autoescape=True)
 
 
 def text_environment() -> ImmutableSandboxedEnvironment:
     """Per-recipient environment for subject, preheader and the text part."""
-    return _environment(autoescape=False)
+    environment = _recipient_environment(autoescape=False)
+    # Headings whose width depends on a token are underlined per recipient.
+    environment.filters["underline"] = underline
+    return environment
 
 
 GLOBALS: dict[str, Any] = dict(html_environment().globals)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
 
 RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "ps", "yi"})
 
@@ -25,17 +25,34 @@ def babel_locale(tag: str) -> Locale:
 @lru_cache(maxsize=8192)
 def money(amount: Decimal, currency: str, locale: str) -> str:
     """``$1,234.50`` for en-US, ``1.234,50 €`` for de-DE, ``￥1,235`` for ja-JP."""
-    return format_currency(amount, currency, locale=babel_locale(locale))
+    # Shoppers expect half a yen to round up; Babel alone would round half to even.
+    digits = get_currency_precision(currency)
+    rounded = Decimal(amount).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return format_currency(rounded, currency, locale=babel_locale(locale))
 
 
 @lru_cache(maxsize=4096)
-def _date(day: object, locale: str) -> str:
-    return _format_date(day, format="medium", locale=babel_locale(locale))
+def _date(day: object, locale: str, format: str = "medium") -> str:
+    return _format_date(day, format=format, locale=babel_locale(locale))
 
 
 def long_date(value: datetime, locale: str) -> str:
     """A date the way the recipient's locale writes it (``Nov 3, 2026``)."""
     return _date(value.date(), locale)
+
+
+def format_day(value: date, locale: str, format: str = "medium") -> str:
+    """A date in one of Babel's formats (``short``, ``medium``, ``long``, ``full``) for ``locale``."""
+    return _date(value, locale, format)
+
+
+@lru_cache(maxsize=256)
+def locale_currency(locale: str) -> str:
+    """The currency of the locale's country (``EUR`` for de-DE, ``JPY`` for ja-JP); ``USD`` without one."""
+    parsed = babel_locale(locale)
+    territory = parsed.territory or {"ja": "JP", "de": "DE", "fr": "FR", "es": "ES", "en": "US"}.get(parsed.language)
+    currencies = get_territory_currencies(territory) if territory else []
+    return currencies[0] if currencies else "USD"
 
 
 @lru_cache(maxsize=1024)

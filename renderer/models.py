@@ -212,6 +212,8 @@ class RenderedEmail:
     blocks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     trace: Trace = field(default_factory=Trace)
+    headers: dict[str, str] = field(default_factory=dict)
+    """Mail headers to send with it: ``List-Unsubscribe`` and ``List-Unsubscribe-Post``."""
 
 
 M = TypeVar("M", bound=BaseModel)

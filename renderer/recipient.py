@@ -29,6 +29,7 @@ from .models import (
     parse,
     parse_products,
 )
+from .headers import email_headers
 from .personas import Persona, Personas
 from .render_failure import render_failure
 from .sanitize import SAFE_URLS, Cleaner, clip, header_text
@@ -177,6 +178,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         "Persona": persona,
         "UnsubscribeUrl": _recipient_url(brand.get("unsubscribe_url"), profile, quoted_id),
         "PreferencesUrl": _recipient_url(brand.get("preferences_url"), profile, quoted_id),
+        "UnsubscribeMailto": _recipient_url(brand.get("unsubscribe_mailto"), profile, quoted_id),
         "Attributes": profile.attributes,
         "Locale": locale,
         "Lang": locale,
@@ -314,4 +316,5 @@ def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedE
         blocks=prepared.shown,
         warnings=prepared.warnings,
         trace=prepared.trace,
+        headers=email_headers(context),
     )

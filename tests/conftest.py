@@ -37,8 +37,8 @@ def fixture_request(engine: Engine, template: str, profile: str) -> dict:
 
 @pytest.fixture()
 def content_copy(tmp_path: Path) -> Path:
-    """A private copy of the bundled templates and blocks, safe to edit."""
-    for folder in ("templates", "blocks"):
+    """A private copy of the bundled templates, blocks and locales, safe to edit."""
+    for folder in ("templates", "blocks", "locales"):
         shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
     return tmp_path
 

@@ -21,8 +21,8 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "preview"
 
 
 def copy_content(dest: Path) -> ContentPaths:
-    """Templates, blocks, fixtures and rules copied to ``dest`` (safe to edit); the real assets."""
-    for folder in ("templates", "blocks", "fixtures"):
+    """Templates, blocks, locales, fixtures and rules copied to ``dest`` (safe to edit); the real assets."""
+    for folder in ("templates", "blocks", "fixtures", "locales"):
         shutil.copytree(PROJECT_ROOT / folder, dest / folder)
     shutil.copy(PROJECT_ROOT / "segments.yaml", dest / "segments.yaml")
     return ContentPaths.at(dest, assets=PROJECT_ROOT / "assets")

@@ -26,6 +26,7 @@ def test_render_json_format(capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["subject"] == "Priya, your cart is waiting"
     assert "cart_items" in result["blocks"]
+    assert result["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_bad_profile_is_a_plain_error_with_exit_2(tmp_path, capsys):

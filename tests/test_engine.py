@@ -31,20 +31,20 @@ def test_edited_block_recompiles(content_copy):
     engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks",
                     reload_interval=0)
     before = engine.compiled("welcome")
-    assert "Free returns within 60 days" in engine.render("welcome", profile=PROFILE, now=FIXTURE_NOW).html
+    assert "© 2026 Fernhill" in engine.render("welcome", profile=PROFILE, now=FIXTURE_NOW).html
     footer = content_copy / "blocks" / "footer.mjml"
-    footer.write_text(footer.read_text().replace("Free returns within 60 days", "Free returns for a year"))
+    footer.write_text(footer.read_text().replace("&copy; {{ Year }}", "Since 2019, {{ Year }}"))
     os.utime(footer, ns=(1, os.stat(footer).st_mtime_ns + 10**9))
     after = engine.compiled("welcome")
     assert after is not before
-    assert "Free returns for a year" in engine.render("welcome", profile=PROFILE, now=FIXTURE_NOW).html
+    assert "Since 2019, 2026 Fernhill" in engine.render("welcome", profile=PROFILE, now=FIXTURE_NOW).html
 
 
 def test_broken_edit_fails_on_every_call_until_fixed(content_copy):
     engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks",
                     reload_interval=3600)
     engine.compiled("welcome")
-    engine._cache["welcome"].checked_at -= 7200  # as if the interval had passed
+    engine._cache[("welcome", "en")].checked_at -= 7200  # as if the interval had passed
     hero = content_copy / "blocks" / "hero.mjml"
     original = hero.read_text()
     hero.write_text(original.replace("[% endif %]", "", 1))

@@ -34,3 +34,11 @@ def test_equivalence_covers_hostile_and_unusual_data(engine, fixtures):
     for template in ("abandoned_cart", "welcome"):
         fast = engine.render(template, **request).html
         assert canonical_body(fast) == canonical_body(engine.render_reference(template, **request))
+
+
+def test_combining_marks_survive_mjml_in_attributes():
+    from renderer.stages.mjml import compile_mjml
+
+    html = compile_mjml('<mjml><mj-head><mj-title>أهلًا</mj-title></mj-head><mj-body><mj-section><mj-column>'
+                        '<mj-text><span data-text="بدلًا">x</span></mj-text></mj-column></mj-section></mj-body></mjml>')
+    assert "\\u{" not in html and 'data-text="بدلًا"' in html and 'aria-label="أهلًا"' in html

@@ -106,7 +106,8 @@ def test_url_tokens_outside_the_allow_list_become_the_site_url(engine, url):
         assert url.strip() not in email.text
         replaced = [w for w in email.warnings if f"replaced by {SITE}" in w]
         assert replaced, email.warnings
-        assert SITE in links
+        # The fallback is the site URL (with UTM parameters when the brand tags its links).
+        assert any(link == SITE or link.startswith(SITE + "?utm_") for link in links), links
 
 
 @pytest.mark.parametrize("url", ["https://shop.example/p/1?utm_source=email&x=1#reviews", "http://shop.example/p",

@@ -169,3 +169,22 @@ def test_pasted_profile_with_a_bad_email_names_the_field(page, server):
     page.locator("#render-profile").click()
     expect(page.locator("#subject")).to_have_text("Welcome to Fernhill, Mia")
     expect(page.locator("#pick-profile")).to_have_value(re.compile(r"^custom-"))
+
+
+def test_dark_mode_toggle_shows_the_email_dark_and_is_remembered(page, server):
+    url, _ = server
+    open_email(page, url, "abandoned_cart?profile=new_customer")
+    body_color = "() => getComputedStyle(document.body).backgroundColor"
+    desktop = page.locator("#desktop-frame").element_handle().content_frame()
+    assert desktop.evaluate(body_color) == "rgb(243, 237, 226)"  # the brand's sand
+    page.locator("#dark-toggle").click()
+    expect(page.locator("#dark-toggle")).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function("""() => {
+        const doc = document.querySelector('#desktop-frame').contentDocument;  // null while it reloads
+        return doc && doc.body && getComputedStyle(doc.body).backgroundColor === 'rgb(22, 26, 23)';
+    }""")
+    page.screenshot(path=str(ARTIFACTS / "email-dark.png"), full_page=True)
+    page.reload()
+    expect(page.locator("#dark-toggle")).to_have_attribute("aria-pressed", "true")
+    page.locator("#dark-toggle").click()
+    expect(page.locator("#dark-toggle")).to_have_attribute("aria-pressed", "false")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PROFILES, TEMPLATES
+from conftest import PROFILES, TEMPLATES, fixture_request
 from preview_support import copy_content, edited
 from renderer import RenderedEmail, TemplateError, TemplateNotFound
 from renderer.preview.checks import GMAIL_CLIP_BYTES, check_email
@@ -102,9 +102,16 @@ def test_unchanged_templates_are_not_recompiled(project):
 def test_checks_flag_a_clipped_email():
     big = RenderedEmail("t", "p", "Subject", "A preheader long enough to fill the preview line.",
                         "x" * (GMAIL_CLIP_BYTES + 1), "text")
-    size, subject, preheader = check_email(big)
+    size, subject, preheader, *lint = check_email(big)
     assert not size.ok and "clip" in size.detail
     assert subject.ok and preheader.ok
+    # The rest are renderer check's rules: a page of "x" has no lang and no unsubscribe link.
+    assert {c.label for c in lint if not c.ok} >= {"No language", "No unsubscribe link"}
+
+
+def test_checks_of_a_bundled_email_all_pass(engine):
+    email = engine.render("welcome", **fixture_request(engine, "welcome", "new_customer"))
+    assert all(check.ok for check in check_email(email))
 
 
 def test_labels():

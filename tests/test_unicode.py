@@ -80,5 +80,10 @@ def test_combining_marks_are_composed_and_zero_width_characters_kept(engine):
 
 
 def test_right_to_left_locale_sets_the_direction(engine):
+    # Hebrew has no locale file yet, so the email is written in English, left to right,
+    # while the Hebrew name inside it keeps its own direction.
     html = render(engine, "rtl").html
-    assert 'dir="rtl"' in html and 'lang="he-IL"' in html
+    assert 'lang="en" dir="ltr"' in html and "עדי" in html
+    arabic = engine.render("welcome", profile={"id": "a", "email": "a@example.com", "first_name": "ليلى",
+                                               "locale": "ar-EG"}).html
+    assert 'dir="rtl"' in arabic and 'lang="ar' in arabic

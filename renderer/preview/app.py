@@ -6,7 +6,8 @@ Routes::
     GET  /email?template=T&profile=P&recs=R   redirects to the email below
     GET  /email/{template}?profile=NAME&recs=CHOICE   one email, with its data
     GET  /frame/{template}.html?...   the email itself (images served locally);
-                                      &download=1 for the email as sent
+                                      &download=1 for the email as sent,
+                                      &scheme=dark as a dark-mode client shows it
     GET  /frame/{template}.txt?...    its plain-text part
     POST /custom                   keep a pasted profile, redirect to its view
     GET  /events                   server-sent events: content files changed
@@ -141,6 +142,9 @@ def _email(request: Request) -> Response:
     return HTMLResponse(pages.email_page(project, preview), headers=NO_STORE)
 
 
+_DARK_QUERY = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
+
+
 def _frame_html(request: Request) -> Response:
     project = _project(request)
     preview = project.render(_selection(request))
@@ -152,6 +156,10 @@ def _frame_html(request: Request) -> Response:
     markup = localize_assets(email.html, project.assets_url(), "/assets")
     extra = _PREVIEW_BASE + (_MOBILE_STYLE if request.query_params.get("device") == "mobile" else "")
     markup = markup.replace("</head>", extra + "</head>", 1)
+    if request.query_params.get("scheme") == "dark":
+        # What a client in dark mode does: apply the email's dark-mode rules.
+        # (An iframe cannot be told prefers-color-scheme: dark on its own.)
+        markup = _DARK_QUERY.sub("@media all", markup)
     return HTMLResponse(markup, headers=NO_STORE)
 
 

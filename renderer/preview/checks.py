@@ -1,15 +1,25 @@
-"""Plain-words checks of a rendered email that the preview shows next to it."""
+"""Plain-words checks of a rendered email that the preview shows next to it.
+
+The rules are ``renderer check``'s own (:mod:`renderer.check_rules`), run on
+the one email on screen: size, subject and preheader first, then every other
+rule that finds something (links, images, lang, unsubscribe, tables).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..check_rules import (
+    GMAIL_CLIP_BYTES,
+    PREHEADER_MIN_CHARS,
+    SUBJECT_VISIBLE_CHARS,
+    check_email as lint_email,
+)
 from ..models import RenderedEmail
 
-GMAIL_CLIP_BYTES = 102 * 1024
-"""Gmail hides everything after the first 102 KB of HTML behind "View entire message"."""
-SUBJECT_VISIBLE_CHARS = 70
-PREHEADER_MIN_CHARS = 40
+_SHOWN_APART = frozenset({"html-size", "subject", "preheader"})
+_LABELS = {"html-lang": "No language", "image-alt": "Image without alt text", "image-width": "Image without width",
+           "link-scheme": "Link not https", "unsubscribe": "No unsubscribe link", "table-role": "Layout tables"}
 
 
 @dataclass(frozen=True)
@@ -22,11 +32,11 @@ class Check:
 
 
 def check_email(email: RenderedEmail) -> list[Check]:
-    """Size, subject length and preheader checks for one rendered email."""
+    """Size, subject length and preheader checks, then what ``renderer check`` finds in this email."""
     size = len(email.html.encode())
     subject = len(email.subject)
     preheader = len(email.preheader)
-    return [
+    checks = [
         Check(size <= GMAIL_CLIP_BYTES, f"HTML is {size / 1024:.0f} KB",
               "under Gmail's 102 KB clipping limit" if size <= GMAIL_CLIP_BYTES
               else "Gmail will clip it: readers must click to see the rest"),
@@ -37,3 +47,10 @@ def check_email(email: RenderedEmail) -> list[Check]:
               "fills the inbox preview line" if preheader >= PREHEADER_MIN_CHARS
               else "inboxes fill the rest of the preview line with the email's first words"),
     ]
+    unsubscribe = email.headers.get("List-Unsubscribe", "").split(">")[0].lstrip("<") or None
+    issues = [i for i in lint_email(email, unsubscribe) if i.rule not in _SHOWN_APART]
+    checks += [Check(False, _LABELS.get(i.rule, i.rule), i.message) for i in issues]
+    if not issues:
+        checks.append(Check(True, "Links, images, language and unsubscribe",
+                            "https links, alt text and widths, lang set, an unsubscribe link"))
+    return checks

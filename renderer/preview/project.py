@@ -40,6 +40,8 @@ class ContentPaths:
     segments: Path
     fixtures: Path
     assets: Path
+    locales: Path | None = None
+    """The message files (default: ``locales/`` beside the blocks folder)."""
 
     @classmethod
     def at(cls, root: str | Path | None = None, *, templates: str | Path | None = None,
@@ -54,6 +56,7 @@ class ContentPaths:
             segments=Path(segments or base / "segments.yaml").resolve(),
             fixtures=Path(fixtures or base / "fixtures").resolve(),
             assets=Path(assets or base / "assets").resolve(),
+            locales=(Path(blocks).parent if blocks else base).resolve() / "locales",
         )
 
     def display(self, path: str | Path) -> str:
@@ -65,7 +68,8 @@ class ContentPaths:
         """Whether ``path`` is one of the content files (so its lines may be shown)."""
         resolved = Path(path).resolve()
         return resolved == self.segments or any(
-            resolved.is_relative_to(folder) for folder in (self.templates, self.blocks, self.fixtures))
+            resolved.is_relative_to(folder) for folder in (self.templates, self.blocks, self.fixtures, self.locales)
+            if folder is not None)
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ class PreviewProject:
     def __init__(self, paths: ContentPaths, *, reload_interval: float = 0.2) -> None:
         self.paths = paths
         self.engine = Engine(
-            templates_dir=paths.templates, blocks_dir=paths.blocks,
+            templates_dir=paths.templates, blocks_dir=paths.blocks, locales_dir=paths.locales,
             # The Engine insists that a rules file it is given exists; without one it has no rules.
             segments_file=paths.segments if paths.segments.is_file() else None,
             reload_interval=reload_interval,

@@ -49,7 +49,7 @@ async def watch_content(paths: ContentPaths, hub: ChangeHub, *, settle: float,
             ``reload_interval``, so a page that re-renders on the notice is
             sure to see the new files rather than a cache checked just before.
     """
-    folders = [p for p in (paths.templates, paths.blocks, paths.fixtures) if p.is_dir()]
+    folders = [p for p in (paths.templates, paths.blocks, paths.fixtures, paths.locales) if p and p.is_dir()]
     watches = [_watch(folders, hub, paths.display, settle, stop, recursive=True)] if folders else []
     if paths.segments.parent.is_dir():
         # Watch the rules file's folder, not the file: editors that save by

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 
 from ..content import BlockSpec, TemplateSpec
 from ..environments import BLOCK_FLAGS, TOKENS, assembly_environment, html_environment
 from ..errors import TemplateError
+from ..locales import DEFAULT_LANGUAGE, Catalog
 from .guard import check_template
+from .links import tag_links, utm_config
 
 _ASSEMBLY = assembly_environment()
 _HTML = html_environment()
@@ -40,6 +42,10 @@ class Assembled:
     blocks: tuple[AssembledBlock, ...]
     tokens: frozenset[str] = frozenset()
     """Every token the template reads (subject, preheader, blocks, show_ifs)."""
+    subject: str = ""
+    preheader: str = ""
+    """Subject and preheader with their ``[[ ... ]]`` (messages, brand) filled in."""
+    language: str = DEFAULT_LANGUAGE
 
 
 def _condition(*parts: str | None) -> str | None:
@@ -51,7 +57,53 @@ def _condition(*parts: str | None) -> str | None:
     return " and ".join(f"({p})" for p in present)
 
 
-def _fill_params(block: BlockSpec, given: dict[str, Any], brand: dict[str, Any],
+def _mirror(value: str) -> str:
+    """A CSS box shorthand with left and right swapped (``0 0 0 20px`` -> ``0 20px 0 0``)."""
+    parts = str(value).split()
+    if len(parts) == 4:
+        parts[1], parts[3] = parts[3], parts[1]
+    return " ".join(parts)
+
+
+def compile_globals(brand: dict[str, Any], catalog: Catalog | None) -> dict[str, Any]:
+    """What ``[[ ... ]]`` may use besides a block's parameters: brand, messages, direction."""
+    language = catalog.language if catalog is not None else DEFAULT_LANGUAGE
+    rtl = catalog is not None and catalog.direction == "rtl"
+    helpers: dict[str, Any] = {
+        "brand": brand, "lang": language, "dir": "rtl" if rtl else "ltr",
+        "start": "right" if rtl else "left", "end": "left" if rtl else "right",
+        "mirror": _mirror if rtl else str,
+        "arrow": "&larr;" if rtl else "&rarr;",
+    }
+
+    def t(message_id: str, **values: Any) -> str:
+        if catalog is None:
+            raise TemplateError(f"message {message_id!r} used, but there is no locales folder")
+        text = catalog.text(message_id)
+        if "[[" not in text and "[%" not in text:
+            return text
+        try:
+            return _ASSEMBLY.from_string(text).render({**helpers, **values})
+        except jinja2.TemplateError as error:
+            raise TemplateError(f"message {message_id!r}: {error}", catalog.origins.get(message_id)) from None
+
+    helpers["t"] = t
+    return helpers
+
+
+def fill(source: str, values: dict[str, Any], filename: str, first_line: int = 1) -> str:
+    """Fill ``[[ ... ]]`` in a piece of content (a theme, a subject, a parameter value) now."""
+    if "[[" not in source and "[%" not in source:
+        return source
+    try:
+        return _ASSEMBLY.from_string(source).render(values)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(error.message or str(error), filename, first_line + (error.lineno or 1) - 1) from None
+    except jinja2.UndefinedError as error:
+        raise TemplateError(error.message or str(error), filename, first_line) from None
+
+
+def _fill_params(block: BlockSpec, given: dict[str, Any], helpers: dict[str, Any],
                  template_path: str, line: int | None) -> tuple[str, str | None]:
     """Fill ``[[ params ]]`` into the block's body and its own ``show_if``."""
     unknown = sorted(set(given) - set(block.params))
@@ -64,17 +116,20 @@ def _fill_params(block: BlockSpec, given: dict[str, Any], brand: dict[str, Any],
     values: dict[str, Any] = {}
     for name, spec in block.params.items():
         if name in given:
-            values[name] = given[name]
+            value, where = given[name], (template_path, line or 1)
         elif spec.required:
             raise TemplateError(f"block {block.name!r} needs parameter {name!r}: {spec.doc}",
                                 template_path, line)
         else:
-            values[name] = spec.default
+            value, where = spec.default, (str(block.path), 1)
+        # A value may itself use messages and the brand: [[ t('product_grid.heading') ]].
+        values[name] = fill(value, helpers, *where) if isinstance(value, str) else value
     try:
         check_template(_ASSEMBLY.parse(block.source), str(block.path), block.source_line)
         template = _ASSEMBLY.from_string(block.source)
-        body = template.render(values, brand=brand)
-        condition = _ASSEMBLY.from_string(block.show_if).render(values, brand=brand) if block.show_if else None
+        body = template.render({**helpers, **values})
+        condition = (_ASSEMBLY.from_string(block.show_if).render({**helpers, **values})
+                     if block.show_if else None)
         return body, condition
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(error.message or str(error), str(block.path),
@@ -107,25 +162,40 @@ def check_tokens(source: str, *, filename: str, first_line: int = 1,
     used = meta.find_undeclared_variables(tree)
     unknown = sorted(used - TOKENS - set(extra) - {BLOCK_FLAGS})
     if unknown:
+        lines = [n.lineno for n in tree.find_all(nodes.Name) if n.name in unknown and n.ctx == "load"]
         raise TemplateError(
             f"unknown token{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
             "known tokens are listed in docs/tokens.md (or add a default in the template's 'defaults:')",
-            filename,
+            filename, first_line + min(lines) - 1 if lines else None,
         )
     return used
 
 
 def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
-             brand: dict[str, Any]) -> Assembled:
-    """Build the template's MJML document, with Jinja tags for recipient data."""
+             brand: dict[str, Any], catalog: Catalog | None = None, layout: str | None = None) -> Assembled:
+    """Build the template's MJML document in the catalog's language, with Jinja tags for recipient data.
+
+    ``layout`` is the content's own document skeleton (``blocks/_layout.mjml``),
+    which places ``[[ theme ]]`` and ``[[ body ]]``; without one the built-in
+    skeleton below is used.
+    """
     defaults = set(spec.defaults)
-    tokens = check_tokens(spec.subject, filename=str(spec.path), extra=defaults)
-    tokens |= check_tokens(spec.preheader, filename=str(spec.path), extra=defaults)
+    helpers = compile_globals(brand, catalog)
+    subject = fill(spec.subject, helpers, str(spec.path))
+    preheader = fill(spec.preheader, helpers, str(spec.path))
+    tokens = check_tokens(subject, filename=str(spec.path), extra=defaults)
+    tokens |= check_tokens(preheader, filename=str(spec.path), extra=defaults)
     parts: list[str] = []
     assembled_blocks: list[AssembledBlock] = []
+    utm = utm_config(brand, spec.utm, template=spec.name, filename=str(spec.path))
+    uses: dict[str, int] = {}
     for index, use in enumerate(spec.blocks):
         block = blocks[use.block]
-        body, block_condition = _fill_params(block, use.params, brand, str(spec.path), use.line)
+        body, block_condition = _fill_params(block, use.params, helpers, str(spec.path), use.line)
+        uses[block.name] = uses.get(block.name, 0) + 1
+        if utm is not None:
+            content = block.name if uses[block.name] == 1 else f"{block.name}-{uses[block.name]}"
+            body = tag_links(body, utm, content)
         try:
             tokens |= check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
         except TemplateError as error:
@@ -150,13 +220,19 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     body_attrs = brand.get("body", {}) if isinstance(brand.get("body"), dict) else {}
     width = body_attrs.get("width", "600px")
     background = body_attrs.get("background_color", "#ffffff")
-    document = (
-        '<mjml lang="{{ Lang }}" dir="{{ Dir }}">\n<mj-head>\n'
-        f"{theme.strip()}\n"
-        "<mj-title>{{ Subject }}</mj-title>\n<mj-preview>{{ Preheader }}</mj-preview>\n"
-        "</mj-head>\n"
-        f'<mj-body width="{width}" background-color="{background}">\n'
-        + "\n".join(parts)
-        + "\n</mj-body>\n</mjml>\n"
-    )
-    return Assembled(spec.name, document, tuple(assembled_blocks), frozenset(tokens))
+    head = fill(theme, helpers, "the theme (_theme.mjml)").strip()
+    if layout is not None:
+        values = {**helpers, "theme": head, "body": "\n".join(parts), "width": width, "background": background}
+        document = fill(layout, values, "the layout (_layout.mjml)")
+    else:
+        document = (
+            '<mjml lang="{{ Lang }}" dir="{{ Dir }}">\n<mj-head>\n'
+            f"{head}\n"
+            "<mj-title>{{ Subject }}</mj-title>\n<mj-preview>{{ Preheader }}</mj-preview>\n"
+            "</mj-head>\n"
+            f'<mj-body width="{width}" background-color="{background}">\n'
+            + "\n".join(parts)
+            + "\n</mj-body>\n</mjml>\n"
+        )
+    return Assembled(spec.name, document, tuple(assembled_blocks), frozenset(tokens), subject, preheader,
+                     helpers["lang"])

@@ -81,6 +81,7 @@
     if (!keepScroll) window.scrollTo(0, 0);
     restoreScrolls(scrolls);
     restoreTab();
+    applyScheme();
     sizeThumbs();
     document.dispatchEvent(new CustomEvent("preview:updated"));
   }
@@ -104,7 +105,28 @@
     swap(form.action, { init: { method: "POST", body: new URLSearchParams(new FormData(form)) } });
   });
 
+  // Dark mode: the frames ask their emails for prefers-color-scheme: dark; kept across pages.
+  function applyScheme() {
+    const dark = localStorage.getItem("email-scheme") === "dark";
+    document.documentElement.dataset.emailScheme = dark ? "dark" : "light";
+    const toggle = $("#dark-toggle");
+    if (toggle) toggle.setAttribute("aria-pressed", String(dark));
+    for (const frame of $$("iframe.frame")) {
+      const url = new URL(frame.getAttribute("src"), location.href);
+      if (dark === (url.searchParams.get("scheme") === "dark")) continue;
+      if (dark) url.searchParams.set("scheme", "dark"); else url.searchParams.delete("scheme");
+      frame.setAttribute("src", url.pathname + url.search);
+    }
+  }
+  applyScheme();
+
   document.addEventListener("click", (event) => {
+    if (event.target.closest("#dark-toggle")) {
+      const dark = localStorage.getItem("email-scheme") !== "dark";
+      localStorage.setItem("email-scheme", dark ? "dark" : "light");
+      applyScheme();
+      return;
+    }
     const tab = event.target.closest(".tabs [data-tab]");
     if (tab && !tab.disabled) {
       chosenTab = tab.dataset.tab;

@@ -1,0 +1,174 @@
+"""Localization: Babel money and dates per locale, translated block strings, RTL."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from conftest import fixture_request
+from renderer import Engine
+from renderer.environments import text_environment
+from renderer.fixtures import FIXTURE_NOW
+from renderer.locales import available_languages, language_for, load_catalog
+
+LOCALES = ["en-US", "de-DE", "fr-FR", "es-ES", "ja-JP", "ar-EG"]
+PROFILE = {"id": "c1", "email": "a@example.com", "first_name": "Ana"}
+
+
+def _render(source: str, locale: str, **values) -> str:
+    return text_environment().from_string(source).render(Locale=locale, **values)
+
+
+@pytest.mark.parametrize("locale,expected", [
+    ("en-US", "$1,234.50"),
+    ("de-DE", "1.234,50\xa0€"),
+    ("fr-FR", "1\u202f234,50\xa0€"),
+    ("es-ES", "1.234,50\xa0€"),
+    ("ja-JP", "￥1,235"),
+    ("ar-EG", "\u200f1,234.50\xa0ج.م.\u200f"),
+])
+def test_money_filter_formats_in_the_locale_and_its_currency(locale, expected):
+    assert _render("{{ amount | money }}", locale, amount=Decimal("1234.50")) == expected
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_money_filter_takes_a_currency_and_passes_formatted_text(locale):
+    assert "48" in _render("{{ 48 | money('USD') }}", locale)
+    assert _render("{{ price | money }}", locale, price="$48.00") == "$48.00"
+    assert _render("{{ none | money }}", locale, none=None) == "None"
+
+
+@pytest.mark.parametrize("locale,medium,long", [
+    ("en-US", "Nov 3, 2026", "November 3, 2026"),
+    ("de-DE", "03.11.2026", "3. November 2026"),
+    ("fr-FR", "3 nov. 2026", "3 novembre 2026"),
+    ("es-ES", "3 nov 2026", "3 de noviembre de 2026"),
+    ("ja-JP", "2026/11/03", "2026年11月3日"),
+    ("ar-EG", "03\u200f/11\u200f/2026", "3 نوفمبر 2026"),
+])
+def test_date_filter_formats_dates_datetimes_and_iso_strings(locale, medium, long):
+    day = date(2026, 11, 3)
+    assert _render("{{ d | date }}", locale, d=day) == medium
+    assert _render("{{ d | date }}", locale, d=datetime(2026, 11, 3, 9, tzinfo=timezone.utc)) == medium
+    assert _render("{{ d | date }}", locale, d="2026-11-03T09:00:00Z") == medium
+    assert _render("{{ d | date('long') }}", locale, d=day) == long
+    assert _render("{{ d | date }}", locale, d="not a date") == "not a date"
+
+
+@pytest.mark.parametrize("locale,unsubscribe,cart_heading", [
+    ("en-US", "Unsubscribe", "Still in your cart"),
+    ("de-DE", "Abmelden", "Noch in deinem Warenkorb"),
+    ("fr-FR", "Se désabonner", "Toujours dans votre panier"),
+    ("es-ES", "Darse de baja", "Todavía en tu cesta"),
+    ("ja-JP", "配信停止", "カートに入っている商品"),
+    ("ar-EG", "إلغاء الاشتراك", "ما زال في سلتك"),
+])
+def test_block_strings_are_translated(engine, locale, unsubscribe, cart_heading):
+    request = fixture_request(engine, "abandoned_cart", "new_customer")
+    request["profile"] = dict(request["profile"], locale=locale)
+    email = engine.render("abandoned_cart", **request)
+    assert f">{unsubscribe}</a>" in email.html and f"{unsubscribe}: https://" in email.text
+    assert cart_heading in email.html and cart_heading in email.text
+    direction = "rtl" if locale == "ar-EG" else "ltr"
+    assert re.search(rf'<html lang="{locale}" dir="{direction}"', email.html)
+
+
+def test_an_untranslated_language_falls_back_to_english_and_says_so(engine):
+    email = engine.render("welcome", profile=dict(PROFILE, locale="pt-BR"), now=FIXTURE_NOW)
+    assert ">Unsubscribe</a>" in email.html
+    assert '<html lang="en" dir="ltr"' in email.html
+
+
+def test_a_missing_message_falls_back_to_english(content_copy):
+    de = content_copy / "locales" / "de.yaml"
+    de.write_text(de.read_text().replace("  unsubscribe: Abmelden\n", ""))
+    engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks")
+    email = engine.render("welcome", profile=dict(PROFILE, locale="de-DE"), now=FIXTURE_NOW)
+    assert ">Unsubscribe</a>" in email.html and ">Datenschutz</a>" in email.html
+
+
+def test_each_language_compiles_once_and_an_edited_locale_file_recompiles(content_copy):
+    engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks",
+                    reload_interval=0)
+    german = engine.compiled("welcome", "de")
+    assert engine.compiled("welcome", "de") is german and engine.compiled("welcome", "en") is not german
+    de = content_copy / "locales" / "de.yaml"
+    de.write_text(de.read_text().replace("Abmelden", "Abbestellen"))
+    os.utime(de, ns=(1, os.stat(de).st_mtime_ns + 10**9))
+    email = engine.render("welcome", profile=dict(PROFILE, locale="de-DE"), now=FIXTURE_NOW)
+    assert ">Abbestellen</a>" in email.html
+
+
+def test_an_unknown_message_id_names_the_locales_file(content_copy):
+    from renderer import TemplateError
+
+    footer = content_copy / "blocks" / "footer.mjml"
+    footer.write_text(footer.read_text().replace("t('footer.privacy')", "t('footer.privcy')"))
+    engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks")
+    with pytest.raises(TemplateError, match=r"unknown message id 'footer.privcy'.*en\.yaml"):
+        engine.compiled("welcome")
+
+
+def test_every_language_defines_only_ids_english_has():
+    from renderer.engine import PROJECT_ROOT
+
+    folder = PROJECT_ROOT / "locales"
+    english = set(load_catalog(folder, "en").messages)
+    assert {"de", "fr", "es", "ja", "ar"} <= available_languages(folder)
+    for language in available_languages(folder):
+        own = set(load_catalog(folder, language).messages)
+        assert own == english, language  # complete, and no stray ids
+    assert language_for("de_AT", available_languages(folder)) == "de"
+
+
+def test_rtl_layout_mirrors_alignment_and_padding(engine, fixtures):
+    email = engine.render("abandoned_cart", **fixture_request(engine, "abandoned_cart", "locale_ar"))
+    assert 'dir="rtl"' in email.html and "direction:rtl" in email.html
+    assert "direction:ltr" not in email.html.split("<body", 1)[1]
+    assert "padding:0 20px 0 0" in email.html and "padding:0 0 0 20px" not in email.html
+    english = engine.render("abandoned_cart", **fixture_request(engine, "abandoned_cart", "new_customer"))
+    assert "padding:0 0 0 20px" in english.html and "direction:rtl" not in english.html
+
+
+def _template_copy() -> set[str]:
+    from renderer.content import ContentDirs, load_template, template_names
+    from renderer.engine import PROJECT_ROOT
+
+    dirs = ContentDirs(PROJECT_ROOT / "templates", PROJECT_ROOT / "blocks")
+    texts: set[str] = set()
+    for name in template_names(dirs):
+        spec = load_template(dirs, name)
+        texts |= {spec.subject, spec.preheader, *(v for v in spec.defaults.values() if isinstance(v, str))}
+        texts |= {v for use in spec.blocks for v in use.params.values() if isinstance(v, str)}
+    return texts
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es", "ja", "ar"])
+def test_template_copy_translations_match_the_templates_english(language):
+    from renderer.engine import PROJECT_ROOT
+
+    catalog = load_catalog(PROJECT_ROOT / "locales", language)
+    stale = set(catalog.copy) - _template_copy()
+    assert not stale, f"{language}.yaml translates text no template has (edited since?): {sorted(stale)}"
+    for english, translated in catalog.copy.items():
+        for token in re.findall(r"\{\{\s*([\w.]+)\s*\}\}", english):
+            assert token in translated, (language, english, token)
+
+
+@pytest.mark.parametrize("locale,subject", [
+    ("de-DE", "Willkommen bei Fernhill, Ana"),
+    ("fr-FR", "Bienvenue chez Fernhill, Ana"),
+    ("es-ES", "Te damos la bienvenida a Fernhill, Ana"),
+    ("ja-JP", "Ana様、Fernhillへようこそ"),
+    ("ar-EG", "أهلًا بك في Fernhill يا Ana"),
+])
+def test_templates_copy_is_translated_and_reads_well_without_a_name(engine, locale, subject):
+    email = engine.render("welcome", profile=dict(PROFILE, locale=locale), now=FIXTURE_NOW)
+    assert email.subject == subject
+    nameless = engine.render("welcome", profile={"id": "c2", "email": "b@example.com", "locale": locale},
+                             now=FIXTURE_NOW)
+    assert "there" not in nameless.subject and not nameless.subject.endswith((",", "、", " ")), nameless.subject
