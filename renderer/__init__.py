@@ -16,7 +16,9 @@ from .batch import Failed, RenderRequest, Skipped, render_many
 from .compiler import CompiledTemplate
 from .engine import Engine
 from .errors import (
+    ClusterError,
     CompileError,
+    ContentMismatch,
     InvalidInput,
     PersonaFileError,
     PersonaFitError,
@@ -29,8 +31,10 @@ from .errors import (
 from .models import Event, Product, Profile, RenderedEmail
 
 __all__ = [
+    "ClusterError",
     "CompileError",
     "CompiledTemplate",
+    "ContentMismatch",
     "Engine",
     "Event",
     "Failed",
