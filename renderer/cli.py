@@ -209,8 +209,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         from .dask_command import run_dask_command
 
         return run_dask_command(args, engine, spec, per_line)
-    if args.scheduler or args.partitions:
-        raise ValueError("--scheduler and --partitions need --engine dask")
+    if args.scheduler or args.partitions or args.shared_out:
+        raise ValueError("--scheduler, --partitions and --shared-out need --engine dask")
     console = Console(stderr=True)
     total = _count_lines(profiles)
     progress = Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(),
@@ -320,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: an embedded local cluster)")
     batch.add_argument("--partitions", type=int, help="with --engine dask: how many partitions "
                        "(default: one per 500 lines)")
+    batch.add_argument("--shared-out", action="store_true", help="with --scheduler: every worker sees --out "
+                       "at the same path and writes its part files there (default: they send them back)")
     batch.add_argument("--now", help="render clock, ISO 8601 (default: now)")
     batch.add_argument("--resume", action="store_true", help="continue an interrupted run")
     batch.add_argument("--restart", action="store_true", help="discard earlier output and start over")

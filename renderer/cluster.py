@@ -60,7 +60,13 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None,
     if workers is not None and workers < 1:
         raise ValueError("workers must be at least 1")
     if scheduler is None:
-        with local_cluster(workers or os.cpu_count() or 1) as cluster, distributed.Client(cluster, set_as_default=False) as client:
+        try:
+            cluster = local_cluster(workers or os.cpu_count() or 1)
+        except (RuntimeError, OSError) as error:
+            # Worker processes are spawned: a script must start the job under `if __name__ == "__main__":`.
+            raise ClusterError(f"the local Dask cluster did not start: {error} (in a script, start the job "
+                               "under `if __name__ == \"__main__\":`)") from None
+        with cluster, distributed.Client(cluster, set_as_default=False) as client:
             yield client
         return
     try:

@@ -30,6 +30,7 @@ from .batch import Result, render_one, worker_engine_config
 from .batchjob import JobSpec, render_line
 from .engine import Engine
 from .errors import ContentMismatch, RendererError
+from .manifest import write_atomically
 
 # Libraries whose version changes the rendered bytes; mjml-python is pinned for that reason.
 _OUTPUT_LIBRARIES = ("mjml-python", "premailer", "jinja2", "babel", "html2text", "pydantic", "pyyaml")
@@ -145,7 +146,7 @@ def worker_engine(job: WorkerJob, templates: set[str]) -> Engine:
 
 @dataclass(frozen=True)
 class PartResult:
-    """One partition rendered: its output lines as bytes, their checksum and the counts.
+    """One partition rendered: its output lines as bytes (empty when the worker wrote them), checksum, counts.
 
     ``lost`` counts the ``failed`` lines that were never rendered because the
     task kept killing its workers; a later run renders them again.
@@ -164,19 +165,30 @@ def _status(line: str) -> str:
     return line[line.index('"status": "') + 11:].split('"', 1)[0]
 
 
-def render_part(job: WorkerJob, spec: JobSpec, lines: list[tuple[int, str, str | None]]) -> PartResult:
-    """Render one partition's input lines into its part file's bytes (one output line each).
+def render_part(job: WorkerJob, spec: JobSpec, out: str | None,
+                part: tuple[str, list[tuple[int, str, str | None]]]) -> PartResult:
+    """Render one partition's input lines into its part file (one output line each).
+
+    ``part`` is the part file's name and the input lines. With ``out`` (a
+    folder this worker sees at the same path as the client) the worker
+    writes the part itself, atomically, and returns no data; otherwise the
+    bytes travel back to the client, which writes them.
 
     Raises:
         ContentMismatch: this worker holds other content or code than the job's.
     """
+    name, lines = part
     engine = worker_engine(job, {spec.template})
     outputs = [render_line(engine, spec, number, text, recs) for number, text, recs in lines]
     counts = {"rendered": 0, "skipped": 0, "failed": 0}
     for output in outputs:
         counts[_status(output)] += 1
     data = "".join(output + "\n" for output in outputs).encode("utf-8")
-    return PartResult(data, hashlib.sha256(data).hexdigest(), worker=worker_name(), **counts)
+    checksum = hashlib.sha256(data).hexdigest()
+    if out is not None:
+        write_atomically(Path(out) / name, data, durable=False)
+        data = b""
+    return PartResult(data, checksum, worker=worker_name(), **counts)
 
 
 def lost_lines(lines: list[tuple[int, str, str | None]], why: str) -> PartResult:

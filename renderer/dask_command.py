@@ -41,7 +41,8 @@ def run_dask_command(args: argparse.Namespace, engine: Engine, spec: JobSpec, pe
         try:
             summary = run_dask_batch(engine, spec, args.profiles, Path(args.out), scheduler=args.scheduler,
                                      workers=args.workers, partitions=args.partitions,
-                                     recommendations_lines=per_line, restart=args.restart, on_partition=advance)
+                                     recommendations_lines=per_line, restart=args.restart,
+                                     shared_out=True if args.shared_out else None, on_partition=advance)
         except KeyboardInterrupt:
             print("interrupted: finished partitions are kept; run the same command again to render the rest",
                   file=sys.stderr)
@@ -49,5 +50,6 @@ def run_dask_command(args: argparse.Namespace, engine: Engine, spec: JobSpec, pe
     lost = f", {summary.lost:,} lost with their workers (run again)" if summary.lost else ""
     print(f"rendered {summary.rendered:,}, skipped {summary.skipped:,}, failed {summary.failed:,}{lost} "
           f"in {summary.seconds:.2f} s ({summary.partitions_rendered} of {summary.partitions} partitions "
-          f"rendered now, {summary.partitions_kept} kept) -> {args.out}/")
+          f"rendered now, {summary.partitions_kept} kept; cluster ready in {summary.cluster_seconds:.1f} s) "
+          f"-> {args.out}/")
     return EXIT_FAILED if summary.failed else EXIT_OK

@@ -81,7 +81,7 @@ def _entry(partition: Partition, result: PartResult) -> PartEntry:
 def run_dask_batch(engine: Engine, spec: JobSpec, profiles: str | Path, out: Path, *,
                    scheduler: str | None = None, workers: int | None = None, partitions: int | None = None,
                    recommendations_lines: Path | None = None, restart: bool = False,
-                   on_partition: Callable[[PartEntry, DaskBatchSummary], None] | None = None
+                   shared_out: bool | None = None, on_partition: Callable[[PartEntry, DaskBatchSummary], None] | None = None
                    ) -> DaskBatchSummary:
     """Render every line of ``profiles`` on a Dask cluster into the folder ``out``; see the module docstring.
 
@@ -96,6 +96,9 @@ def run_dask_batch(engine: Engine, spec: JobSpec, profiles: str | Path, out: Pat
         partitions: how many partitions (default: the manifest's, else one per 500 lines).
         recommendations_lines: a JSON Lines file of recommendations aligned with a single input file.
         restart: discard the folder's parts and manifest and render everything.
+        shared_out: whether every worker sees ``out`` at the same path and writes its parts
+            there itself; by default yes for the embedded cluster, no with a scheduler (the
+            parts then travel back to this process, which writes them).
         on_partition: called after each partition's part and entry are written.
 
     Raises:
@@ -137,7 +140,7 @@ def run_dask_batch(engine: Engine, spec: JobSpec, profiles: str | Path, out: Pat
     todo = [p for p in layout if p.index not in done]
     if todo:
         _render(out, manifest, summary, todo, worker_job, spec, recommendations_lines,
-                scheduler=scheduler, workers=workers, on_partition=on_partition)
+                scheduler=scheduler, workers=workers, shared_out=shared_out, on_partition=on_partition)
     manifest.save(out)
     summary.seconds = time.perf_counter() - started
     return summary
@@ -145,18 +148,24 @@ def run_dask_batch(engine: Engine, spec: JobSpec, profiles: str | Path, out: Pat
 
 def _render(out: Path, manifest: Manifest, summary: DaskBatchSummary, todo: list[Partition],
             worker_job: WorkerJob, spec: JobSpec, recommendations_lines: Path | None, *,
-            scheduler: str | None, workers: int | None,
+            scheduler: str | None, workers: int | None, shared_out: bool | None,
             on_partition: Callable[[PartEntry, DaskBatchSummary], None] | None) -> None:
-    def lost(partition: Partition, lines: list[Line], why: str) -> PartResult:
-        return lost_lines(lines, why)
+    def lost(partition: Partition, part: tuple[str, list[Line]], why: str) -> PartResult:
+        return lost_lines(part[1], why)
 
+    if shared_out is None:
+        shared_out = scheduler is None
+    # Workers that see the folder write their parts themselves: megabytes per partition stay off the socket.
+    direct = str(out.resolve()) if shared_out else None
     connecting = time.perf_counter()
     with dask_client(scheduler=scheduler, workers=workers) as client:
         summary.cluster_seconds = time.perf_counter() - connecting
         saved = time.monotonic()
-        tasks = read_partitions(todo, recommendations_lines)
-        for partition, result in map_unordered(client, render_part, tasks, args=(worker_job, spec), on_lost=lost):
-            write_atomically(out / partition.part_name, result.data)
+        tasks = ((p, (p.part_name, lines)) for p, lines in read_partitions(todo, recommendations_lines))
+        for partition, result in map_unordered(client, render_part, tasks, args=(worker_job, spec, direct),
+                                               on_lost=lost):
+            if result.data or direct is None or result.lost:
+                write_atomically(out / partition.part_name, result.data, durable=False)
             entry = manifest.parts[partition.index] = _entry(partition, result)
             summary.partitions_rendered += 1
             summary.rendered += result.rendered

@@ -26,18 +26,22 @@ MANIFEST_FORMAT = 1
 _TEMP_PREFIX = ".tmp-"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over ``path``.
+def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
 
     A reader sees the old file or the new one, never a torn one; a crash
     leaves at most a ``.tmp-*`` file, which :func:`remove_temporaries` clears.
+    ``durable`` flushes the data to disk before the rename, so that even a
+    power cut cannot leave a renamed but empty file; part files skip it,
+    because their checksum in the manifest catches that case on the next run.
     """
     temporary = path.with_name(f"{_TEMP_PREFIX}{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
         with temporary.open("wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -50,7 +50,7 @@ def test_a_worker_refuses_other_content_and_other_code(content_copy):
     spec = JobSpec(template="welcome", now=FIXTURE_NOW)
     stale = replace(job, key="another-version", content_hash="0" * 64)
     with pytest.raises(ContentMismatch, match="its content hash is .* the job's is 000000000000") as error:
-        render_part(stale, spec, [(1, json.dumps({"id": "a", "email": "a@example.com"}), None)])
+        render_part(stale, spec, None, ("part-00000.jsonl", [(1, '{"id": "a", "email": "a@example.com"}', None)]))
     assert pickle.loads(pickle.dumps(error.value)).found == job.content_hash
     with pytest.raises(ContentMismatch, match="its code hash"):
         render_requests(replace(job, code_hash="1" * 64), True, [])
@@ -63,14 +63,18 @@ def test_a_worker_refuses_other_content_and_other_code(content_copy):
     assert code_fingerprint() == job.code_hash
 
 
-def test_render_part_gives_the_local_lines_and_counts(engine):
+def test_render_part_gives_the_local_lines_and_counts(engine, tmp_path):
     spec = JobSpec(template="welcome", now=FIXTURE_NOW)
     lines = [(1, json.dumps({"id": "a", "email": "a@example.com"}), None), (2, "{torn", None),
              (4, json.dumps({"id": "b", "email": "b@example.com", "consent": {"email_marketing": False}}), None)]
-    part = render_part(WorkerJob.for_engine(engine), spec, lines)
+    job = WorkerJob.for_engine(engine)
+    part = render_part(job, spec, None, ("part-00007.jsonl", lines))
     expected = "".join(render_line(engine, spec, n, text, recs) + "\n" for n, text, recs in lines)
     assert part.data.decode() == expected
     assert (part.rendered, part.skipped, part.failed, part.lost) == (1, 1, 1, 0)
+    written = render_part(job, spec, str(tmp_path), ("part-00007.jsonl", lines))
+    assert written.data == b"" and written.sha256 == part.sha256
+    assert (tmp_path / "part-00007.jsonl").read_text() == expected
     lost = lost_lines(lines, "killed")
     assert [json.loads(x)["kind"] for x in lost.data.decode().splitlines()] == ["WorkerDied"] * 3
     assert (lost.failed, lost.lost) == (3, 3)

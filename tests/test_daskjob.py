@@ -106,7 +106,7 @@ def test_a_rerun_renders_only_missing_damaged_or_unlisted_partitions(engine, tmp
     source = audience(tmp_path / "in.jsonl", 80)
     out = tmp_path / "out"
     address = dask_client.scheduler.address
-    first = run_dask_batch(engine, SPEC, source, out, scheduler=address, partitions=8)
+    first = run_dask_batch(engine, SPEC, source, out, scheduler=address, partitions=8, shared_out=True)
     assert first.partitions_rendered == 8
     complete = records_of(out)
     stamps = {p.name: p.stat().st_mtime_ns for p in parts_of(out)}
