@@ -81,8 +81,8 @@ def _entry(partition: Partition, result: PartResult) -> PartEntry:
 def run_dask_batch(engine: Engine, spec: JobSpec, profiles: str | Path, out: Path, *,
                    scheduler: str | None = None, workers: int | None = None, partitions: int | None = None,
                    recommendations_lines: Path | None = None, restart: bool = False,
-                   shared_out: bool | None = None, on_partition: Callable[[PartEntry, DaskBatchSummary], None] | None = None
-                   ) -> DaskBatchSummary:
+                   shared_out: bool | None = None,
+                   on_partition: Callable[[PartEntry, DaskBatchSummary], None] | None = None) -> DaskBatchSummary:
     """Render every line of ``profiles`` on a Dask cluster into the folder ``out``; see the module docstring.
 
     Args:

@@ -14,6 +14,7 @@ from renderer.batchjob import BatchStateError, JobSpec
 from renderer.cli import main
 from renderer.daskjob import run_dask_batch
 from renderer.engine import PROJECT_ROOT
+from renderer.errors import RendererError
 from renderer.fixtures import FIXTURE_NOW
 from renderer.manifest import Manifest
 from renderer.synthetic import generate_profiles, write_jsonl
@@ -184,3 +185,29 @@ def test_cli_refuses_options_that_do_not_fit(tmp_path, capsys):
     assert "need --engine dask" in capsys.readouterr().err
     assert main(base + ["--out", "-", "--engine", "dask"]) == 2
     assert "give --out FOLDER" in capsys.readouterr().err
+
+
+def test_a_rerun_without_a_clock_keeps_the_first_runs_clock(engine, tmp_path, dask_client):
+    source = audience(tmp_path / "in.jsonl", 30)
+    out = tmp_path / "out"
+    address = dask_client.scheduler.address
+    unclocked = JobSpec(template="win_back", now=None)
+    run_dask_batch(engine, unclocked, source, out, scheduler=address, partitions=3)
+    first = records_of(out)
+    clock = Manifest.load(out).job["now"]
+    (out / "part-00001.jsonl").unlink()
+    again = run_dask_batch(engine, unclocked, source, out, scheduler=address)
+    assert again.partitions_rendered == 1 and Manifest.load(out).job["now"] == clock
+    assert records_of(out) == first, "the re-rendered partition used the first run's clock"
+
+
+def test_per_line_recommendations_need_a_single_input(engine, tmp_path, dask_client):
+    folder = tmp_path / "audience"
+    folder.mkdir()
+    audience(folder / "a.jsonl", 3, seed=1)
+    audience(folder / "b.jsonl", 3, seed=2)
+    recs = tmp_path / "recs.jsonl"
+    recs.write_text("[]\n" * 3, encoding="utf-8")
+    with pytest.raises(RendererError, match="single input file"):
+        run_dask_batch(engine, SPEC, folder, tmp_path / "out", scheduler=dask_client.scheduler.address,
+                       recommendations_lines=recs)
