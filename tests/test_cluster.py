@@ -89,3 +89,30 @@ def test_a_chunk_that_kills_every_worker_is_reported_not_dropped(tmp_path):
     # lost with it. What must hold: one result per item, in order, and the poison reported as lost.
     assert out[:2] == ["ok:a", "lost:poison"] and out[2] in ("ok:b", "lost:b")
 
+
+
+def test_each_worker_builds_its_own_recommendation_source_once(engine, fixtures, dask_client):
+    from renderer import Engine
+    from renderer.sources import RateLimitedSource, StaticSource
+
+    source = RateLimitedSource(StaticSource(fixtures.recommendations("new_customer")), per_second=500, max_wait=1)
+    limited = Engine(**dict(engine.config(), recommendations=source))
+    requests = [RenderRequest("recommendations", fixtures.profile(p), now=FIXTURE_NOW)
+                for p in fixtures.profile_names()] * 4
+    key = WorkerJob.for_engine(limited).key
+
+    def sources(dask_worker=None):
+        from renderer.cluster_worker import _engines
+
+        entry = _engines.get(key)
+        held = None if entry is None else entry.engine.recommendations
+        return None if held is None else (id(held), type(held).__name__, held.per_second)
+
+    seen = []
+    for _ in range(2):
+        results = list(render_many(requests, engine=limited, backend="dask", chunk_size=2,
+                                   scheduler=dask_client.scheduler.address))
+        assert all(not r.warnings for r in results)
+        seen.append(dask_client.run(sources))
+    assert any(seen[0].values()) and seen[1] == seen[0], "one source per worker, kept across tasks and calls"
+    assert {v[1:] for v in seen[0].values() if v} == {("RateLimitedSource", 500)}
