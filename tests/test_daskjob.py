@@ -211,3 +211,38 @@ def test_per_line_recommendations_need_a_single_input(engine, tmp_path, dask_cli
     with pytest.raises(RendererError, match="single input file"):
         run_dask_batch(engine, SPEC, folder, tmp_path / "out", scheduler=dask_client.scheduler.address,
                        recommendations_lines=recs)
+
+
+def test_a_scheduler_and_workers_started_with_dask_s_own_commands(engine, tmp_path):
+    """The several-machines recipe of docs/scaling.md, on 127.0.0.1: `dask scheduler` and `dask worker`."""
+    import socket
+    import subprocess
+    import sys
+
+    source = audience(tmp_path / "in.jsonl", 40)
+    expected = local_records(engine, source, tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [str(Path(sys.executable).with_name("dask"))]  # the venv's `dask` command
+    started = [subprocess.Popen(dask + ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        started.append(subprocess.Popen(dask + ["worker", address, "--host", "127.0.0.1", "--nworkers", "2",
+                                                "--nthreads", "1", "--no-dashboard"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        out = tmp_path / "out"
+        code = main(["batch", "recommendations", "--profiles", str(source), "--out", str(out), "--now", NOW,
+                     "--recommendations", RECOMMENDATIONS, "--engine", "dask", "--scheduler", address])
+        assert code == 0
+        assert records_of(out) == expected and Manifest.load(out).complete
+    finally:
+        for process in reversed(started):
+            process.terminate()
+        for process in reversed(started):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
