@@ -96,17 +96,24 @@ def local_cluster(workers: int) -> LocalCluster:
         # The scheduler serves health checks over HTTP even without a dashboard: loopback, any free port.
         dashboard_address=None, scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         # A task's error reaches the caller; the workers need not log it too.
-        silence_logs=logging.CRITICAL)
+        silence_logs=logging.CRITICAL,
+        # Dask samples every task's stack each 10 ms for the dashboard's profile; nobody reads it here.
+        config={"distributed.worker.profile.enabled": False})
 
 
-def _window(client: Client) -> int:
+def _window(client: Client, window: int | None) -> int:
+    if window is not None:
+        return window
     # Two tasks per thread keep every worker busy while the client handles results.
     return 2 * max(1, sum(client.nthreads().values()))
 
 
 def map_unordered(client: Client, function: Callable[..., R], items: Iterable[tuple[M, Any]], *,
-                  args: tuple[Any, ...] = (), on_lost: Callable[[M, Any, str], R]) -> Iterator[tuple[M, R]]:
+                  args: tuple[Any, ...] = (), on_lost: Callable[[M, Any, str], R],
+                  window: int | None = None) -> Iterator[tuple[M, R]]:
     """Run ``function(*args, payload)`` for each ``(meta, payload)``; yield ``(meta, result)`` as they finish.
+
+    At most ``window`` tasks are in flight (default: twice the cluster's threads).
 
     Raises:
         Exception: whatever a task raised (e.g. ``ContentMismatch``); the other tasks are cancelled.
@@ -117,7 +124,7 @@ def map_unordered(client: Client, function: Callable[..., R], items: Iterable[tu
     source = iter(items)
     try:
         while True:
-            while len(running) < _window(client) and (item := next(source, None)) is not None:
+            while len(running) < _window(client, window) and (item := next(source, None)) is not None:
                 future = client.submit(function, *args, item[1], pure=False)
                 running[future] = item
                 finished.add(future)
@@ -132,8 +139,11 @@ def map_unordered(client: Client, function: Callable[..., R], items: Iterable[tu
 
 
 def map_ordered(client: Client, function: Callable[..., list[R]], chunks: Iterable[Any], *,
-                args: tuple[Any, ...] = (), on_lost: Callable[[Any, str], list[R]]) -> Iterator[R]:
+                args: tuple[Any, ...] = (), on_lost: Callable[[Any, str], list[R]],
+                window: int | None = None) -> Iterator[R]:
     """Run ``function(*args, chunk)`` for each chunk and yield the results in chunk order.
+
+    At most ``window`` tasks are in flight (default: twice the cluster's threads).
 
     Raises:
         Exception: whatever a task raised (e.g. ``ContentMismatch``); the other tasks are cancelled.
@@ -142,7 +152,7 @@ def map_ordered(client: Client, function: Callable[..., list[R]], chunks: Iterab
     source = iter(chunks)
     try:
         while True:
-            while len(pending) < _window(client) and (chunk := next(source, None)) is not None:
+            while len(pending) < _window(client, window) and (chunk := next(source, None)) is not None:
                 pending.append((chunk, client.submit(function, *args, chunk, pure=False)))
             if not pending:
                 return

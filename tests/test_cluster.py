@@ -50,8 +50,9 @@ def test_each_worker_compiles_once_and_keeps_its_engine(engine, fixtures, dask_c
         list(render_many(requests * 4, engine=engine, backend="dask", chunk_size=2,
                          scheduler=dask_client.scheduler.address))
         snapshots.append(dask_client.run(held))
-    assert any(snapshots[0].values()), "some worker holds an engine for the job"
-    assert snapshots[1] == snapshots[0], "the second run reused every worker's engine"
+    held_first = {worker: h for worker, h in snapshots[0].items() if h}
+    assert held_first, "some worker holds an engine for the job"
+    assert all(snapshots[1][worker] == h for worker, h in held_first.items()), "the second run reused them"
     assert all("welcome" in h[1] for h in snapshots[0].values() if h)
 
 
@@ -83,11 +84,11 @@ def test_a_chunk_that_kills_every_worker_is_reported_not_dropped(tmp_path):
     # No second chance, so the test needs only one worker death to reach the give-up path.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), local_cluster(1) as cluster, \
             Client(cluster) as client:
-        out = list(map_ordered(client, deadly, [["a"], ["poison"], ["b"]],
+        # One task at a time: with no second chance, a task that merely shared the dying worker
+        # (queued there, or its result not yet fetched) would be given up with the poison.
+        out = list(map_ordered(client, deadly, [["a"], ["poison"], ["b"]], window=1,
                                on_lost=lambda chunk, why: [f"lost:{item}" for item in chunk]))
-    # With no second chance, a task that sat queued on the dying worker is given up too: "b" may be
-    # lost with it. What must hold: one result per item, in order, and the poison reported as lost.
-    assert out[:2] == ["ok:a", "lost:poison"] and out[2] in ("ok:b", "lost:b")
+    assert out == ["ok:a", "lost:poison", "ok:b"]
 
 
 
@@ -114,5 +115,7 @@ def test_each_worker_builds_its_own_recommendation_source_once(engine, fixtures,
                                    scheduler=dask_client.scheduler.address))
         assert all(not r.warnings for r in results)
         seen.append(dask_client.run(sources))
-    assert any(seen[0].values()) and seen[1] == seen[0], "one source per worker, kept across tasks and calls"
+    held_first = {worker: h for worker, h in seen[0].items() if h}
+    assert held_first and all(seen[1][worker] == h for worker, h in held_first.items()), \
+        "one source per worker, kept across tasks and calls"
     assert {v[1:] for v in seen[0].values() if v} == {("RateLimitedSource", 500)}
