@@ -18,7 +18,9 @@ from .compiler import CompiledTemplate
 from .engine import Engine
 from .limits import Limits
 from .errors import (
+    ClusterError,
     CompileError,
+    ContentMismatch,
     InvalidInput,
     PersonaFileError,
     PersonaFitError,
@@ -32,8 +34,10 @@ from .models import Event, Product, Profile, RenderedEmail
 
 __all__ = [
     "CheckReport",
+    "ClusterError",
     "CompileError",
     "CompiledTemplate",
+    "ContentMismatch",
     "Engine",
     "Event",
     "Failed",

@@ -203,15 +203,26 @@ def _done(value: Any) -> Future[Any]:
 
 def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: Engine | None = None,
                 workers: int | None = None, chunk_size: int = 50,
-                respect_consent: bool = True) -> Iterator[Result]:
+                respect_consent: bool = True, backend: str = "local",
+                scheduler: str | None = None) -> Iterator[Result]:
     """Render every request; yield one result per request, in order.
 
     Args:
         requests: :class:`RenderRequest` objects or dicts with the same keys.
         engine: the engine (its content folders are used by the workers too).
         workers: ``None`` or 1 renders in this process; N >= 2 uses N processes.
+            With ``backend="dask"`` and no scheduler: the embedded cluster's
+            worker processes (default: one per core).
         chunk_size: requests sent to a worker at a time.
         respect_consent: skip recipients whose ``consent.email_marketing`` is false.
+        backend: ``"local"`` (this machine's processes) or ``"dask"`` (a Dask
+            cluster; needs the ``dask`` extra, see docs/scaling.md).
+        scheduler: with ``backend="dask"``, a scheduler's ``tcp://HOST:PORT``;
+            ``None`` starts an embedded LocalCluster for the call.
+
+    Raises:
+        ContentMismatch: (dask) a worker's content or code differs from the engine's.
+        ClusterError: (dask) no cluster could be started or reached.
 
     Example:
         >>> results = list(render_many([RenderRequest("welcome", {"id": "a", "email": "a@example.com"})]))
@@ -222,7 +233,17 @@ def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: E
         raise ValueError("workers must be at least 1")
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
+    if backend not in ("local", "dask"):
+        raise ValueError(f"backend must be 'local' or 'dask', not {backend!r}")
+    if scheduler is not None and backend != "dask":
+        raise ValueError("a scheduler is only used with backend='dask'")
     engine = engine or Engine()
+    if backend == "dask":
+        from .cluster import render_many_dask  # imports distributed only when asked for
+
+        yield from render_many_dask(requests, engine=engine, workers=workers, chunk_size=chunk_size,
+                                    respect_consent=respect_consent, scheduler=scheduler)
+        return
     if workers is None or workers == 1:
         for index, request in enumerate(requests):
             yield render_one(engine, index, request, respect_consent=respect_consent)

@@ -211,6 +211,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
             shared = read_json(recs)
     spec = JobSpec(template=args.template, now=_now(args.now), shared_recommendations=shared,
                    respect_consent=not args.ignore_consent)
+    if args.engine == "dask":
+        from .dask_command import run_dask_command
+
+        return run_dask_command(args, engine, spec, per_line)
+    if args.scheduler or args.partitions or args.shared_out:
+        raise ValueError("--scheduler, --partitions and --shared-out need --engine dask")
     console = Console(stderr=True)
     total = _count_lines(profiles)
     progress = Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(),
@@ -227,7 +233,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 progress.update(task, completed=done, rate=done / elapsed if elapsed else 0.0)
 
         try:
-            summary = run_batch(engine, spec, profiles, Path(args.out), workers=args.workers,
+            summary = run_batch(engine, spec, profiles, Path(args.out), workers=args.workers or 1,
                                 recommendations_lines=per_line, resume=args.resume, restart=args.restart,
                                 on_line=advance)
         except KeyboardInterrupt:
@@ -320,7 +326,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a .json list of products for everyone, or a .jsonl aligned line by line")
     batch.add_argument("--out", required=True,
                        help="output JSON Lines file, or - for standard output (not resumable)")
-    batch.add_argument("--workers", type=int, default=1, help="worker processes (default 1: in process)")
+    batch.add_argument("--workers", type=int, help="worker processes (default 1: in process; "
+                       "with --engine dask, the embedded cluster's, default one per core)")
+    batch.add_argument("--engine", choices=["local", "dask"], default="local",
+                       help="local processes (default) or a Dask cluster (docs/scaling.md)")
+    batch.add_argument("--scheduler", help="with --engine dask: tcp://HOST:PORT of a running scheduler "
+                       "(default: an embedded local cluster)")
+    batch.add_argument("--partitions", type=int, help="with --engine dask: how many partitions "
+                       "(default: one per 500 lines)")
+    batch.add_argument("--shared-out", action="store_true", help="with --scheduler: every worker sees --out "
+                       "at the same path and writes its part files there (default: they send them back)")
     batch.add_argument("--now", help="render clock, ISO 8601 (default: now)")
     batch.add_argument("--resume", action="store_true", help="continue an interrupted run")
     batch.add_argument("--restart", action="store_true", help="discard earlier output and start over")

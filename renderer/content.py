@@ -282,3 +282,30 @@ def fingerprint(paths: list[Path]) -> str:
         digest.update(str(path).encode())
         digest.update(path.read_bytes() if path.exists() else b"\0missing")
     return digest.hexdigest()
+
+
+def content_fingerprint(dirs: ContentDirs, *, segments_file: Path | None = None,
+                        personas_file: Path | None = None) -> str:
+    """A digest of everything a render reads from content: templates, blocks, rules and personas.
+
+    Files are named relative to their folder (``templates/welcome.yaml``), so
+    the same content installed under another path on another machine gives
+    the same digest. Hidden files and editor backups (``~``) are left out.
+    """
+    named: list[tuple[str, Path]] = []
+    for label, folder in (("templates", dirs.templates), ("blocks", dirs.blocks)):
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder)
+            if path.is_file() and not any(part.startswith(".") for part in relative.parts) \
+                    and not path.name.endswith("~"):
+                named.append((f"{label}/{relative.as_posix()}", path))
+    for label, path in (("segments", segments_file), ("personas", personas_file)):
+        if path is not None:
+            named.append((label, path))
+    digest = hashlib.sha256()
+    for name, path in named:
+        data = path.read_bytes() if path.exists() else b""
+        # Name and length first, so that no two different file sets hash alike.
+        digest.update(f"{name}\0{len(data) if path.exists() else -1}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .compiler import CompiledTemplate, compile_template, render_reference
 from .content import (
     ContentDirs,
+    content_fingerprint,
     fingerprint,
     load_block,
     load_brand,
@@ -168,6 +169,15 @@ class Engine:
             "auto_reload": self.auto_reload,
             "reload_interval": self.reload_interval,
         }
+
+    def content_hash(self) -> str:
+        """A digest of this engine's content (templates, blocks, rules, personas), as on disk now.
+
+        Two engines with equal hashes render the same emails from the same
+        inputs; batch workers compare it with the job's before rendering.
+        """
+        return content_fingerprint(self.dirs, segments_file=self.segments_file,
+                                   personas_file=self._personas.path if self._personas is not None else None)
 
     def template_names(self) -> list[str]:
         """Names of every template in the templates folder."""

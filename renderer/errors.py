@@ -98,3 +98,26 @@ class PersonaFileError(TemplateError):
 
 class PersonaFitError(RendererError, ValueError):
     """Personas cannot be fitted: too few profiles, a bad k, or scikit-learn missing."""
+
+
+class ContentMismatch(RendererError, RuntimeError):
+    """A worker holds other content or code than the job's; it refuses rather than render a mix.
+
+    ``what`` is ``content`` (templates, blocks, rules, personas) or ``code``
+    (the renderer package and the libraries it compiles with).
+    """
+
+    def __init__(self, what: str, expected: str, found: str, worker: str) -> None:
+        self.what = what
+        self.expected = expected
+        self.found = found
+        self.worker = worker
+        super().__init__(f"worker {worker} refuses the job: its {what} hash is {found[:12]}, the job's is "
+                         f"{expected[:12]}; install the same {what} on every worker (docs/scaling.md)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.what, self.expected, self.found, self.worker))
+
+
+class ClusterError(RendererError, RuntimeError):
+    """The Dask cluster cannot be started or reached, or the ``dask`` extra is not installed."""

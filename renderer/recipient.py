@@ -303,8 +303,17 @@ def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedE
         text = tidy_text(render_fast(compiled.text, context))
     except RendererError:
         raise
+    except RecursionError as error:
+        # Raised below, outside this handler: a recursion's traceback is as deep as the
+        # recursion, and chaining it would make the error unpicklable where tracebacks
+        # are pickled too (tblib, as installed by Dask).
+        recursion = render_failure(compiled, context, part, prepared.profile.id, error)
     except Exception as error:  # one recipient's failure, told plainly; the batch goes on
         raise render_failure(compiled, context, part, prepared.profile.id, error) from error
+    else:
+        recursion = None
+    if recursion is not None:
+        raise recursion
     return RenderedEmail(
         template=compiled.name,
         profile_id=prepared.profile.id,

@@ -67,3 +67,14 @@ def planted_personas(planted_profiles, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("personas") / "personas.json"
     path.write_text(dump_personas(fit_personas(table, now=FIXTURE_NOW, k=3, seed=0).spec), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A client of a real LocalCluster: 2 worker processes, one thread each, on 127.0.0.1 only."""
+    from distributed import Client
+
+    from renderer.cluster import local_cluster
+
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        yield client

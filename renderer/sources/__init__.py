@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from .base import RecommendationSource, RecommendationUnavailable, StaticSource
 from .http import HttpRecommendationSource
+from .ratelimit import RateLimitedSource
 from .recording import RecordingSource, ReplaySource
 
 __all__ = [
     "HttpRecommendationSource",
+    "RateLimitedSource",
     "RecommendationSource",
     "RecommendationUnavailable",
     "RecordingSource",
