@@ -321,11 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
     batch = sub.add_parser("batch", help="render one template for every profile of a JSON Lines file")
     batch.add_argument("template")
     batch.add_argument("--profiles", required=True,
-                       help="JSON Lines: one profile, or {profile, recommendations, event, id}, per line")
+                       help="JSON Lines: one profile, or {profile, recommendations, event, id}, per line "
+                       "(with --engine dask also a folder of *.jsonl files or a quoted glob)")
     batch.add_argument("--recommendations",
                        help="a .json list of products for everyone, or a .jsonl aligned line by line")
     batch.add_argument("--out", required=True,
-                       help="output JSON Lines file, or - for standard output (not resumable)")
+                       help="output JSON Lines file, or - for standard output (not resumable); "
+                       "with --engine dask a folder of part files and manifest.json")
     batch.add_argument("--workers", type=int, help="worker processes (default 1: in process; "
                        "with --engine dask, the embedded cluster's, default one per core)")
     batch.add_argument("--engine", choices=["local", "dask"], default="local",
