@@ -110,14 +110,22 @@ def _init_worker(config: dict[str, Any]) -> None:
     _worker_engine = Engine(**worker_engine_config(config))
 
 
-def _render_lines(chunk: list[tuple[int, str, str | None]], spec: JobSpec) -> list[str]:
+def _encoded(output: str) -> bytes:
+    # A lone surrogate (from a "\ud800" escape in an input line) cannot be
+    # UTF-8; written as the same JSON escape, the record stays valid JSON.
+    return output.encode("utf-8", "backslashreplace") + b"\n"
+
+
+def _render_lines(chunk: list[tuple[int, str, str | None]], spec: JobSpec) -> list[bytes]:
+    # Workers return finished bytes: the parent only writes them (on two cores
+    # it shares a CPU with the workers, so every copy it saves is throughput).
     assert _worker_engine is not None, "worker initializer did not run"
-    return [render_line(_worker_engine, spec, n, text, recs) for n, text, recs in chunk]
+    return [_encoded(render_line(_worker_engine, spec, n, text, recs)) for n, text, recs in chunk]
 
 
-def _lost(chunk: list[tuple[int, str, str | None]], why: str) -> list[str]:
-    return [json.dumps({"line": n, "id": None, "status": "failed", "kind": "WorkerDied", "error": why,
-                        "problems": []}) for n, _, _ in chunk]
+def _lost(chunk: list[tuple[int, str, str | None]], why: str) -> list[bytes]:
+    return [_encoded(json.dumps({"line": n, "id": None, "status": "failed", "kind": "WorkerDied", "error": why,
+                                 "problems": []})) for n, _, _ in chunk]
 
 
 def last_complete_line(partial: Path) -> tuple[int, int]:
@@ -207,16 +215,15 @@ def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: i
                    summary: BatchSummary, on_line: Callable[[int], None] | None) -> None:
     lines = _numbered(profiles, start_after, recommendations_lines)
     if workers <= 1:
-        results: Iterator[str] = (render_line(engine, spec, n, text, recs) for n, text, recs in lines)
+        results: Iterator[bytes] = (_encoded(render_line(engine, spec, n, text, recs)) for n, text, recs in lines)
     else:
         results = ordered_pool_map(_render_lines, chunked(lines, chunk_size), workers=workers,
                                    initializer=_init_worker, initargs=(engine.config(),),
                                    on_lost=_lost, args=(spec,))
     for output in results:
-        # A lone surrogate (from a "\ud800" escape in an input line) cannot be
-        # UTF-8; written as the same JSON escape, the record stays valid JSON.
-        handle.write(output.encode("utf-8", "backslashreplace") + b"\n")
-        status = output[output.index('"status": "') + 11:].split('"', 1)[0]
+        handle.write(output)
+        start = output.index(b'"status": "') + 11
+        status = output[start:output.index(b'"', start)].decode()
         setattr(summary, status, getattr(summary, status) + 1)
         if on_line:
             on_line(summary.total)
