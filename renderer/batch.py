@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar, Union
 
 from .engine import Engine
 from .errors import InvalidInput, RenderAborted, RendererError
-from .models import Profile, RenderedEmail, parse
+from .models import RenderedEmail, parse_request
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -85,14 +85,12 @@ def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, An
     except TypeError as error:
         return Failed(rid, index, f"not a render request: {error}", "InvalidInput")
     try:
-        try:
-            profile = parse(Profile, req.profile, what="profile")
-        except InvalidInput as error:
-            raise InvalidInput("render request", [p.under("profile") for p in error.problems]) from None
+        profile, event, recommendations = parse_request("render request", req.profile, req.event,
+                                                        req.recommendations)
         if respect_consent and not profile.consent.email_marketing:
             return Skipped(rid, index, "no_consent", "the recipient has not consented to marketing email")
-        return engine.render(req.template, profile=profile, recommendations=req.recommendations,
-                             event=req.event, now=req.now)
+        return engine.render(req.template, profile=profile, recommendations=recommendations,
+                             event=event, now=req.now)
     except InvalidInput as error:
         return Failed(rid, index, str(error), type(error).__name__, [str(p) for p in error.problems])
     except RenderAborted as error:
@@ -120,16 +118,24 @@ def worker_engine_config(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def _init_worker(config: dict[str, Any]) -> None:
+def init_worker(config: dict[str, Any]) -> None:
+    """Pool initializer: this worker process's own Engine, built once from ``config``."""
     global _worker_engine
     # Ctrl+C goes to the whole process group: let the parent decide how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_engine = Engine(**worker_engine_config(config))
 
 
+def worker_engine() -> Engine:
+    """The Engine of this worker process (see :func:`init_worker`)."""
+    if _worker_engine is None:
+        raise RuntimeError("init_worker did not run in this process")
+    return _worker_engine
+
+
 def _render_chunk(chunk: list[tuple[int, Any]], respect_consent: bool) -> list[Result]:
-    assert _worker_engine is not None, "worker initializer did not run"
-    return [render_one(_worker_engine, i, r, respect_consent=respect_consent) for i, r in chunk]
+    engine = worker_engine()
+    return [render_one(engine, i, r, respect_consent=respect_consent) for i, r in chunk]
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -254,5 +260,5 @@ def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: E
 
     yield from ordered_pool_map(
         _render_chunk, chunked(enumerate(requests), chunk_size), workers=workers,
-        initializer=_init_worker, initargs=(engine.config(),), on_lost=lost, args=(respect_consent,),
+        initializer=init_worker, initargs=(engine.config(),), on_lost=lost, args=(respect_consent,),
     )

@@ -15,14 +15,22 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
-from .batch import Failed, RenderedEmail, Skipped, chunked, ordered_pool_map, render_one, worker_engine_config
+from .batch import (
+    Failed,
+    RenderedEmail,
+    Skipped,
+    chunked,
+    init_worker,
+    ordered_pool_map,
+    render_one,
+    worker_engine,
+)
 from .engine import Engine
 from .errors import RendererError
 
@@ -100,16 +108,6 @@ def render_line(engine: Engine, spec: JobSpec, line_number: int, text: str, reco
     return json.dumps(_record(line_number, result), ensure_ascii=False)
 
 
-_worker_engine: Engine | None = None
-
-
-def _init_worker(config: dict[str, Any]) -> None:
-    global _worker_engine
-    # Ctrl+C goes to the whole process group: let the parent decide how to stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_engine = Engine(**worker_engine_config(config))
-
-
 def _encoded(output: str) -> bytes:
     # A lone surrogate (from a "\ud800" escape in an input line) cannot be
     # UTF-8; written as the same JSON escape, the record stays valid JSON.
@@ -119,8 +117,8 @@ def _encoded(output: str) -> bytes:
 def _render_lines(chunk: list[tuple[int, str, str | None]], spec: JobSpec) -> list[bytes]:
     # Workers return finished bytes: the parent only writes them (on two cores
     # it shares a CPU with the workers, so every copy it saves is throughput).
-    assert _worker_engine is not None, "worker initializer did not run"
-    return [_encoded(render_line(_worker_engine, spec, n, text, recs)) for n, text, recs in chunk]
+    engine = worker_engine()
+    return [_encoded(render_line(engine, spec, n, text, recs)) for n, text, recs in chunk]
 
 
 def _lost(chunk: list[tuple[int, str, str | None]], why: str) -> list[bytes]:
@@ -218,7 +216,7 @@ def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: i
         results: Iterator[bytes] = (_encoded(render_line(engine, spec, n, text, recs)) for n, text, recs in lines)
     else:
         results = ordered_pool_map(_render_lines, chunked(lines, chunk_size), workers=workers,
-                                   initializer=_init_worker, initargs=(engine.config(),),
+                                   initializer=init_worker, initargs=(engine.config(),),
                                    on_lost=_lost, args=(spec,))
     for output in results:
         handle.write(output)

@@ -37,9 +37,8 @@ from .limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
     from .check import CheckReport
-from .formatting import text_direction
 from .locales import DEFAULT_LANGUAGE, available_languages, language_for, load_catalog, locale_files
-from .models import Event, Product, Profile, RenderedEmail, parse
+from .models import Event, Product, Profile, RenderedEmail, parse_request
 from .personas import Personas, PersonasFile
 from .recipient import Prepared, prepare, render_prepared
 from .segments import RuleSet
@@ -131,6 +130,7 @@ class Engine:
         self._cache: dict[tuple[str, str], _CacheEntry] = {}
         self._languages: tuple[frozenset[str], float] | None = None
         self._rules: tuple[list[float], float, RuleSet] | None = None
+        self._triggers: tuple[float, dict[str, str]] | None = None
         self._lock = threading.Lock()
         self._personas = PersonasFile(personas, reload_interval=reload_interval if auto_reload else None) \
             if personas else None
@@ -281,10 +281,6 @@ class Engine:
             now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled), rules=self.rules(),
             fetch=fetch, personas=self.personas(), limits=self.limits,
         )
-        context = prepared.context
-        if compiled.language != context["Lang"].replace("_", "-").split("-")[0].lower():
-            # Not translated: the email is in the default language, and says so.
-            context["Lang"], context["Dir"] = compiled.language, text_direction(compiled.language)
         return compiled, prepared
 
     def bestsellers(self) -> list[Product]:
@@ -347,9 +343,14 @@ class Engine:
     def trigger_templates(self) -> dict[str, str]:
         """Event type -> the template that declares it with ``event:``.
 
+        Looked up once per ``reload_interval`` (every template file is read), not per event.
+
         Raises:
             TemplateError: two templates declare the same event.
         """
+        now = time.monotonic()
+        if self._triggers is not None and (not self.auto_reload or now - self._triggers[0] < self.reload_interval):
+            return self._triggers[1]
         found: dict[str, str] = {}
         for name in self.template_names():
             event_type = self.compiled(name).spec.event
@@ -359,6 +360,7 @@ class Engine:
                 raise TemplateError(f"templates {found[event_type]!r} and {name!r} both declare event "
                                     f"{event_type!r}", str(self.dirs.templates / f"{name}.yaml"))
             found[event_type] = name
+        self._triggers = (now, found)
         return found
 
     def render_event(self, *, profile: Profile | dict[str, Any], event: Event | dict[str, Any],
@@ -375,16 +377,9 @@ class Engine:
             InvalidInput: bad profile or event (every problem by field path).
             TemplateNotFound: no template declares this event type.
         """
-        problems: list[Problem] = []
-        parsed: dict[str, Any] = {}
-        for key, model, data in (("profile", Profile, profile), ("event", Event, event)):
-            try:
-                parsed[key] = parse(model, data, what=key)
-            except InvalidInput as error:
-                problems += [Problem(f"{key}.{p.loc}", p.message, p.type) for p in error.problems]
-        if problems:
-            raise InvalidInput("trigger", problems)
-        recipient, happened = parsed["profile"], parsed["event"]
+        recipient, happened, _ = parse_request("trigger", profile, event)
+        if happened is None:
+            raise InvalidInput("trigger", [Problem("event", "Field required", "missing")])
         templates = self.trigger_templates()
         if happened.type not in templates:
             raise TemplateNotFound(happened.type, "template for event", sorted(templates))

@@ -254,3 +254,28 @@ def parse_products(data: Any, *, what: str = "recommendations") -> list[Product]
         return _PRODUCTS.validate_python(data)
     except ValidationError as error:
         raise InvalidInput(what, _problems(error)) from None
+
+
+def parse_request(what: str, profile: Any, event: Any = None,
+                  recommendations: Any = None) -> tuple[Profile, Event | None, list[Product] | None]:
+    """Validate a request's profile, event and recommendations together (``None`` stays ``None``).
+
+    Raises:
+        InvalidInput: every problem of all three, located under ``profile.``,
+            ``event.`` or ``recommendations.``.
+    """
+    problems: list[Problem] = []
+    parsed: dict[str, Any] = {"event": None, "recommendations": None}
+    parts = (("profile", lambda data: parse(Profile, data, what="profile"), profile),
+             ("event", lambda data: parse(Event, data, what="event"), event),
+             ("recommendations", parse_products, recommendations))
+    for key, validate, data in parts:
+        if data is None and key != "profile":
+            continue
+        try:
+            parsed[key] = validate(data)
+        except InvalidInput as error:
+            problems += [p.under(key) for p in error.problems]
+    if problems:
+        raise InvalidInput(what, problems)
+    return parsed["profile"], parsed["event"], parsed["recommendations"]

@@ -26,8 +26,7 @@ from .models import (
     RenderedEmail,
     RuleTrace,
     Trace,
-    parse,
-    parse_products,
+    parse_request,
 )
 from .headers import email_headers
 from .personas import Persona, Personas
@@ -111,7 +110,8 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
                   now: datetime, segments: list[str], defaults: dict[str, Any],
                   brand: dict[str, Any], features: Any = None,
                   persona: Persona | None = None, limits: Limits = DEFAULT_LIMITS,
-                  warnings: list[str] | None = None, tokens: frozenset[str] | None = None) -> dict[str, Any]:
+                  warnings: list[str] | None = None, tokens: frozenset[str] | None = None,
+                  language: str | None = None) -> dict[str, Any]:
     """The token context (``FirstName``, ``RecommendedProducts``, ...) for one recipient.
 
     Data is made safe for its place on the way in: URL-valued tokens that are
@@ -123,17 +123,30 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
     """
     clean = Cleaner(limits, brand)
     locale = profile.locale
+    # The email's language: the recipient's locale when the template was compiled
+    # in their language, else the language it was compiled in (untranslated).
+    lang = locale if language is None or _language_of(locale) == language else language
     last_order = max(profile.orders, key=lambda order: order.placed_at, default=None)
     last_item = last_order.items[0] if last_order and last_order.items else None
     cart = event.cart if event else None
-    # Never recommend what is in the cart or was bought before.
-    exclude = {item.product.id for item in cart.items} if cart else set()
-    exclude.update(item.product_id for order in profile.orders for item in order.items)
-    if event is not None and event.products:
-        viewed = list(event.products)
-    else:
-        browsing = sorted(profile.browsing, key=lambda entry: entry.viewed_at, reverse=True)
-        viewed = [entry.product for entry in browsing]
+    # Product lists are the costly part of a context: build only those the template reads.
+    def used(token: str) -> bool:
+        return tokens is None or token in tokens
+
+    recommended: list[dict[str, Any]] = []
+    if used("RecommendedProducts"):
+        # Never recommend what is in the cart or was bought before.
+        exclude = {item.product.id for item in cart.items} if cart else set()
+        exclude.update(item.product_id for order in profile.orders for item in order.items)
+        recommended = _products(products, exclude, locale, clean, "RecommendedProducts")
+    viewed: list[dict[str, Any]] = []
+    if used("ViewedProducts"):
+        if event is not None and event.products:
+            seen = list(event.products)
+        else:
+            browsing = sorted(profile.browsing, key=lambda entry: entry.viewed_at, reverse=True)
+            seen = [entry.product for entry in browsing]
+        viewed = _products(seen, set(), locale, clean, "ViewedProducts")
     first, last, city = profile.first_name or None, profile.last_name or None, profile.location.city
     if first is not None and (len(first) > limits.name or not first.isprintable()):
         first = clean.text(first, limits.name, ("FirstName", "FullName"), "profile.first_name") or None
@@ -161,17 +174,17 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         "LastPurchaseProduct": _last_purchase(last_item, last_order.currency, locale, clean)
         if last_item and last_order else None,
         "LastPurchaseDate": long_date(last_order.placed_at, locale) if last_order else None,
-        "RecommendedProducts": _products(products, exclude, locale, clean, "RecommendedProducts"),
+        "RecommendedProducts": recommended,
         "CartItems": [
             dict(_product_view(item.product, locale, clean, ("CartItems",)), quantity=item.quantity,
                  line_total=money(item.product.price * item.quantity, item.product.currency, locale))
             for item in listed
-        ],
+        ] if used("CartItems") else [],
         "CartItemsMore": len(cart_items) - len(listed),
         "CartTotal": money(sum((i.product.price * i.quantity for i in cart_items), Decimal(0)),
                            cart.currency, locale) if cart and cart_items else None,
         "CartUrl": cart_url,
-        "ViewedProducts": _products(viewed, set(), locale, clean, "ViewedProducts"),
+        "ViewedProducts": viewed,
         "Segments": segments,
         "PrimarySegment": segments[0] if segments else None,
         "Features": features,
@@ -181,8 +194,8 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         "UnsubscribeMailto": _recipient_url(brand.get("unsubscribe_mailto"), profile, quoted_id),
         "Attributes": profile.attributes,
         "Locale": locale,
-        "Lang": locale,
-        "Dir": text_direction(locale),
+        "Lang": lang,
+        "Dir": text_direction(lang),
         "Year": now.year,
     }
     for name, value in defaults.items():
@@ -191,6 +204,10 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
     if warnings is not None:
         warnings += clean.warnings(tokens)
     return context
+
+
+def _language_of(locale: str) -> str:
+    return locale.replace("_", "-").split("-")[0].lower()
 
 
 def _last_purchase(item: OrderItem, currency: str, locale: str, clean: Cleaner) -> dict[str, Any]:
@@ -220,30 +237,21 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         InvalidInput: every problem in profile, recommendations and event, by path.
         TemplateError: a ``show_if`` failed for this recipient's data.
     """
-    problems: list[Problem] = []
-    parsed: dict[str, Any] = {}
+    clock: list[Problem] = []
     if not isinstance(now, datetime):
-        problems.append(Problem("now", f"Input should be a datetime, not {type(now).__name__}", "datetime_type"))
+        clock.append(Problem("now", f"Input should be a datetime, not {type(now).__name__}", "datetime_type"))
     elif now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)  # naive means UTC, as in the models
-    for key, model, data in (("profile", Profile, profile), ("event", Event, event)):
-        if data is None and key == "event":
-            parsed[key] = None
-            continue
-        try:
-            parsed[key] = parse(model, data, what=key)
-        except InvalidInput as error:
-            problems += [p.under(key) for p in error.problems]
     try:
-        products = parse_products(recommendations or [])
+        recipient, happened, products = parse_request("render request", profile, event, recommendations)
     except InvalidInput as error:
-        problems += [p.under("recommendations") for p in error.problems]
-    if problems:
-        raise InvalidInput("render request", problems)
-    recipient: Profile = parsed["profile"]
+        raise InvalidInput("render request", clock + error.problems) from None
+    if clock:
+        raise InvalidInput("render request", clock)
     warnings: list[str] = []
-    if recommendations is None and fetch is not None and "RecommendedProducts" in compiled.assembled.tokens:
-        products, warnings = fetch(recipient)
+    if products is None:
+        wanted = fetch is not None and "RecommendedProducts" in compiled.assembled.tokens
+        products, warnings = fetch(recipient) if wanted else ([], [])
     assignment = (rules or RuleSet.empty()).assign(recipient, now)
     segment_list, outcomes = assignment.segments, assignment.outcomes
     persona = personas.nearest(assignment.features) if personas is not None else None
@@ -253,9 +261,10 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         outcomes = outcomes + [RuleTrace(persona.segment, True, "nearest persona",
                                          f"distance {persona.distance} in standardized units")]
     defaults = {**ENGINE_DEFAULTS, **compiled.spec.defaults}
-    context = build_context(recipient, products, parsed["event"], now=now, segments=segment_list,
+    context = build_context(recipient, products, happened, now=now, segments=segment_list,
                             defaults=defaults, brand=brand, features=assignment.features, persona=persona,
-                            limits=limits, warnings=warnings, tokens=compiled.assembled.tokens)
+                            limits=limits, warnings=warnings, tokens=compiled.assembled.tokens,
+                            language=compiled.language)
     verdicts = iter(compiled.conditions.evaluate(context))
     flags, shown, block_traces = [], [], []
     for block in compiled.assembled.blocks:
@@ -303,17 +312,15 @@ def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedE
         text = tidy_text(render_fast(compiled.text, context))
     except RendererError:
         raise
-    except RecursionError as error:
-        # Raised below, outside this handler: a recursion's traceback is as deep as the
-        # recursion, and chaining it would make the error unpicklable where tracebacks
-        # are pickled too (tblib, as installed by Dask).
-        recursion = render_failure(compiled, context, part, prepared.profile.id, error)
     except Exception as error:  # one recipient's failure, told plainly; the batch goes on
-        raise render_failure(compiled, context, part, prepared.profile.id, error) from error
+        failure = render_failure(compiled, context, part, prepared.profile.id, error)
     else:
-        recursion = None
-    if recursion is not None:
-        raise recursion
+        failure = None
+    if failure is not None:
+        # Raised outside the handler, unchained: the error's message already names
+        # the exception, and a chained traceback (as deep as a runaway recursion)
+        # would make it unpicklable where tracebacks are pickled too (tblib, in Dask).
+        raise failure
     return RenderedEmail(
         template=compiled.name,
         profile_id=prepared.profile.id,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from renderer.fixtures import FIXTURE_NOW
 from renderer.models import Profile, parse
+from renderer.synthetic import generate_profiles, write_jsonl
 
 
 def iso(days_ago: float) -> str:
@@ -34,3 +36,14 @@ def make_profile(*, orders: list[float] = (), total: float = 50.0, currency: str
         data["signup_date"] = iso(signup_days)
     data.update(extra)
     return parse(Profile, data, what="profile")
+
+
+def audience(path: Path, count: int, seed: int = 3, broken_lines: dict[int, str] | None = None) -> Path:
+    """A synthetic audience as JSON Lines, with some lines replaced by ``broken_lines``."""
+    write_jsonl(generate_profiles(count, seed=seed, now=FIXTURE_NOW), path)
+    if broken_lines:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, text in broken_lines.items():
+            lines[number - 1] = text
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from profiles import audience
 from renderer import Failed, RenderedEmail, RenderRequest, Skipped, render_many
 from renderer.batch import ordered_pool_map
 from renderer.batchjob import last_complete_line
 from renderer.cli import main
 from renderer.engine import PROJECT_ROOT
 from renderer.fixtures import FIXTURE_NOW
-from renderer.synthetic import generate_profiles, write_jsonl
 
 
 def requests_with_problems(fixtures) -> list:
@@ -96,15 +96,6 @@ def test_a_chunk_that_kills_every_worker_is_reported_not_dropped(tmp_path):
 
 # --- the batch command ----------------------------------------------------------------------
 
-def audience(path: Path, count: int, broken_lines: dict[int, str] | None = None) -> Path:
-    write_jsonl(generate_profiles(count, seed=3, now=FIXTURE_NOW), path)
-    if broken_lines:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        for number, text in broken_lines.items():
-            lines[number - 1] = text
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
 
 def read_records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
@@ -112,7 +103,7 @@ def read_records(path: Path) -> list[dict]:
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_batch_count_in_equals_count_out(tmp_path, capsys, workers):
-    source = audience(tmp_path / "in.jsonl", 60, {5: '{"id": "torn', 9: json.dumps({"id": "e", "email": "bad"})})
+    source = audience(tmp_path / "in.jsonl", 60, broken_lines={5: '{"id": "torn', 9: json.dumps({"id": "e", "email": "bad"})})
     out = tmp_path / "out.jsonl"
     code = main(["batch", "recommendations", "--profiles", str(source), "--out", str(out),
                  "--workers", workers, "--now", "2026-11-15T12:00:00Z",

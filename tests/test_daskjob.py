@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from profiles import audience
 from renderer import Engine
 from renderer.batchjob import BatchStateError, JobSpec
 from renderer.cli import main
@@ -17,22 +18,12 @@ from renderer.engine import PROJECT_ROOT
 from renderer.errors import RendererError
 from renderer.fixtures import FIXTURE_NOW
 from renderer.manifest import Manifest
-from renderer.synthetic import generate_profiles, write_jsonl
 
 NOW = "2026-11-15T12:00:00Z"
 RECOMMENDATIONS = str(PROJECT_ROOT / "fixtures/recommendations/default.json")
 SPEC = JobSpec(template="recommendations", now=FIXTURE_NOW,
                shared_recommendations=json.loads(Path(RECOMMENDATIONS).read_text()))
 
-
-def audience(path: Path, count: int, seed: int = 3, broken_lines: dict[int, str] | None = None) -> Path:
-    write_jsonl(generate_profiles(count, seed=seed, now=FIXTURE_NOW), path)
-    if broken_lines:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        for number, text in broken_lines.items():
-            lines[number - 1] = text
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def parts_of(folder: Path) -> list[Path]:
