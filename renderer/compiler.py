@@ -15,6 +15,7 @@ Everything here runs once per template version; per recipient only
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,9 @@ from .stages.inline import inline_css
 from .stages.mjml import compile_mjml
 from .stages.protect import protect, restore
 from .stages.text import glue_control_tags, html_to_text
+
+ENGINE_DEFAULTS: dict[str, Any] = {"FirstName": "there"}
+"""Fallbacks every template gets; a template's ``defaults:`` override them."""
 
 HTML_ENV = html_environment()
 TEXT_ENV = text_environment()
@@ -55,6 +59,11 @@ class CompiledTemplate:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @functools.cached_property
+    def defaults(self) -> dict[str, Any]:
+        """Token fallbacks: the engine's, overridden by the template's ``defaults:``."""
+        return {**ENGINE_DEFAULTS, **self.spec.defaults}
 
     @property
     def language(self) -> str:

@@ -25,10 +25,11 @@ Definitions (thresholds are configurable, see :class:`FeatureConfig`):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .models import Profile
 
@@ -49,13 +50,15 @@ class FeatureConfig:
         "BRL": 0.18, "EGP": 0.021, "MXN": 0.055, "INR": 0.012, "CHF": 1.13, "SEK": 0.095,
     })
 
-    @property
-    def window(self) -> timedelta:
-        return timedelta(days=self.window_days)
+    window: timedelta = field(init=False, repr=False, compare=False)
+    recency_ascending: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.window_days <= 0:
             raise ValueError("window_days must be positive")
+        # Derived once: features are computed for every recipient.
+        object.__setattr__(self, "window", timedelta(days=self.window_days))
+        object.__setattr__(self, "recency_ascending", tuple(sorted(self.recency_days)))
         for name in ("recency_days", "frequency", "monetary"):
             cuts = getattr(self, name)
             if len(cuts) != 4 or list(cuts) != sorted(cuts, reverse=(name == "recency_days")):
@@ -72,8 +75,9 @@ class FeatureConfig:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class Rfm:
+# Named tuples: immutable, and built for every recipient at a fraction of a
+# frozen dataclass's cost (one attribute store per field).
+class Rfm(NamedTuple):
     recency_days: int | None
     frequency: int
     monetary: float
@@ -88,8 +92,7 @@ class Rfm:
         return f"{self.r_score}{self.f_score}{self.m_score}"
 
 
-@dataclass(frozen=True)
-class Features:
+class Features(NamedTuple):
     rfm: Rfm
     order_count: int
     engagement_score: float
@@ -99,21 +102,15 @@ class Features:
     days_since_last_open: int | None
     days_since_last_click: int | None
     churn_risk: float | None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["rfm"]["code"] = self.rfm.code
-        data.pop("extra")
+        data = self._asdict()
+        data["rfm"] = dict(self.rfm._asdict(), code=self.rfm.code)
         return data
 
 
 def _days(now: datetime, then: datetime | None) -> int | None:
     return None if then is None else max((now - then).days, 0)
-
-
-def _score_up(value: float, cuts: tuple[float, ...]) -> int:
-    return 1 + sum(value >= cut for cut in cuts)
 
 
 def _recency_weight(days: int | None) -> float:
@@ -126,25 +123,34 @@ def _recency_weight(days: int | None) -> float:
     return 1.0 - 0.75 * (days - 30) / 150
 
 
+_ZERO = Decimal(0)
+
+
 def derive(profile: Profile, now: datetime, config: FeatureConfig = FeatureConfig()) -> Features:
     """Compute the derived features of one profile at ``now``."""
     orders = profile.orders
-    if any(a.placed_at > b.placed_at for a, b in zip(orders, orders[1:])):
+    if len(orders) > 1 and any(a.placed_at > b.placed_at for a, b in zip(orders, orders[1:])):
         orders = sorted(orders, key=lambda order: order.placed_at)
     latest = orders[-1] if orders else None
     window_start = now - config.window
-    in_window = [o for o in orders if window_start <= o.placed_at <= now]
     currency = latest.currency if latest else None
-    monetary = float(sum((o.total for o in in_window if o.currency == currency), Decimal(0)))
+    frequency, spent = 0, _ZERO
+    for order in orders:
+        if window_start <= order.placed_at <= now:
+            frequency += 1
+            if order.currency == currency:
+                spent += order.total
+    monetary = float(spent)
     recency = _days(now, latest.placed_at) if latest else None
     rfm = Rfm(
-        recency_days=recency,
-        frequency=len(in_window),
-        monetary=round(monetary, 2),
-        currency=currency,
-        r_score=1 if recency is None else 1 + sum(recency <= cut for cut in config.recency_days),
-        f_score=_score_up(len(in_window), config.frequency),
-        m_score=_score_up(monetary * config.rates.get(currency or "", 1.0), config.monetary),
+        recency,
+        frequency,
+        round(monetary, 2),
+        currency,
+        # Cut points are sorted, so a score is 1 + the number of cuts passed.
+        1 if recency is None else 1 + len(config.recency_days) - bisect_left(config.recency_ascending, recency),
+        1 + bisect_right(config.frequency, frequency),
+        1 + bisect_right(config.monetary, monetary * config.rates.get(currency or "", 1.0)),
     )
     engagement = profile.engagement
     received = engagement.emails_received
@@ -152,7 +158,7 @@ def derive(profile: Profile, now: datetime, config: FeatureConfig = FeatureConfi
     click_rate = min(engagement.clicks / received, 1.0) if received else 0.0
     last_open = _days(now, engagement.last_open_at)
     last_click = _days(now, engagement.last_click_at)
-    last_touch = min((d for d in (last_open, last_click) if d is not None), default=None)
+    last_touch = last_open if last_click is None else last_click if last_open is None else min(last_open, last_click)
     score = 0.0
     if received:
         score = 100 * (0.6 * open_rate + 0.4 * min(click_rate * 4, 1.0)) * _recency_weight(last_touch)
@@ -163,13 +169,13 @@ def derive(profile: Profile, now: datetime, config: FeatureConfig = FeatureConfi
         rhythm = max(span / (len(orders) - 1) if len(orders) > 1 else 0, 30)
         churn = round(70 * min(recency / (2 * rhythm), 1.0) + 0.3 * (100 - score), 1)
     return Features(
-        rfm=rfm,
-        order_count=len(orders),
-        engagement_score=round(score, 1),
-        open_rate=round(open_rate, 3),
-        click_rate=round(click_rate, 3),
-        days_since_signup=_days(now, profile.signup_date),
-        days_since_last_open=last_open,
-        days_since_last_click=last_click,
-        churn_risk=churn,
+        rfm,
+        len(orders),
+        round(score, 1),
+        round(open_rate, 3),
+        round(click_rate, 3),
+        _days(now, profile.signup_date),
+        last_open,
+        last_click,
+        churn,
     )

@@ -35,9 +35,6 @@ from .sanitize import SAFE_URLS, Cleaner, clip, header_text
 from .segments import RuleSet
 from .stages.text import tidy_text
 
-ENGINE_DEFAULTS: dict[str, Any] = {"FirstName": "there"}
-"""Fallbacks every template gets; a template's ``defaults:`` override them."""
-
 
 @dataclass
 class Prepared:
@@ -260,9 +257,8 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         segment_list = [s for s in segment_list if s != persona.segment] + [persona.segment]
         outcomes = outcomes + [RuleTrace(persona.segment, True, "nearest persona",
                                          f"distance {persona.distance} in standardized units")]
-    defaults = {**ENGINE_DEFAULTS, **compiled.spec.defaults}
     context = build_context(recipient, products, happened, now=now, segments=segment_list,
-                            defaults=defaults, brand=brand, features=assignment.features, persona=persona,
+                            defaults=compiled.defaults, brand=brand, features=assignment.features, persona=persona,
                             limits=limits, warnings=warnings, tokens=compiled.assembled.tokens,
                             language=compiled.language)
     verdicts = iter(compiled.conditions.evaluate(context))

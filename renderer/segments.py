@@ -76,7 +76,7 @@ _PROFILE_NAMES = {
 }
 # Names whose attributes are checked at load: the model's fields.
 _STRUCTURED: dict[str, set[str]] = {
-    "rfm": {f.name for f in dataclasses.fields(Rfm)} | {"code"},
+    "rfm": set(Rfm._fields) | {"code"},
     "location": set(Location.model_fields),
     "consent": set(Consent.model_fields),
     "engagement": set(Engagement.model_fields),
@@ -118,15 +118,20 @@ def namespace(profile: Profile, features: Features) -> tuple[dict[str, Any], set
             value = MISSING
             missing.add(name)
         values[name] = value
-    values.update({name: getattr(profile, name) for name in _PROFILE_NAMES})
+    fields = profile.__dict__
+    for name in _PROFILE_NAMES:
+        values[name] = fields[name]
     # Plain dicts: the sandbox reads dict keys directly, but checks every
     # attribute of an object (see environments._Sandbox).
-    rfm = dict(features.rfm.__dict__, code=features.rfm.code)
+    rfm = features.rfm._asdict()
+    rfm["code"] = features.rfm.code
     if rfm["recency_days"] is None:
         rfm["recency_days"] = MISSING
         missing.add("rfm.recency_days")
-    values.update(rfm=rfm, location=dict(profile.location.__dict__), consent=dict(profile.consent.__dict__),
-                  engagement=dict(profile.engagement.__dict__))
+    values["rfm"] = rfm
+    values["location"] = dict(fields["location"].__dict__)
+    values["consent"] = dict(fields["consent"].__dict__)
+    values["engagement"] = dict(fields["engagement"].__dict__)
     return values, missing
 
 
@@ -210,7 +215,8 @@ class RuleSet:
 
     @classmethod
     def empty(cls) -> RuleSet:
-        return cls((), FeatureConfig())
+        """No rules (shared: building one compiles an expression template)."""
+        return _EMPTY if cls is RuleSet else cls((), FeatureConfig())
 
     @classmethod
     def load(cls, path: str | Path) -> RuleSet:
@@ -279,3 +285,6 @@ class RuleSet:
         known = set(self.names)
         matched += [name for name in dict.fromkeys(profile.segments) if name not in known]
         return Assignment(matched, features, outcomes)
+
+
+_EMPTY = RuleSet((), FeatureConfig())
