@@ -9,6 +9,7 @@ processes, each of which compiles every template it needs once.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import pickle
@@ -106,24 +107,36 @@ def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, An
 _worker_engine: Engine | None = None
 
 
-def worker_engine_config(config: dict[str, Any]) -> dict[str, Any]:
-    """An Engine config for a new worker process: its own copy of the recommendation source.
+def own_source(source: Any) -> Any:
+    """A worker process's own copy of a recommendation source (``None`` stays ``None``).
 
     A forked worker would otherwise share the parent's HTTP connections; a
     pickled copy of a source starts with a fresh session, cache and breaker.
     """
-    source = config.get("recommendations")
-    if source is not None:
-        config = dict(config, recommendations=pickle.loads(pickle.dumps(source)))
-    return config
+    return None if source is None else pickle.loads(pickle.dumps(source))
 
 
-def init_worker(config: dict[str, Any]) -> None:
-    """Pool initializer: this worker process's own Engine, built once from ``config``."""
+def worker_engine_config(config: dict[str, Any]) -> dict[str, Any]:
+    """An Engine config for a new worker process: its own copy of the recommendation source."""
+    return dict(config, recommendations=own_source(config.get("recommendations")))
+
+
+def init_worker(engine: Engine) -> None:
+    """Pool initializer: this worker process's own Engine, from the parent's.
+
+    Workers are forked, so ``engine`` arrives as the parent's object, with the
+    templates it already compiled: a worker renders from its first chunk
+    instead of compiling them again. What must not be shared is replaced:
+    the recommendation source (see :func:`own_source`) and the lock.
+    """
     global _worker_engine
     # Ctrl+C goes to the whole process group: let the parent decide how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_engine = Engine(**worker_engine_config(config))
+    _worker_engine = engine.for_worker(own_source(engine.recommendations))
+    # What the worker inherited and just built lives as long as it does: out of
+    # the collector's sight, a collection neither walks nor touches (and so
+    # copies) those pages shared with the parent.
+    gc.freeze()
 
 
 def worker_engine() -> Engine:
@@ -144,12 +157,19 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+def in_flight(workers: int) -> int:
+    """How many chunks :func:`ordered_pool_map` keeps submitted at once: two per worker."""
+    return 2 * workers
+
+
 def ordered_pool_map(function: Callable[..., list[R]], chunks: Iterable[list[Any]], *, workers: int,
                      initializer: Callable[..., None], initargs: tuple[Any, ...],
                      on_lost: Callable[[list[Any], str], list[R]], args: tuple[Any, ...] = ()) -> Iterator[R]:
     """Map ``function`` over chunks in worker processes, in order, with bounded memory.
 
-    At most ``2 x workers`` chunks are in flight. When a worker process dies,
+    At most :func:`in_flight` chunks are in flight, and a chunk is submitted only
+    after the results of every chunk that many places before it were consumed.
+    When a worker process dies,
     the pool is rebuilt and every unfinished chunk is retried alone, one at a
     time, so a chunk that kills its worker again is identified exactly and
     turned into results by ``on_lost``; the others are rendered normally.
@@ -170,7 +190,7 @@ def ordered_pool_map(function: Callable[..., list[R]], chunks: Iterable[list[Any
     source = iter(chunks)
     try:
         while True:
-            while len(pending) < 2 * workers and (chunk := next(source, None)) is not None:
+            while len(pending) < in_flight(workers) and (chunk := next(source, None)) is not None:
                 pending.append((chunk, submit(chunk)))
             if not pending:
                 return
@@ -260,5 +280,5 @@ def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: E
 
     yield from ordered_pool_map(
         _render_chunk, chunked(enumerate(requests), chunk_size), workers=workers,
-        initializer=init_worker, initargs=(engine.config(),), on_lost=lost, args=(respect_consent,),
+        initializer=init_worker, initargs=(engine,), on_lost=lost, args=(respect_consent,),
     )

@@ -193,6 +193,17 @@ def _count_lines(path: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -227,15 +238,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
     with progress:
         task = progress.add_task("render", total=total, rate=0.0)
 
+        shown = [0]
+
         def advance(done: int) -> None:
-            if done % 50 == 0:
+            # Called per line in process, per chunk with workers: redraw every 50 or more.
+            if done - shown[0] >= 50:
+                shown[0] = done
                 elapsed = time.perf_counter() - started
                 progress.update(task, completed=done, rate=done / elapsed if elapsed else 0.0)
 
         try:
             summary = run_batch(engine, spec, profiles, Path(args.out), workers=args.workers or 1,
                                 recommendations_lines=per_line, resume=args.resume, restart=args.restart,
-                                on_line=advance)
+                                chunk_size=args.chunk_size, on_line=advance)
         except KeyboardInterrupt:
             print("interrupted: partial output kept; run again with --resume to continue", file=sys.stderr)
             return 130
@@ -328,8 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", required=True,
                        help="output JSON Lines file, or - for standard output (not resumable); "
                        "with --engine dask a folder of part files and manifest.json")
-    batch.add_argument("--workers", type=int, help="worker processes (default 1: in process; "
+    batch.add_argument("--workers", type=_positive, help="worker processes (default 1: in process; "
                        "with --engine dask, the embedded cluster's, default one per core)")
+    batch.add_argument("--chunk-size", type=_positive, default=100, metavar="N",
+                       help="with --workers: recipients a worker renders at a time (default 100)")
     batch.add_argument("--engine", choices=["local", "dask"], default="local",
                        help="local processes (default) or a Dask cluster (docs/scaling.md)")
     batch.add_argument("--scheduler", help="with --engine dask: tcp://HOST:PORT of a running scheduler "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import time
@@ -155,7 +156,7 @@ class Engine:
         """Keyword arguments that build an equivalent Engine (e.g. in a worker process).
 
         The recommendation source is included as is; worker processes make their
-        own copy of it (see ``batch._init_worker``), so each has its own HTTP
+        own copy of it (see ``batch.init_worker``), so each has its own HTTP
         session, cache and circuit breaker.
         """
         return {
@@ -169,6 +170,15 @@ class Engine:
             "auto_reload": self.auto_reload,
             "reload_interval": self.reload_interval,
         }
+
+    def for_worker(self, recommendations: RecommendationSource | None) -> Engine:
+        """A copy for a forked worker process: the compiled templates, rules and
+        personas already loaded, with ``recommendations`` as its source and a lock of its own."""
+        twin = copy.copy(self)
+        twin.recommendations = recommendations
+        twin._cache = dict(self._cache)
+        twin._lock = threading.Lock()  # the parent's may have been held by another thread at fork
+        return twin
 
     def content_hash(self) -> str:
         """A digest of this engine's content (templates, blocks, rules, personas), as on disk now.

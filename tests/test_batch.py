@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -13,7 +14,7 @@ import pytest
 from profiles import audience
 from renderer import Failed, RenderedEmail, RenderRequest, Skipped, render_many
 from renderer.batch import ordered_pool_map
-from renderer.batchjob import last_complete_line
+from renderer.batchjob import _append, last_complete_line
 from renderer.cli import main
 from renderer.engine import PROJECT_ROOT
 from renderer.fixtures import FIXTURE_NOW
@@ -180,3 +181,41 @@ def test_batch_to_standard_output(tmp_path):
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["line"] for r in records] == [1, 2, 3, 4, 5]
     assert "rendered" in done.stderr and " -> -" in done.stderr
+
+
+def test_workers_spool_files_reach_a_pipe_in_order_and_are_removed(tmp_path):
+    # Workers write chunk files that the parent appends to its output with
+    # sendfile; standard output here is a pipe, the hardest target for it.
+    # 230 lines in chunks of 20 cycle the 4 spool slots three times over.
+    source = audience(tmp_path / "in.jsonl", 230, broken_lines={7: "{not json"})
+    spool_root = tmp_path / "spool"
+    spool_root.mkdir()
+    outputs = {}
+    for workers in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "renderer", "batch", "welcome", "--profiles", str(source),
+                               "--out", "-", "--workers", workers, "--chunk-size", "20",
+                               "--now", "2026-11-15T12:00:00Z"],
+                              capture_output=True, env={**os.environ, "RENDERER_SPOOL_DIR": str(spool_root)})
+        assert done.returncode == 1, done.stderr  # line 7 failed
+        outputs[workers] = done.stdout
+    assert outputs["2"] == outputs["1"]
+    assert [json.loads(line)["line"] for line in outputs["2"].splitlines()] == list(range(1, 231))
+    assert list(spool_root.iterdir()) == [], "the spool folder is removed after the run"
+
+
+def test_a_spool_slot_is_appended_up_to_its_size_to_any_writable_target(tmp_path):
+    # A slot is rewritten in place, so it may hold an older, longer chunk's tail.
+    slot = tmp_path / "slot-0.jsonl"
+    slot.write_bytes(b'{"line": 2}\n{"line": 3}\n{"line": 99, "stale": true}\n')
+    size = len(b'{"line": 2}\n{"line": 3}\n')
+    # sendfile needs a real file descriptor; an in-memory target gets a plain copy.
+    target = io.BytesIO(b'{"line": 1}\n')
+    target.seek(0, io.SEEK_END)
+    _append(target, str(slot), size)
+    assert target.getvalue() == b'{"line": 1}\n{"line": 2}\n{"line": 3}\n'
+    on_disk = tmp_path / "out.jsonl"
+    with on_disk.open("wb") as handle:
+        handle.write(b'{"line": 1}\n')  # still in the buffer: must land first
+        _append(handle, str(slot), size)
+        handle.write(b'{"line": 4}\n')
+    assert on_disk.read_bytes() == b'{"line": 1}\n{"line": 2}\n{"line": 3}\n{"line": 4}\n'

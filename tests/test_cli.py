@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import PROFILES, TEMPLATES
 from renderer.cli import main
 from renderer.engine import PROJECT_ROOT
@@ -74,3 +76,11 @@ def test_fixtures_generate_is_deterministic(tmp_path, capsys):
 def test_fixtures_generate_rejects_a_negative_count(tmp_path, capsys):
     assert main(["fixtures", "generate", "--count", "-3", "--out", str(tmp_path / "x.jsonl")]) == 2
     assert "count" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--workers", "--chunk-size"])
+def test_batch_rejects_a_worker_or_chunk_count_below_one(tmp_path, capsys, option):
+    with pytest.raises(SystemExit) as stopped:
+        main(["batch", "welcome", "--profiles", str(tmp_path / "in.jsonl"), "--out", "-", option, "0"])
+    assert stopped.value.code == 2
+    assert f"argument {option}: must be at least 1, got 0" in capsys.readouterr().err
