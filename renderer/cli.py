@@ -15,7 +15,7 @@ from typing import Sequence
 
 from .engine import Engine
 from .errors import InvalidInput, Problem, RendererError
-from .fixtures_io import read_json
+from .fixtures_io import read_json, read_products
 from .gallery import write_gallery
 from .persona_fit import DEFAULT_MAX_K, DEFAULT_SILHOUETTE_SAMPLE
 from .preview import commands as preview_commands
@@ -219,7 +219,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if recs.suffix == ".jsonl":
             per_line = recs
         else:
-            shared = read_json(recs)
+            # Validated once for the whole job (and a broken file refused before any render).
+            shared = read_products(recs)
     spec = JobSpec(template=args.template, now=_now(args.now), shared_recommendations=shared,
                    respect_consent=not args.ignore_consent)
     if args.engine == "dask":

@@ -219,3 +219,16 @@ def test_a_spool_slot_is_appended_up_to_its_size_to_any_writable_target(tmp_path
         _append(handle, str(slot), size)
         handle.write(b'{"line": 4}\n')
     assert on_disk.read_bytes() == b'{"line": 1}\n{"line": 2}\n{"line": 3}\n{"line": 4}\n'
+
+
+def test_a_broken_shared_recommendations_file_is_refused_before_any_render(tmp_path, capsys):
+    source = audience(tmp_path / "in.jsonl", 3)
+    recommendations = tmp_path / "recs.json"
+    recommendations.write_text(json.dumps([{"id": "p1", "name": "Mug", "url": "https://x.example/p1",
+                                            "price": -3}]))
+    out = tmp_path / "out.jsonl"
+    code = main(["batch", "recommendations", "--profiles", str(source), "--out", str(out),
+                 "--recommendations", str(recommendations), "--now", "2026-11-15T12:00:00Z"])
+    assert code == 2
+    assert "0.price: Input should be greater than or equal to 0" in capsys.readouterr().err
+    assert not out.exists() and not out.with_name("out.jsonl.partial").exists()
