@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from .formatting import format_day, locale_currency, money
+from .formatting import format_day, locale_currency, money, plural_form
 
 DATE_FORMATS = frozenset({"short", "medium", "long", "full"})
 
@@ -60,4 +60,14 @@ def date_filter(context: Context, value: Any, format: str = "medium") -> Any:
     return format_day(value, _locale(context), format if format in DATE_FORMATS else "medium")
 
 
-FILTERS = {"money": money_filter, "date": date_filter}
+def plural_form_filter(count: Any, language: str) -> str:
+    """``{{ n | plural_form('de') }}``: the CLDR plural category of ``n`` in a language
+    (``one``, ``other``; Arabic also ``zero``, ``two``, ``few``, ``many``).
+
+    Messages made with ``[[ plural(...) ]]`` call it; a count that is not a
+    number is ``other``.
+    """
+    return plural_form(count, language)
+
+
+FILTERS = {"money": money_filter, "date": date_filter, "plural_form": plural_form_filter}

@@ -60,5 +60,17 @@ def country_name(code: str, locale: str) -> str:
     return babel_locale(locale).territories.get(code, code)
 
 
+@lru_cache(maxsize=1024)
+def _plural_form(count: int | float, language: str) -> str:
+    return babel_locale(language).plural_form(count)
+
+
+def plural_form(count: object, language: str) -> str:
+    """The CLDR plural category of ``count`` in ``language`` (``one``, ``few``, ``other``, ...)."""
+    if isinstance(count, bool) or not isinstance(count, (int, float)):
+        return "other"
+    return _plural_form(count, language)
+
+
 def text_direction(locale: str) -> str:
     return "rtl" if locale.split("-")[0].split("_")[0].lower() in RTL_LANGUAGES else "ltr"

@@ -71,6 +71,35 @@ class Catalog:
             raise TemplateError(f"unknown message id {message_id!r}: add it to {english}", str(english)) from None
 
 
+    def plural_texts(self, message_id: str) -> dict[str, str]:
+        """The forms of a plural message (``cart_items.more.one``, ``.other``, ...) by CLDR category.
+
+        All forms come from one file, the most specific that defines the
+        message's ``other`` form: a language's own forms never mix with
+        English ones. Categories that file leaves out use ``other``.
+
+        Raises:
+            TemplateError: no locale file defines ``<message_id>.other``.
+        """
+        origin = self.origins.get(f"{message_id}.other")
+        if origin is None:
+            english = self.folder / f"{DEFAULT_LANGUAGE}.yaml"
+            raise TemplateError(f"unknown plural message {message_id!r}: add its forms (at least 'other') "
+                                f"to {english}", str(english))
+        prefix = f"{message_id}."
+        return {key[len(prefix):]: text for key, text in self.messages.items()
+                if key.startswith(prefix) and self.origins.get(key) == origin}
+
+
+def plural_categories(language: str) -> tuple[str, ...]:
+    """The CLDR plural categories a language distinguishes, ``other`` last (``('one', 'other')`` for en)."""
+    from .formatting import babel_locale
+
+    tags = babel_locale(language).plural_form.tags
+    order = ("zero", "one", "two", "few", "many")
+    return tuple(tag for tag in order if tag in tags) + ("other",)
+
+
 def primary_language(locale: str) -> str:
     """``de`` for ``de-DE`` or ``de_AT``."""
     return locale.replace("_", "-").split("-")[0].lower()

@@ -13,7 +13,7 @@ from conftest import fixture_request
 from renderer import Engine
 from renderer.environments import text_environment
 from renderer.fixtures import FIXTURE_NOW
-from renderer.locales import available_languages, language_for, load_catalog
+from renderer.locales import available_languages, language_for, load_catalog, plural_categories
 
 LOCALES = ["en-US", "de-DE", "fr-FR", "es-ES", "ja-JP", "ar-EG"]
 PROFILE = {"id": "c1", "email": "a@example.com", "first_name": "Ana"}
@@ -121,7 +121,11 @@ def test_every_language_defines_only_ids_english_has():
     assert {"de", "fr", "es", "ja", "ar"} <= available_languages(folder)
     for language in available_languages(folder):
         own = set(load_catalog(folder, language).messages)
-        assert own == english, language  # complete, and no stray ids
+        assert own >= english, language  # complete (English fills gaps)
+        # No stray ids, except the plural forms English does not need (Arabic's "two", "few", ...).
+        for stray in own - english:
+            message, _, category = stray.rpartition(".")
+            assert f"{message}.other" in english and category in plural_categories(language), (language, stray)
     assert language_for("de_AT", available_languages(folder)) == "de"
 
 
@@ -172,3 +176,62 @@ def test_templates_copy_is_translated_and_reads_well_without_a_name(engine, loca
     nameless = engine.render("welcome", profile={"id": "c2", "email": "b@example.com", "locale": locale},
                              now=FIXTURE_NOW)
     assert "there" not in nameless.subject and not nameless.subject.endswith((",", "、", " ")), nameless.subject
+
+
+def _cart_of(extra: int, fixtures) -> dict:
+    """The bundled cart event with ``extra`` items more than an email lists (Limits.cart_items, 10)."""
+    event = fixtures.event("cart_abandoned")
+    item = event["cart"]["items"][0]
+    items = [dict(item, product=dict(item["product"], id=f"P{i}")) for i in range(10 + extra)]
+    return dict(event, cart=dict(event["cart"], items=items))
+
+
+@pytest.mark.parametrize("locale,extra,line", [
+    ("en-US", 1, "and 1 more item"),
+    ("en-US", 2, "and 2 more items"),
+    ("de-DE", 1, "und 1 weiterer Artikel"),
+    ("de-DE", 5, "und 5 weitere Artikel"),
+    ("fr-FR", 1, "et 1 autre article"),
+    ("fr-FR", 3, "et 3 autres articles"),
+    ("es-ES", 1, "y 1 artículo más"),
+    ("es-ES", 4, "y 4 artículos más"),
+    ("ja-JP", 1, "ほか1点"),
+    ("ja-JP", 7, "ほか7点"),
+    ("ar-EG", 1, "وقطعة أخرى"),
+    ("ar-EG", 2, "وقطعتان أخريان"),
+    ("ar-EG", 3, "و3 قطع أخرى"),
+    ("ar-EG", 11, "و11 قطعة أخرى"),
+    ("ar-EG", 100, "و100 قطعة أخرى"),
+])
+def test_the_more_items_line_follows_the_languages_plural_rules(engine, fixtures, locale, extra, line):
+    email = engine.render("abandoned_cart", profile=dict(fixtures.profile("minimal"), locale=locale),
+                          event=_cart_of(extra, fixtures), now=FIXTURE_NOW)
+    assert line in email.text.splitlines(), "one whole line in the text part"
+    assert f">{line}</div>" in email.html
+
+
+def test_a_languages_plural_forms_never_mix_with_englishs(content_copy):
+    de = content_copy / "locales" / "de.yaml"
+    # German given only its "other" form: the English "one" must not be borrowed.
+    de.write_text(de.read_text().replace('    one: "und {{ CartItemsMore }} weiterer Artikel"\n', ""))
+    catalog = load_catalog(content_copy / "locales", "de")
+    assert catalog.plural_texts("cart_items.more") == {"other": "und {{ CartItemsMore }} weitere Artikel"}
+    assert load_catalog(content_copy / "locales", "en").plural_texts("cart_items.more") == {
+        "one": "and {{ CartItemsMore }} more item", "other": "and {{ CartItemsMore }} more items"}
+
+
+def test_an_unknown_plural_message_names_the_locales_file(content_copy):
+    from renderer import TemplateError
+
+    block = content_copy / "blocks" / "cart_items.mjml"
+    block.write_text(block.read_text().replace("plural('cart_items.more'", "plural('cart_items.mroe'"))
+    engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks")
+    with pytest.raises(TemplateError, match=r"unknown plural message 'cart_items.mroe'.*'other'.*en\.yaml"):
+        engine.compiled("abandoned_cart")
+
+
+@pytest.mark.parametrize("language,categories", [
+    ("en", ("one", "other")), ("ja", ("other",)), ("ar", ("zero", "one", "two", "few", "many", "other")),
+])
+def test_plural_categories_come_from_cldr(language, categories):
+    assert plural_categories(language) == categories

@@ -18,7 +18,7 @@ from jinja2 import meta, nodes
 from ..content import BlockSpec, TemplateSpec
 from ..environments import BLOCK_FLAGS, TOKENS, assembly_environment, html_environment
 from ..errors import TemplateError
-from ..locales import DEFAULT_LANGUAGE, Catalog
+from ..locales import DEFAULT_LANGUAGE, Catalog, plural_categories
 from .guard import check_template
 from .links import tag_links, utm_config
 
@@ -79,7 +79,9 @@ def compile_globals(brand: dict[str, Any], catalog: Catalog | None) -> dict[str,
     def t(message_id: str, **values: Any) -> str:
         if catalog is None:
             raise TemplateError(f"message {message_id!r} used, but there is no locales folder")
-        text = catalog.text(message_id)
+        return filled(message_id, catalog.text(message_id), values)
+
+    def filled(message_id: str, text: str, values: dict[str, Any]) -> str:
         if "[[" not in text and "[%" not in text:
             return text
         try:
@@ -87,7 +89,27 @@ def compile_globals(brand: dict[str, Any], catalog: Catalog | None) -> dict[str,
         except jinja2.TemplateError as error:
             raise TemplateError(f"message {message_id!r}: {error}", catalog.origins.get(message_id)) from None
 
+    def plural(message_id: str, count: str) -> str:
+        """A message whose words follow a number: one form per plural category of the
+        language, chosen per recipient by the token ``count`` (``CartItemsMore``)."""
+        if catalog is None:
+            raise TemplateError(f"message {message_id!r} used, but there is no locales folder")
+        if not count.isidentifier():
+            raise TemplateError(f"plural({message_id!r}, ...): the count must be a token name, not {count!r}")
+        forms = {category: filled(f"{message_id}.{category}", text, {})
+                 for category, text in catalog.plural_texts(message_id).items()}
+        branches = [(category, forms[category]) for category in plural_categories(language)[:-1]
+                    if category in forms]
+        if not branches:
+            return forms["other"]
+        chosen = f"{count}|plural_form({language!r})"
+        parts = [f"{{% if {chosen} == {category!r} %}}{text}" if index == 0
+                 else f"{{% elif {chosen} == {category!r} %}}{text}"
+                 for index, (category, text) in enumerate(branches)]
+        return "".join(parts) + f"{{% else %}}{forms['other']}{{% endif %}}"
+
     helpers["t"] = t
+    helpers["plural"] = plural
     return helpers
 
 

@@ -235,7 +235,21 @@ def _format_paragraph(paragraph: _Paragraph, tags: tuple[str, ...]) -> str:
             return f'{{% filter underline("{char}") %}}{text}{{% endfilter %}}'
         return underline(text, char)
     width = _placeholder_width(tags)
-    return "\n".join(wrap_line(line, width, WIDTH) for line in text.split("\n"))
+    return "\n".join(line if _has_alternatives(line, tags) else wrap_line(line, width, WIDTH)
+                     for line in text.split("\n"))
+
+
+_ALTERNATIVE = re.compile(r"\{%-?\s*(?:elif|else)\b")
+
+
+def _has_alternatives(line: str, tags: tuple[str, ...]) -> bool:
+    """Whether a line holds ``{% if %}`` branches (``elif``, ``else``).
+
+    Such a line is left whole: only one branch prints, so measuring them all
+    together would break short text (a plural message's forms) for nothing.
+    """
+    return any(_ALTERNATIVE.match(tags[index])
+               for index in (int(m.group(1)) for m in _PLACEHOLDER.finditer(line)) if index < len(tags))
 
 
 def _visible_body(html: str) -> lxml.html.HtmlElement | None:
