@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from . import yaml_io
 from .errors import TemplateError, TemplateNotFound
 
 THEME_FILE = "_theme.mjml"
@@ -131,7 +132,7 @@ class ContentDirs:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml_io.safe_load(path.read_text(encoding="utf-8"))
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else None
         raise TemplateError(f"invalid YAML: {error.problem}", str(path), line) from None
@@ -173,7 +174,7 @@ def load_block(dirs: ContentDirs, name: str) -> BlockSpec:
     header: dict[str, Any] = {}
     if match:
         try:
-            header = yaml.safe_load(match["yaml"]) or {}
+            header = yaml_io.safe_load(match["yaml"]) or {}
         except yaml.MarkedYAMLError as error:
             line = error.problem_mark.line + 2 if error.problem_mark else None
             raise TemplateError(f"invalid block header: {error.problem}", str(path), line) from None
@@ -223,7 +224,7 @@ def _block_use(entry: Any, path: Path, line: int | None) -> BlockUse:
 def _entry_lines(path: Path) -> list[int | None]:
     """Line numbers of the items of the top-level ``blocks:`` list, for errors."""
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
+        root = yaml_io.compose(path.read_text(encoding="utf-8"))
     except yaml.YAMLError:
         return []
     if not isinstance(root, yaml.MappingNode):

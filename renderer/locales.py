@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from .content import TemplateSpec
+from . import yaml_io
 from .errors import TemplateError
 from .formatting import text_direction
 
@@ -136,7 +137,7 @@ def _flatten(data: Any, path: Path, prefix: str = "") -> dict[str, str]:
 
 def _read(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml_io.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else None
         raise TemplateError(f"invalid YAML: {error.problem}", str(path), line) from None

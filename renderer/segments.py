@@ -28,6 +28,7 @@ import yaml
 from jinja2 import ChainableUndefined, nodes
 
 from .environments import GLOBALS, BoundedSandbox
+from . import yaml_io
 from .errors import TemplateError
 from .expressions import ExpressionSet
 from .features import FeatureConfig, Features, Rfm, derive
@@ -191,7 +192,7 @@ def _compile_rule(entry: Any, index: int, path: str, line: int | None) -> Segmen
 
 def _item_lines(text: str) -> list[int]:
     try:
-        root = yaml.compose(text)
+        root = yaml_io.compose(text)
     except yaml.YAMLError:
         return []
     if isinstance(root, yaml.MappingNode):
@@ -232,7 +233,7 @@ class RuleSet:
     @classmethod
     def parse(cls, text: str, path: str = "<rules>") -> RuleSet:
         try:
-            data = yaml.safe_load(text) or {}
+            data = yaml_io.safe_load(text) or {}
         except yaml.MarkedYAMLError as error:
             line = error.problem_mark.line + 1 if error.problem_mark else None
             raise TemplateError(f"invalid YAML: {error.problem}", path, line) from None

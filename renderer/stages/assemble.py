@@ -9,6 +9,7 @@ knows which blocks each email shows.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,13 @@ from .links import tag_links, utm_config
 
 _ASSEMBLY = assembly_environment()
 _HTML = html_environment()
+
+
+@functools.lru_cache(maxsize=2048)
+def _assembly_template(source: str) -> jinja2.Template:
+    """A compile-time template, compiled once per source: every language of every
+    template fills the same block bodies, parameters and messages."""
+    return _ASSEMBLY.from_string(source)
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,7 @@ def compile_globals(brand: dict[str, Any], catalog: Catalog | None) -> dict[str,
         if "[[" not in text and "[%" not in text:
             return text
         try:
-            return _ASSEMBLY.from_string(text).render({**helpers, **values})
+            return _assembly_template(text).render({**helpers, **values})
         except jinja2.TemplateError as error:
             raise TemplateError(f"message {message_id!r}: {error}", catalog.origins.get(message_id)) from None
 
@@ -118,7 +126,7 @@ def fill(source: str, values: dict[str, Any], filename: str, first_line: int = 1
     if "[[" not in source and "[%" not in source:
         return source
     try:
-        return _ASSEMBLY.from_string(source).render(values)
+        return _assembly_template(source).render(values)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(error.message or str(error), filename, first_line + (error.lineno or 1) - 1) from None
     except jinja2.UndefinedError as error:
@@ -148,9 +156,9 @@ def _fill_params(block: BlockSpec, given: dict[str, Any], helpers: dict[str, Any
         values[name] = fill(value, helpers, *where) if isinstance(value, str) else value
     try:
         check_template(_ASSEMBLY.parse(block.source), str(block.path), block.source_line)
-        template = _ASSEMBLY.from_string(block.source)
+        template = _assembly_template(block.source)
         body = template.render({**helpers, **values})
-        condition = (_ASSEMBLY.from_string(block.show_if).render({**helpers, **values})
+        condition = (_assembly_template(block.show_if).render({**helpers, **values})
                      if block.show_if else None)
         return body, condition
     except jinja2.TemplateSyntaxError as error:
