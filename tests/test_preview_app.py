@@ -93,6 +93,19 @@ def test_recommendations_picker_changes_the_products(server):
     assert "Where most people start" not in empty
 
 
+def test_event_picker_shows_the_variants_and_the_triggers_decision(server):
+    url, _ = server
+    _, _, page = get(url + "/email/abandoned_cart?profile=minimal")
+    assert 'id="pick-event"' in page and 'value="cart_abandoned_stale"' in page
+    assert "Trigger would send" in page
+    _, _, stale = get(url + "/email/abandoned_cart?profile=minimal&event=cart_abandoned_stale")
+    assert '<option value="cart_abandoned_stale" selected>' in stale
+    assert "Trigger would skip · Event too old" in stale
+    assert "frame/abandoned_cart.html?profile=minimal&amp;event=cart_abandoned_stale" in stale
+    _, _, welcome = get(url + "/email/welcome?profile=minimal")
+    assert 'id="pick-event"' not in welcome
+
+
 @pytest.mark.parametrize("path", [
     "/assets/../pyproject.toml",
     "/assets/%2e%2e/pyproject.toml",
@@ -109,6 +122,7 @@ def test_recommendations_picker_changes_the_products(server):
     "/email/welcome?profile=../../pyproject",
     "/email/welcome?profile=..%2f..%2fpyproject",
     "/email/welcome?profile=new_customer&recs=../../../pyproject",
+    "/email/abandoned_cart?profile=new_customer&event=../../pyproject",
     "/assets//etc/passwd",
     "/assets/%2fetc%2fpasswd",
 ])

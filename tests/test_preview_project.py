@@ -34,6 +34,8 @@ def test_gallery_renders_every_template_for_every_fixture(project):
     Selection("welcome", "nobody"),
     Selection("welcome", CUSTOM + "0000000000"),
     Selection("welcome", "new_customer", "../profiles/lapsed"),
+    Selection("abandoned_cart", "new_customer", event="../profiles/lapsed"),
+    Selection("abandoned_cart", "new_customer", event="cart_abandoned_nope"),
 ])
 def test_names_outside_the_content_are_refused(project, selection):
     with pytest.raises(TemplateNotFound):
@@ -49,6 +51,29 @@ def test_recommendation_choices(project):
     # No payload: the template's fallback (bestsellers not yet bought); an empty payload hides the grid.
     assert "product_grid" in own.blocks and "product_grid" in none.blocks and "Beeswax Taper" in none.html
     assert "product_grid" not in empty.blocks
+
+
+def test_event_choices_and_what_the_trigger_would_do(project):
+    assert project.event_names("cart_abandoned") == ["cart_abandoned", "cart_abandoned_empty",
+                                                     "cart_abandoned_stale"]
+    assert project.event_names("welcome") == []
+    sent = project.render(Selection("abandoned_cart", "minimal"))
+    assert sent.event == "cart_abandoned" and sent.trigger is None and "cart_items" in sent.email.blocks
+    # The email is still shown when the trigger would skip it, with the skip rule that says so.
+    stale = project.render(Selection("abandoned_cart", "minimal", event="cart_abandoned_stale"))
+    assert stale.email is not None and stale.trigger.code == "event_too_old"
+    empty = project.render(Selection("abandoned_cart", "minimal", event="cart_abandoned_empty"))
+    assert empty.trigger.code == "empty_cart" and "cart_items" not in empty.email.blocks
+    just_now = project.render(Selection("browse_abandonment", "minimal", event="browse_abandoned_just_now"))
+    assert just_now.trigger.code == "event_too_recent"
+    # A variant of another event (the template was switched in the picker) falls back to the template's own.
+    switched = project.render(Selection("browse_abandonment", "minimal", event="cart_abandoned_stale"))
+    assert switched.trigger is None and "ViewedProducts" not in switched.email.warnings
+    assert switched.email.html == project.render(Selection("browse_abandonment", "minimal")).email.html
+    # Templates without an event ignore the choice.
+    assert project.render(Selection("welcome", "minimal", event="cart_abandoned_stale")).trigger is None
+    assert Selection("abandoned_cart", "minimal", event="cart_abandoned_stale").query() == \
+        "profile=minimal&event=cart_abandoned_stale"
 
 
 def test_pasted_profiles_are_kept_by_content(project):

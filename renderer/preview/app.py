@@ -3,8 +3,8 @@
 Routes::
 
     GET  /                         the gallery: every template x fixture profile
-    GET  /email?template=T&profile=P&recs=R   redirects to the email below
-    GET  /email/{template}?profile=NAME&recs=CHOICE   one email, with its data
+    GET  /email?template=T&profile=P&recs=R&event=E   redirects to the email below
+    GET  /email/{template}?profile=NAME&recs=CHOICE&event=FIXTURE   one email, with its data
     GET  /frame/{template}.html?...   the email itself (images served locally);
                                       &download=1 for the email as sent,
                                       &scheme=dark as a dark-mode client shows it
@@ -118,7 +118,8 @@ def _project(request: Request) -> PreviewProject:
 def _selection(request: Request) -> Selection:
     project = _project(request)
     profile = request.query_params.get("profile") or next(iter(project.profile_names()), "")
-    return Selection(request.path_params["template"], profile, request.query_params.get("recs") or AUTO)
+    return Selection(request.path_params["template"], profile, request.query_params.get("recs") or AUTO,
+                     request.query_params.get("event") or AUTO)
 
 
 def _gallery(request: Request) -> Response:
@@ -131,7 +132,8 @@ def _pick(request: Request) -> Response:
     project = _project(request)
     template = request.query_params.get("template") or next(iter(project.template_names()), "")
     profile = request.query_params.get("profile") or next(iter(project.profile_names()), "")
-    selection = Selection(template, profile, request.query_params.get("recs") or AUTO)
+    selection = Selection(template, profile, request.query_params.get("recs") or AUTO,
+                          request.query_params.get("event") or AUTO)
     project.check(selection)
     return RedirectResponse(f"/email/{template}?{selection.query()}", status_code=303)
 
@@ -192,7 +194,7 @@ async def _custom(request: Request) -> Response:
                                                        keep_blank_values=True).items()}
     project = _project(request)
     name = project.custom.add(form.get("profile_json", "").strip() or "{}")
-    selection = Selection(form.get("template", ""), name, form.get("recs") or AUTO)
+    selection = Selection(form.get("template", ""), name, form.get("recs") or AUTO, form.get("event") or AUTO)
     project.check(selection)
     return RedirectResponse(f"/email/{selection.template}?{selection.query()}", status_code=303)
 

@@ -122,13 +122,17 @@ def email_page(project: PreviewProject, preview: Preview) -> str:
         profiles.insert(0, (selection.profile, "Pasted profile"))
     payloads = [(AUTO, "The profile's own"), (NONE, "None (fallbacks)")]
     payloads += [(name, humanize(name)) for name in project.recommendation_names()]
+    events = []
+    if preview.event:
+        events = [(AUTO, humanize(preview.event))]
+        events += [(name, humanize(name)) for name in project.event_names(preview.event) if name != preview.event]
     frame = f"/frame/{selection.template}.html?{selection.query()}"
     return _render(
         "email.html", **_chrome(project),
         preview=preview, selection=selection, email=email,
         error=error_view(preview.content_error, project.paths) if preview.content_error else None,
         who=person(preview.profile_text),
-        templates=project.template_names(), profiles=profiles, payloads=payloads,
+        templates=project.template_names(), profiles=profiles, payloads=payloads, events=events,
         frame=frame, text_url=f"/frame/{selection.template}.txt?{selection.query()}",
         rules=_rule_descriptions(project), checks=check_email(email) if email else [],
         size_kb=len(email.html.encode()) / 1024 if email else 0,

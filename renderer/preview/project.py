@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 from ..engine import Engine, default_content_root
 from ..errors import InvalidInput, Problem, RendererError, TemplateNotFound
 from ..fixtures import FIXTURE_NOW, FixtureSet
-from ..models import RenderedEmail
+from ..models import RenderedEmail, parse_request
+from ..triggers import DEFAULT_RULES, Skip, TriggerRule, skip_reason
 
 AUTO = "auto"
 """Recommendations choice: the profile's own payload, else ``default.json``."""
@@ -74,11 +75,13 @@ class ContentPaths:
 
 @dataclass(frozen=True)
 class Selection:
-    """One email view: a template, a profile (fixture or pasted) and a recommendations choice."""
+    """One email view: a template, a profile (fixture or pasted), a recommendations choice
+    and, for a trigger template, an event fixture (``auto``: ``events/<event type>.json``)."""
 
     template: str
     profile: str
     recommendations: str = AUTO
+    event: str = AUTO
 
     @property
     def is_custom(self) -> bool:
@@ -86,9 +89,10 @@ class Selection:
 
     def query(self, **changes: str) -> str:
         """The URL query string naming this selection (with ``changes`` applied)."""
-        values = {"profile": self.profile, "recs": self.recommendations, **changes}
-        if values["recs"] == AUTO:
-            del values["recs"]
+        values = {"profile": self.profile, "recs": self.recommendations, "event": self.event, **changes}
+        for key in ("recs", "event"):
+            if values[key] == AUTO:
+                del values[key]
         return urlencode(values)
 
 
@@ -102,6 +106,9 @@ class Preview:
     problems: list[Problem] = field(default_factory=list)
     profile_text: str = ""
     event: str | None = None
+    """The template's event type (``cart_abandoned``), when it is a trigger template."""
+    trigger: Skip | None = None
+    """Why the trigger would send nothing for this profile and event (its skip rule), if it would not."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,14 @@ class PreviewProject:
     def recommendation_names(self) -> list[str]:
         return sorted(p.stem for p in (self.paths.fixtures / "recommendations").glob("*.json"))
 
+    def event_names(self, event_type: str | None = None) -> list[str]:
+        """Event fixtures (``fixtures/events/*.json``); for a type, ``<type>.json`` and its
+        variants named ``<type>_<case>.json`` (``cart_abandoned_stale``)."""
+        names = sorted(p.stem for p in (self.paths.fixtures / "events").glob("*.json"))
+        if event_type is None:
+            return names
+        return [name for name in names if name == event_type or name.startswith(f"{event_type}_")]
+
     def assets_url(self) -> str:
         """The brand's CDN prefix for images; empty while the brand file is broken."""
         try:
@@ -191,6 +206,9 @@ class PreviewProject:
         payloads = self.recommendation_names()
         if selection.recommendations not in (AUTO, NONE, *payloads):
             raise TemplateNotFound(selection.recommendations, "recommendations payload", payloads)
+        events = self.event_names()
+        if selection.event not in (AUTO, *events):
+            raise TemplateNotFound(selection.event, "event fixture", events)
 
     def render(self, selection: Selection) -> Preview:
         """Render one selection at the fixtures' clock; errors are returned, not raised.
@@ -207,16 +225,25 @@ class PreviewProject:
         event_type = compiled.spec.event
         try:
             profile = _parse_json(profile_text, "profile")
+            # A variant of another event type (the template was switched) falls back to this type's own.
+            choice = selection.event if selection.event in self.event_names(event_type) else AUTO
+            event = self._event(event_type, choice)
             email = self.engine.render(
                 selection.template, profile=profile,
-                recommendations=self._recommendations(selection),
-                event=self._event(event_type), now=FIXTURE_NOW,
+                recommendations=self._recommendations(selection), event=event, now=FIXTURE_NOW,
             )
         except InvalidInput as error:
             return Preview(selection, problems=error.problems, profile_text=profile_text, event=event_type)
         except RendererError as error:
             return Preview(selection, content_error=error, profile_text=profile_text, event=event_type)
-        return Preview(selection, email=email, profile_text=profile_text, event=event_type)
+        trigger = None
+        if event is not None:
+            # The email is shown either way; this says whether the trigger would send it.
+            recipient, happened, _ = parse_request("trigger", profile, event)  # valid: the render took them
+            if happened is not None:
+                trigger = skip_reason(recipient, happened, FIXTURE_NOW,
+                                      DEFAULT_RULES.get(happened.type, TriggerRule()))
+        return Preview(selection, email=email, profile_text=profile_text, event=event_type, trigger=trigger)
 
     def gallery(self) -> list[GalleryRow]:
         """Every template rendered for every fixture profile, in name order."""
@@ -250,10 +277,11 @@ class PreviewProject:
             return None
         return _parse_json(path.read_text(encoding="utf-8"), self.paths.display(path))
 
-    def _event(self, event_type: str | None) -> dict[str, Any] | None:
+    def _event(self, event_type: str | None, choice: str = AUTO) -> dict[str, Any] | None:
         if not event_type:
             return None
-        path = self.paths.fixtures / "events" / f"{event_type}.json"
+        name = event_type if choice == AUTO else choice
+        path = self.paths.fixtures / "events" / f"{name}.json"
         if not path.is_file():
             raise InvalidInput("event", [Problem(self.paths.display(path),
                                                  f"the template's event {event_type!r} has no fixture file")])
