@@ -22,7 +22,7 @@ from .preview import commands as preview_commands
 from .screenshot import register as register_screenshot
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
-_COMMANDS = "{render,check,gallery,segments,fixtures,templates}"
+_COMMANDS = "{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,preview,screenshot}"
 _GLOBAL_VALUE_OPTIONS = {"--templates", "--blocks", "--locales", "--personas"}
 
 
@@ -293,6 +293,19 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schemas import SCHEMAS, schema_text, write_schemas
+
+    if args.out:
+        for path in write_schemas(args.out):
+            print(path)
+        return EXIT_OK
+    if args.name is None:
+        raise ValueError(f"name a schema ({', '.join(SCHEMAS)}) or pass --out DIR for all of them")
+    sys.stdout.write(schema_text(args.name))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renderer", description="Personalized email rendering.")
     parser.add_argument("--templates", help="templates folder (default: the bundled templates/)")
@@ -401,6 +414,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     templates = sub.add_parser("templates", help="list the templates")
     templates.set_defaults(func=cmd_templates)
+
+    from .schemas import SCHEMAS
+
+    schema = sub.add_parser("schema", help="JSON Schemas of the inputs and batch records, "
+                            "for services that validate before they call")
+    schema.add_argument("name", nargs="?", choices=list(SCHEMAS), help="print this schema")
+    schema.add_argument("--out", help="write every schema to DIR/NAME.schema.json")
+    schema.set_defaults(func=cmd_schema)
 
     preview_commands.register(sub)
     register_screenshot(sub)

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
 )
 
 from .errors import InvalidInput, Problem
@@ -49,7 +50,8 @@ def _email(value: str) -> str:
     return value
 
 
-EmailAddress = Annotated[str, AfterValidator(_email)]
+EmailAddress = Annotated[str, AfterValidator(_email),
+                         WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
 
 
 # One spelling per text: "José" typed with a combining accent and with a
