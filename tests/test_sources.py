@@ -72,8 +72,11 @@ def test_retry_after_longer_than_the_budget_gives_up_at_once():
         started = time.monotonic()
         with pytest.raises(RecommendationUnavailable, match="would exceed"):
             source(server, budget=0.3).fetch(PROFILE, 3)
-        assert time.monotonic() - started < 0.2
-    assert server.count == 1
+        # It neither slept for the 30 s asked nor until the budget ran out (one request's time,
+        # however loaded the machine, stays well under the budget).
+        elapsed = time.monotonic() - started
+        assert elapsed < 0.3, f"took {elapsed:.3f}s: it waited instead of giving up"
+    assert server.count == 1, "no second request"
 
 
 def test_short_retry_after_is_honoured():
