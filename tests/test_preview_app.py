@@ -36,6 +36,10 @@ def test_gallery_links_every_template_and_fixture(server):
     assert body.count('class="card"') == len(TEMPLATES) * len(PROFILES)
     assert "Elena, your cart is waiting" in body  # a subject
     assert "We saved the things you picked out" in body  # a preheader
+    # The one fixture a trigger would not email: a frequent buyer is no engaged non-buyer.
+    assert body.count("trigger-skip") == 1
+    skip = body.index("Would skip · Recent buyer")
+    assert body.rindex('href="/email/', 0, skip) == body.index('href="/email/engaged_incentive?profile=frequent_high_spender"')
 
 
 def test_email_view_shows_subject_segments_blocks_and_rules(server):
