@@ -132,8 +132,9 @@ def test_every_language_defines_only_ids_english_has():
     assert language_for("de_AT", available_languages(folder)) == "de"
 
 
-def test_rtl_layout_mirrors_alignment_and_padding(engine, fixtures):
-    email = engine.render("abandoned_cart", **fixture_request(engine, "abandoned_cart", "locale_ar"))
+@pytest.mark.parametrize("profile", ["locale_ar", "locale_he"])
+def test_rtl_layout_mirrors_alignment_and_padding(engine, fixtures, profile):
+    email = engine.render("abandoned_cart", **fixture_request(engine, "abandoned_cart", profile))
     assert 'dir="rtl"' in email.html and "direction:rtl" in email.html
     assert "direction:ltr" not in email.html.split("<body", 1)[1]
     assert "padding:0 20px 0 0" in email.html and "padding:0 0 0 20px" not in email.html
