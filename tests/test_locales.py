@@ -15,7 +15,7 @@ from renderer.environments import text_environment
 from renderer.fixtures import FIXTURE_NOW
 from renderer.locales import available_languages, language_for, load_catalog, plural_categories
 
-LOCALES = ["en-US", "de-DE", "fr-FR", "es-ES", "ja-JP", "ar-EG"]
+LOCALES = ["en-US", "de-DE", "fr-FR", "es-ES", "ja-JP", "ar-EG", "he-IL"]
 PROFILE = {"id": "c1", "email": "a@example.com", "first_name": "Ana"}
 
 
@@ -30,6 +30,7 @@ def _render(source: str, locale: str, **values) -> str:
     ("es-ES", "1.234,50\xa0€"),
     ("ja-JP", "￥1,235"),
     ("ar-EG", "\u200f1,234.50\xa0ج.م.\u200f"),
+    ("he-IL", "\u200f1,234.50\xa0\u200f₪"),
 ])
 def test_money_filter_formats_in_the_locale_and_its_currency(locale, expected):
     assert _render("{{ amount | money }}", locale, amount=Decimal("1234.50")) == expected
@@ -49,6 +50,7 @@ def test_money_filter_takes_a_currency_and_passes_formatted_text(locale):
     ("es-ES", "3 nov 2026", "3 de noviembre de 2026"),
     ("ja-JP", "2026/11/03", "2026年11月3日"),
     ("ar-EG", "03\u200f/11\u200f/2026", "3 نوفمبر 2026"),
+    ("he-IL", "3 בנוב׳ 2026", "3 בנובמבר 2026"),
 ])
 def test_date_filter_formats_dates_datetimes_and_iso_strings(locale, medium, long):
     day = date(2026, 11, 3)
@@ -66,6 +68,7 @@ def test_date_filter_formats_dates_datetimes_and_iso_strings(locale, medium, lon
     ("es-ES", "Darse de baja", "Todavía en tu cesta"),
     ("ja-JP", "配信停止", "カートに入っている商品"),
     ("ar-EG", "إلغاء الاشتراك", "ما زال في سلتك"),
+    ("he-IL", "הסרה מרשימת התפוצה", "עדיין בעגלה שלך"),
 ])
 def test_block_strings_are_translated(engine, locale, unsubscribe, cart_heading):
     request = fixture_request(engine, "abandoned_cart", "new_customer")
@@ -73,7 +76,7 @@ def test_block_strings_are_translated(engine, locale, unsubscribe, cart_heading)
     email = engine.render("abandoned_cart", **request)
     assert f">{unsubscribe}</a>" in email.html and f"{unsubscribe}: https://" in email.text
     assert cart_heading in email.html and cart_heading in email.text
-    direction = "rtl" if locale == "ar-EG" else "ltr"
+    direction = "rtl" if locale in ("ar-EG", "he-IL") else "ltr"
     assert re.search(rf'<html lang="{locale}" dir="{direction}"', email.html)
 
 
@@ -118,19 +121,20 @@ def test_every_language_defines_only_ids_english_has():
 
     folder = PROJECT_ROOT / "locales"
     english = set(load_catalog(folder, "en").messages)
-    assert {"de", "fr", "es", "ja", "ar"} <= available_languages(folder)
+    assert {"de", "fr", "es", "ja", "ar", "he"} <= available_languages(folder)
     for language in available_languages(folder):
         own = set(load_catalog(folder, language).messages)
         assert own >= english, language  # complete (English fills gaps)
-        # No stray ids, except the plural forms English does not need (Arabic's "two", "few", ...).
+        # No stray ids, except the plural forms English does not need (Arabic's and Hebrew's "two", ...).
         for stray in own - english:
             message, _, category = stray.rpartition(".")
             assert f"{message}.other" in english and category in plural_categories(language), (language, stray)
     assert language_for("de_AT", available_languages(folder)) == "de"
 
 
-def test_rtl_layout_mirrors_alignment_and_padding(engine, fixtures):
-    email = engine.render("abandoned_cart", **fixture_request(engine, "abandoned_cart", "locale_ar"))
+@pytest.mark.parametrize("profile", ["locale_ar", "locale_he"])
+def test_rtl_layout_mirrors_alignment_and_padding(engine, fixtures, profile):
+    email = engine.render("abandoned_cart", **fixture_request(engine, "abandoned_cart", profile))
     assert 'dir="rtl"' in email.html and "direction:rtl" in email.html
     assert "direction:ltr" not in email.html.split("<body", 1)[1]
     assert "padding:0 20px 0 0" in email.html and "padding:0 0 0 20px" not in email.html
@@ -151,7 +155,7 @@ def _template_copy() -> set[str]:
     return texts
 
 
-@pytest.mark.parametrize("language", ["de", "fr", "es", "ja", "ar"])
+@pytest.mark.parametrize("language", ["de", "fr", "es", "ja", "ar", "he"])
 def test_template_copy_translations_match_the_templates_english(language):
     from renderer.engine import PROJECT_ROOT
 
@@ -169,6 +173,7 @@ def test_template_copy_translations_match_the_templates_english(language):
     ("es-ES", "Te damos la bienvenida a Fernhill, Ana"),
     ("ja-JP", "Ana様、Fernhillへようこそ"),
     ("ar-EG", "أهلًا بك في Fernhill يا Ana"),
+    ("he-IL", "ברוכים הבאים ל-Fernhill, Ana"),
 ])
 def test_templates_copy_is_translated_and_reads_well_without_a_name(engine, locale, subject):
     email = engine.render("welcome", profile=dict(PROFILE, locale=locale), now=FIXTURE_NOW)
@@ -202,6 +207,9 @@ def _cart_of(extra: int, fixtures) -> dict:
     ("ar-EG", 3, "و3 قطع أخرى"),
     ("ar-EG", 11, "و11 قطعة أخرى"),
     ("ar-EG", 100, "و100 قطعة أخرى"),
+    ("he-IL", 1, "ועוד פריט אחד"),
+    ("he-IL", 2, "ועוד שני פריטים"),
+    ("he-IL", 5, "ועוד 5 פריטים"),
 ])
 def test_the_more_items_line_follows_the_languages_plural_rules(engine, fixtures, locale, extra, line):
     email = engine.render("abandoned_cart", profile=dict(fixtures.profile("minimal"), locale=locale),
@@ -232,6 +240,7 @@ def test_an_unknown_plural_message_names_the_locales_file(content_copy):
 
 @pytest.mark.parametrize("language,categories", [
     ("en", ("one", "other")), ("ja", ("other",)), ("ar", ("zero", "one", "two", "few", "many", "other")),
+    ("he", ("one", "two", "other")),
 ])
 def test_plural_categories_come_from_cldr(language, categories):
     assert plural_categories(language) == categories

@@ -34,6 +34,10 @@ CASES = {
 }
 
 
+SUBJECTS = {"rtl": "ברוכים הבאים ל-Fernhill, {}"}
+"""The welcome subject of cases written in a language other than English."""
+
+
 def render(engine, case: str):
     profile, recommendations = CASES[case]
     return engine.render("welcome", profile={"id": f"u_{case}", "email": "u@example.com", **profile},
@@ -57,7 +61,7 @@ def test_names_and_products_render_as_typed_in_nfc(engine, case):
     profile, recommendations = CASES[case]
     email = render(engine, case)
     first = unicodedata.normalize("NFC", profile["first_name"])
-    assert email.subject == f"Welcome to Fernhill, {first}"
+    assert email.subject == SUBJECTS.get(case, "Welcome to Fernhill, {}").format(first)
     assert first in email.html and first in email.text
     for item in recommendations:
         name = unicodedata.normalize("NFC", item["name"])
@@ -80,10 +84,9 @@ def test_combining_marks_are_composed_and_zero_width_characters_kept(engine):
 
 
 def test_right_to_left_locale_sets_the_direction(engine):
-    # Hebrew has no locale file yet, so the email is written in English, left to right,
-    # while the Hebrew name inside it keeps its own direction.
+    # Hebrew has a locale file, so the email is written in Hebrew, right to left.
     html = render(engine, "rtl").html
-    assert 'lang="en" dir="ltr"' in html and "עדי" in html
+    assert 'lang="he-IL" dir="rtl"' in html and "עדי" in html
     arabic = engine.render("welcome", profile={"id": "a", "email": "a@example.com", "first_name": "ليلى",
                                                "locale": "ar-EG"}).html
     assert 'dir="rtl"' in arabic and 'lang="ar' in arabic
