@@ -106,14 +106,19 @@ def test_each_language_compiles_once_and_an_edited_locale_file_recompiles(conten
     assert ">Abbestellen</a>" in email.html
 
 
-def test_an_unknown_message_id_names_the_locales_file(content_copy):
+@pytest.mark.parametrize("block,typo,template,message", [
+    ("footer", ("t('footer.privacy')", "t('footer.privcy')"), "welcome", r"unknown message id 'footer.privcy'"),
+    ("cart_items", ("plural('cart_items.more'", "plural('cart_items.mroe'"), "abandoned_cart",
+     r"unknown plural message 'cart_items.mroe'.*'other'"),
+])
+def test_an_unknown_message_names_the_locales_file(content_copy, block, typo, template, message):
     from renderer import TemplateError
 
-    footer = content_copy / "blocks" / "footer.mjml"
-    footer.write_text(footer.read_text().replace("t('footer.privacy')", "t('footer.privcy')"))
+    path = content_copy / "blocks" / f"{block}.mjml"
+    path.write_text(path.read_text().replace(*typo))
     engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks")
-    with pytest.raises(TemplateError, match=r"unknown message id 'footer.privcy'.*en\.yaml"):
-        engine.compiled("welcome")
+    with pytest.raises(TemplateError, match=message + r".*en\.yaml"):
+        engine.compiled(template)
 
 
 def test_every_language_defines_only_ids_english_has():
@@ -226,16 +231,6 @@ def test_a_languages_plural_forms_never_mix_with_englishs(content_copy):
     assert catalog.plural_texts("cart_items.more") == {"other": "und {{ CartItemsMore }} weitere Artikel"}
     assert load_catalog(content_copy / "locales", "en").plural_texts("cart_items.more") == {
         "one": "and {{ CartItemsMore }} more item", "other": "and {{ CartItemsMore }} more items"}
-
-
-def test_an_unknown_plural_message_names_the_locales_file(content_copy):
-    from renderer import TemplateError
-
-    block = content_copy / "blocks" / "cart_items.mjml"
-    block.write_text(block.read_text().replace("plural('cart_items.more'", "plural('cart_items.mroe'"))
-    engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks")
-    with pytest.raises(TemplateError, match=r"unknown plural message 'cart_items.mroe'.*'other'.*en\.yaml"):
-        engine.compiled("abandoned_cart")
 
 
 @pytest.mark.parametrize("language,categories", [

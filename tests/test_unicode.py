@@ -90,3 +90,13 @@ def test_right_to_left_locale_sets_the_direction(engine):
     arabic = engine.render("welcome", profile={"id": "a", "email": "a@example.com", "first_name": "ليلى",
                                                "locale": "ar-EG"}).html
     assert 'dir="rtl"' in arabic and 'lang="ar' in arabic
+
+
+def test_a_right_to_left_name_in_a_left_to_right_email_keeps_its_own_direction(engine):
+    # An English email (locale en-US, or Yiddish, which has no locale file) stays left to
+    # right, with the Hebrew-script name in it as typed.
+    for locale, lang in (("en-US", "en-US"), ("yi", "en")):
+        email = engine.render("welcome", profile={"id": "h", "email": "h@example.com", "first_name": "עדי",
+                                                  "locale": locale})
+        assert f'<html lang="{lang}" dir="ltr"' in email.html, locale
+        assert "עדי" in email.html and email.subject == "Welcome to Fernhill, עדי"
