@@ -9,7 +9,9 @@ Throughput is measured at each audience size given: a run has fixed costs
 (starting the workers; each worker compiles the template once per language
 its recipients read) that a larger audience spreads thinner.
 Peak RSS is the largest resident set of the batch process and its workers,
-read with getrusage in a wrapper process.
+read with getrusage in a wrapper process. ``render_many`` (the Python API)
+is measured in this process over a list of requests, 1 and 2 workers
+alternating, after one warm-up pass.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,12 +48,36 @@ def run_batch(profiles: Path, workers: int) -> tuple[float, int]:
     return float(seconds), int(rss)
 
 
+def render_many_rates(count: int, rounds: int) -> tuple[float, float]:
+    """(emails/s with workers=1, with workers=2) of render_many over a list of requests, alternating."""
+    from renderer import Engine, RenderRequest, render_many
+    from renderer.fixtures import FixtureSet
+    from renderer.models import parse_products
+
+    engine = Engine(auto_reload=False)
+    recommendations = parse_products(FixtureSet.default().recommendations("default"))
+    requests = [RenderRequest("recommendations", profile, recommendations, now=FIXTURE_NOW)
+                for profile in generate_profiles(count, seed=5, now=FIXTURE_NOW)]
+    # Warm once (every language compiled, caches filled): both runs then start from the same engine.
+    for _ in render_many(requests[:2000], engine=engine):
+        pass
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(rounds):
+        for workers in (1, 2):
+            started = time.perf_counter()
+            done = sum(1 for _ in render_many(requests, engine=engine, workers=workers))
+            rates[workers].append(done / (time.perf_counter() - started))
+    return statistics.median(rates[1]), statistics.median(rates[2])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--throughput", default="10000,30000",
                         help="audience sizes for the 1 vs 2 workers runs (comma-separated)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rss", default="10000,100000", help="audience sizes for peak RSS")
+    parser.add_argument("--api", type=int, default=10_000,
+                        help="requests for render_many (the Python API), 1 vs 2 workers; 0 to skip")
     args = parser.parse_args()
     throughput_sizes = [int(n) for n in args.throughput.split(",")]
     sizes = sorted({*throughput_sizes, *(int(n) for n in args.rss.split(","))})
@@ -71,6 +98,11 @@ def main() -> None:
             one, two = statistics.median(rates[1]), statistics.median(rates[2])
             print(f"  {size:>9,} recipients  1 worker {one:>7,.0f} emails/s   "
                   f"2 workers {two:>7,.0f} emails/s   {two / one:.2f}x")
+
+        if args.api:
+            one, two = render_many_rates(args.api, args.rounds)
+            print(f"render_many, {args.api:,} requests in a list, median of {args.rounds} alternating rounds")
+            print(f"  1 worker {one:>7,.0f} emails/s   2 workers {two:>7,.0f} emails/s   {two / one:.2f}x")
 
         print("peak RSS, 1 worker (streaming)")
         peaks = {}

@@ -15,11 +15,9 @@ does little more than read the input.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +35,7 @@ from .batch import (
     worker_engine,
 )
 from .engine import Engine
+from .spool import SlotWriter, SpoolChunk, Spooled, append_spooled, spool_folder, spooled
 from .errors import RendererError
 
 PARTIAL_SUFFIX = ".partial"
@@ -125,113 +124,23 @@ def _encoded(record: dict[str, Any]) -> bytes:
 _STATUSES = ("rendered", "skipped", "failed")
 
 
-@dataclass(frozen=True)
-class ChunkOutput:
-    """A chunk's finished output lines: the first ``size`` bytes of the spool file at ``path``,
-    then ``data`` (lines that could not be spooled); and the chunk's counts."""
-
-    path: str | None
-    size: int
-    data: bytes
-    counts: tuple[int, int, int]
-    """Records rendered, skipped and failed."""
-
-
-@dataclass(frozen=True)
-class SpoolChunk:
-    """Input lines for a worker, and the spool file (a slot, reused) it writes them to."""
-
-    slot: str
-    lines: list[tuple[int, str, str | None]]
-
-
-def _write_all(descriptor: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view):]
-
-
-def _render_lines(chunk: SpoolChunk, spec: JobSpec) -> list[ChunkOutput]:
-    # A worker writes its chunk's output to a spool file and returns only the
-    # file's name: on two cores, a parent that received every 45 KB email
-    # through a pipe (and copied it twice more) took a third of a core from
-    # the workers. The parent appends the file to the output in the kernel.
-    # Slots are rewritten in place, never truncated: writing over pages the
-    # file already has costs a seventh of allocating new ones. Each record is
-    # written as soon as it is made, so the same memory serves the next one.
+def _render_lines(chunk: SpoolChunk, spec: JobSpec) -> list[Spooled]:
+    # Each record goes into the chunk's spool slot as soon as it is made (see
+    # renderer/spool.py); the parent appends the slot to the output.
     engine = worker_engine()
     counts = dict.fromkeys(_STATUSES, 0)
-    spilled: list[bytes] = []  # records after a failed write (e.g. /dev/shm full) travel inline
-    size = 0
-    try:
-        descriptor = os.open(chunk.slot, os.O_WRONLY | os.O_CREAT, 0o600)
-    except OSError:
-        descriptor = -1
-    try:
-        if descriptor >= 0:
-            # A worker the pool replaced may still be dying over this slot: wait for it.
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-        for number, text, recs in chunk.lines:
+    with SlotWriter(chunk.slot) as slot:
+        for number, text, recs in chunk.items:
             record = render_record(engine, spec, number, text, recs)
             counts[record["status"]] += 1
-            data = _encoded(record)
-            if descriptor >= 0 and not spilled:
-                try:
-                    _write_all(descriptor, data)
-                    size += len(data)
-                    continue
-                except OSError:
-                    os.lseek(descriptor, size, os.SEEK_SET)  # a torn record is past ``size``: ignored
-            spilled.append(data)
-    finally:
-        if descriptor >= 0:
-            os.close(descriptor)
-    totals = (counts["rendered"], counts["skipped"], counts["failed"])
-    return [ChunkOutput(chunk.slot if size else None, size, b"".join(spilled), totals)]
+            slot.write(_encoded(record))
+    return [slot.result((counts["rendered"], counts["skipped"], counts["failed"]))]
 
 
-def _lost(chunk: SpoolChunk, why: str) -> list[ChunkOutput]:
+def _lost(chunk: SpoolChunk, why: str) -> list[Spooled]:
     data = b"".join(_encoded({"line": n, "id": None, "status": "failed", "kind": "WorkerDied", "error": why,
-                              "problems": []}) for n, _, _ in chunk.lines)
-    return [ChunkOutput(None, 0, data, (0, 0, len(chunk.lines)))]
-
-
-def _append(target: BinaryIO, path: str, size: int) -> None:
-    """Append the first ``size`` bytes of ``path`` to ``target``; the kernel copies them."""
-    target.flush()
-    with open(path, "rb") as source:
-        offset = 0
-        try:
-            destination = target.fileno()  # io.UnsupportedOperation (an OSError) for in-memory targets
-            while offset < size:
-                sent = os.sendfile(destination, source.fileno(), offset, size - offset)
-                if sent == 0:
-                    raise OSError(f"sendfile stopped at byte {offset:,} of {size:,}")
-                offset += sent
-        except OSError:
-            source.seek(offset)  # what was sent stays; the rest follows it
-            while offset < size:
-                piece = source.read(min(1 << 20, size - offset))
-                if not piece:
-                    raise OSError(f"{path} ended at byte {offset:,} of {size:,}") from None
-                target.write(piece)
-                offset += len(piece)
-            target.flush()
-
-
-def spool_root() -> str | None:
-    """Where workers' spool slots go: ``$RENDERER_SPOOL_DIR``, else ``/dev/shm`` (memory), else the temp folder."""
-    chosen = os.environ.get("RENDERER_SPOOL_DIR")
-    if chosen:
-        return chosen
-    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-
-
-def _spooled(chunks: Iterator[list[tuple[int, str, str | None]]], folder: str, slots: int) -> Iterator[SpoolChunk]:
-    # Chunk i reuses the slot of chunk i - slots, whose output the parent has
-    # appended by then: ordered_pool_map submits it only after consuming that one.
-    for index, lines in enumerate(chunks):
-        yield SpoolChunk(os.path.join(folder, f"slot-{index % slots}.jsonl"), lines)
+                              "problems": []}) for n, _, _ in chunk.items)
+    return [Spooled(None, 0, data, (0, 0, len(chunk.items)))]
 
 
 def last_complete_line(partial: Path) -> tuple[int, int]:
@@ -329,15 +238,12 @@ def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: i
             if on_line:
                 on_line(summary.total)
         return
-    with tempfile.TemporaryDirectory(prefix="renderer-batch-", dir=spool_root()) as spool:
-        chunks = _spooled(chunked(lines, chunk_size), spool, in_flight(workers))
+    with spool_folder() as folder:
+        chunks = spooled(chunked(lines, chunk_size), folder, in_flight(workers))
         outputs = ordered_pool_map(_render_lines, chunks, workers=workers, initializer=init_worker,
                                    initargs=(engine,), on_lost=_lost, args=(spec,))
         for output in outputs:
-            if output.path is not None:
-                _append(handle, output.path, output.size)
-            if output.data:
-                handle.write(output.data)
+            append_spooled(handle, output)
             for status, count in zip(_STATUSES, output.counts):
                 setattr(summary, status, getattr(summary, status) + count)
             if on_line:

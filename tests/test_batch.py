@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import io
 import json
+import marshal
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -14,7 +16,8 @@ import pytest
 from profiles import audience
 from renderer import Failed, RenderedEmail, RenderRequest, Skipped, render_many
 from renderer.batch import ordered_pool_map
-from renderer.batchjob import _append, last_complete_line
+from renderer.batchjob import last_complete_line
+from renderer.spool import Spooled, append_spooled
 from renderer.cli import main
 from renderer.engine import PROJECT_ROOT
 from renderer.fixtures import FIXTURE_NOW
@@ -31,10 +34,11 @@ def requests_with_problems(fixtures) -> list:
     return requests
 
 
-@pytest.mark.parametrize("workers", [None, 2])
-def test_render_many_yields_one_result_per_request_in_order(engine, fixtures, workers):
+@pytest.mark.parametrize("workers,given_as", [(None, list), (2, list), (2, iter)])
+def test_render_many_yields_one_result_per_request_in_order(engine, fixtures, workers, given_as):
+    # A list is read by forked workers from shared memory; any other iterable is sent to them.
     requests = requests_with_problems(fixtures)
-    results = list(render_many(requests, engine=engine, workers=workers, chunk_size=2))
+    results = list(render_many(given_as(requests), engine=engine, workers=workers, chunk_size=2))
     assert len(results) == len(requests)
     kinds = [type(r).__name__ for r in results]
     profiles = len(fixtures.profile_names())
@@ -53,9 +57,28 @@ def test_render_many_yields_one_result_per_request_in_order(engine, fixtures, wo
 def test_workers_render_exactly_what_the_engine_renders(engine, fixtures):
     requests = [RenderRequest(t, fixtures.profile(p), fixtures.recommendations(p), now=FIXTURE_NOW)
                 for t in ("welcome", "win_back") for p in fixtures.profile_names()]
-    serial = [r.html for r in render_many(requests, engine=engine)]
-    parallel = [r.html for r in render_many(requests, engine=engine, workers=2, chunk_size=3)]
-    assert serial == parallel
+    serial = list(render_many(requests, engine=engine))
+    parallel = list(render_many(requests, engine=engine, workers=2, chunk_size=3))
+    streamed = list(render_many(iter(requests), engine=engine, workers=2, chunk_size=5))
+    assert serial == parallel == streamed  # every field, traces and headers included
+    assert all(isinstance(r, RenderedEmail) for r in serial)
+
+
+def test_results_cross_between_processes_whole(engine, fixtures):
+    # Workers send results as marshal records (and Dask pickles them): nothing may be lost either way.
+    from renderer.batch import _unwire, _wire
+
+    email = engine.render("welcome", profile=fixtures.profile("frequent_high_spender"),
+                          recommendations=fixtures.recommendations("frequent_high_spender"), now=FIXTURE_NOW)
+    assert email.trace.rules and email.trace.blocks and email.headers
+    results = [email, Skipped("s1", 3, "no_consent", "no consent"),
+               Failed("f1", 4, "bad", "InvalidInput", ["profile.email: Field required"])]
+    for result in results:
+        wired = _wire(result)
+        assert _unwire(marshal.loads(wired[4:])) == result
+        assert pickle.loads(pickle.dumps(result)) == result
+    copied = pickle.loads(pickle.dumps(email))
+    assert type(copied.trace.rules[0]).__name__ == "RuleTrace" and copied.trace.rules[0].segment
 
 
 def test_render_many_validates_its_options(engine):
@@ -85,6 +108,33 @@ def test_a_dead_worker_loses_nothing(tmp_path):
                                 on_lost=lambda chunk, why: [f"lost:{x}" for x in chunk],
                                 args=(str(tmp_path / "marker"),)))
     assert out == [f"ok:{c[0]}" for c in items]
+
+
+class KillingSource:
+    """A recommendation source that kills its worker process for one profile."""
+
+    def fetch(self, profile, limit):
+        if profile.id == "killer":
+            os._exit(1)
+        return []
+
+
+@pytest.mark.parametrize("given_as", [list, iter])
+def test_a_request_that_kills_its_worker_becomes_a_failed_record(fixtures, given_as):
+    from renderer import Engine
+
+    engine = Engine(recommendations=KillingSource())
+    profiles = [dict(fixtures.profile("minimal"), id=f"c{i}") for i in range(7)]
+    profiles[4]["id"] = "killer"
+    requests = [RenderRequest("recommendations", p, now=FIXTURE_NOW) for p in profiles]
+    results = list(render_many(given_as(requests), engine=engine, workers=2, chunk_size=1))
+    assert [type(r).__name__ for r in results] == ["RenderedEmail"] * 4 + ["Failed"] + ["RenderedEmail"] * 2
+    assert results[4].id == "killer" and results[4].kind == "WorkerDied" and results[4].index == 4
+    assert [r.profile_id for r in results if isinstance(r, RenderedEmail)] == [f"c{i}" for i in (0, 1, 2, 3, 5, 6)]
+    # In bigger chunks the killer's chunk-mates are reported with it, never dropped.
+    chunked = list(render_many(given_as(requests), engine=engine, workers=2, chunk_size=2))
+    assert [type(r).__name__ for r in chunked] == ["RenderedEmail"] * 4 + ["Failed"] * 2 + ["RenderedEmail"]
+    assert [r.id for r in chunked[4:6]] == ["killer", "c5"]
 
 
 def test_a_chunk_that_kills_every_worker_is_reported_not_dropped(tmp_path):
@@ -211,14 +261,14 @@ def test_a_spool_slot_is_appended_up_to_its_size_to_any_writable_target(tmp_path
     # sendfile needs a real file descriptor; an in-memory target gets a plain copy.
     target = io.BytesIO(b'{"line": 1}\n')
     target.seek(0, io.SEEK_END)
-    _append(target, str(slot), size)
+    append_spooled(target, Spooled(str(slot), size, b""))
     assert target.getvalue() == b'{"line": 1}\n{"line": 2}\n{"line": 3}\n'
     on_disk = tmp_path / "out.jsonl"
     with on_disk.open("wb") as handle:
         handle.write(b'{"line": 1}\n')  # still in the buffer: must land first
-        _append(handle, str(slot), size)
+        append_spooled(handle, Spooled(str(slot), size, b'{"line": 3.5}\n'))
         handle.write(b'{"line": 4}\n')
-    assert on_disk.read_bytes() == b'{"line": 1}\n{"line": 2}\n{"line": 3}\n{"line": 4}\n'
+    assert on_disk.read_bytes() == b'{"line": 1}\n{"line": 2}\n{"line": 3}\n{"line": 3.5}\n{"line": 4}\n'
 
 
 def test_a_broken_shared_recommendations_file_is_refused_before_any_render(tmp_path, capsys):
