@@ -323,7 +323,7 @@ def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: E
     Example:
         >>> results = list(render_many([RenderRequest("welcome", {"id": "a", "email": "a@example.com"})]))
         >>> results[0].subject
-        'Welcome to Fernhill, there'
+        'Welcome to Fernhill'
     """
     if workers is not None and workers < 1:
         raise ValueError("workers must be at least 1")

@@ -95,7 +95,7 @@ class Engine:
         >>> engine = Engine()
         >>> email = engine.render("welcome", profile={"id": "c1", "email": "a@example.com"})
         >>> email.subject
-        'Welcome to Fernhill, there'
+        'Welcome to Fernhill'
     """
 
     def __init__(self, *, templates_dir: str | Path | None = None,

@@ -67,7 +67,7 @@ def test_every_broken_request_is_one_failed_record(engine):
     failed = [r for r in results if isinstance(r, Failed)]
     assert [f.kind for f in failed] == ["InvalidInput"] * 4 + ["TemplateNotFound"]
     assert failed[0].problems[0].startswith("profile.id: ")
-    assert results[-1].subject == "Welcome to Fernhill, there"
+    assert results[-1].subject == "Welcome to Fernhill"
 
 
 # --- the command line -------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Callable, Union
 
 import lxml.html
 
-from .text_wrap import WIDTH, underline, wrap_line
+from .text_wrap import WIDTH, display_width, underline, wrap_line
 
 _PLACEHOLDER = re.compile(r"jjph(\d{5})z")
 _SPACE = re.compile(r"[ \t\r\n\f]+")
@@ -235,21 +235,45 @@ def _format_paragraph(paragraph: _Paragraph, tags: tuple[str, ...]) -> str:
             return f'{{% filter underline("{char}") %}}{text}{{% endfilter %}}'
         return underline(text, char)
     width = _placeholder_width(tags)
-    return "\n".join(line if _has_alternatives(line, tags) else wrap_line(line, width, WIDTH)
-                     for line in text.split("\n"))
+    return "\n".join(line if _fits_one_branch_at_a_time(line, tags, width) else wrap_line(line, width, WIDTH)
+                      for line in text.split("\n"))
 
 
-_ALTERNATIVE = re.compile(r"\{%-?\s*(?:elif|else)\b")
+_CONTROL = re.compile(r"\{%-?\s*(if|elif|else|endif)\b")
 
 
-def _has_alternatives(line: str, tags: tuple[str, ...]) -> bool:
-    """Whether a line holds ``{% if %}`` branches (``elif``, ``else``).
+def _fits_one_branch_at_a_time(line: str, tags: tuple[str, ...], width: Callable[[str], int]) -> bool:
+    """Whether a line with ``{% if %}`` branches fits the width whichever branch prints.
 
-    Such a line is left whole: only one branch prints, so measuring them all
-    together would break short text (a plural message's forms) for nothing.
+    The wrapper measures all of a line's text, branches included, which is
+    safe but breaks short alternatives for nothing (a plural message's forms
+    on one line, "و100" / "قطعة أخرى"). A line with ``elif``/``else`` whose
+    widest branch fits is left whole; a longer one is wrapped as before.
     """
-    return any(_ALTERNATIVE.match(tags[index])
-               for index in (int(m.group(1)) for m in _PLACEHOLDER.finditer(line)) if index < len(tags))
+    if "jjph" not in line:
+        return False
+    stack: list[list[int]] = []  # per open if: [column where it started, widest branch so far]
+    used, position, branched = 0, 0, False
+    for match in _PLACEHOLDER.finditer(line):
+        used += display_width(line[position:match.start()])
+        position = match.end()
+        index = int(match.group(1))
+        tag = tags[index] if index < len(tags) else ""
+        control = _CONTROL.match(tag)
+        keyword = control.group(1) if control else None
+        if keyword == "if":
+            stack.append([used, 0])
+        elif keyword in ("elif", "else") and stack:
+            branched = True
+            stack[-1][1] = max(stack[-1][1], used - stack[-1][0])
+            used = stack[-1][0]
+        elif keyword == "endif" and stack:
+            start, widest = stack.pop()
+            used = start + max(widest, used - start)
+        elif keyword is None:
+            used += width(match.group(0))
+    used += display_width(line[position:])
+    return branched and used <= WIDTH
 
 
 def _visible_body(html: str) -> lxml.html.HtmlElement | None:
