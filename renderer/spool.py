@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterable, Iterator, Sequence
@@ -54,9 +55,54 @@ def spool_root() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
+PREFIX = "renderer-batch-"
+
+
 def spool_folder() -> tempfile.TemporaryDirectory[str]:
-    """A private folder for one job's slots, removed when the job ends."""
-    return tempfile.TemporaryDirectory(prefix="renderer-batch-", dir=spool_root())
+    """A private folder for one job's slots, removed when the job ends.
+
+    A job killed outright (SIGKILL, out of memory) cannot remove its folder,
+    and in ``/dev/shm`` that is memory: the folder's name carries the job's
+    process id, and the next job removes the folders of processes that are
+    gone (:func:`remove_stale_folders`).
+    """
+    root = spool_root()
+    remove_stale_folders(root or tempfile.gettempdir())
+    return tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-", dir=root)
+
+
+def remove_stale_folders(root: str) -> list[str]:
+    """Remove this user's spool folders in ``root`` whose process has ended; returns them."""
+    removed = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(PREFIX):
+            continue
+        pid_text = name[len(PREFIX):].split("-", 1)[0]
+        try:
+            if not pid_text.isdigit() or entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if _alive(int(pid_text)):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def spooled(chunks: Iterable[Sequence[Any]], folder: str, slots: int) -> Iterator[SpoolChunk]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -58,3 +59,38 @@ def test_chunks_take_the_slots_in_turn(tmp_path):
     chunks = list(spooled([[1], [2], [3], [4], [5]], str(tmp_path), 2))
     assert [c.slot.rsplit("-", 1)[1] for c in chunks] == ["0", "1", "0", "1", "0"]
     assert [c.items for c in chunks] == [[1], [2], [3], [4], [5]]
+
+
+def test_folders_of_jobs_that_were_killed_are_removed_by_the_next_job(tmp_path):
+    from renderer.spool import PREFIX, remove_stale_folders
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead_pid = int(gone.stdout)
+    stale = tmp_path / f"{PREFIX}{dead_pid}-x1y2"
+    stale.mkdir()
+    (stale / "slot-0").write_bytes(b"x" * 1000)
+    live = tmp_path / f"{PREFIX}{os.getpid()}-a1b2"
+    live.mkdir()
+    unrelated = tmp_path / "renderer-batch-notes"
+    unrelated.mkdir()
+    assert remove_stale_folders(str(tmp_path)) == [str(stale)]
+    assert not stale.exists() and live.exists() and unrelated.exists()
+
+
+def test_a_batch_with_workers_cleans_up_after_a_killed_one(tmp_path):
+    from profiles import audience
+    from renderer.spool import PREFIX
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    (spool / f"{PREFIX}{int(gone.stdout)}-k1").mkdir()
+    source = audience(tmp_path / "in.jsonl", 30)
+    subprocess.run([sys.executable, "-m", "renderer", "batch", "welcome", "--profiles", str(source),
+                    "--out", str(tmp_path / "out.jsonl"), "--workers", "2", "--chunk-size", "5",
+                    "--now", "2026-11-15T12:00:00Z"], check=True, capture_output=True, cwd=PROJECT_ROOT,
+                   env={**os.environ, "RENDERER_SPOOL_DIR": str(spool)})
+    assert list(spool.iterdir()) == []
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 30
