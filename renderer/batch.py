@@ -185,7 +185,10 @@ def _wire(result: Result) -> bytes:
         fields = (1, result.id, result.index, result.code, result.reason)
     else:
         fields = (2, result.id, result.index, result.error, result.kind, result.problems)
-    payload = marshal.dumps(fields)
+    try:
+        payload = marshal.dumps(fields)
+    except ValueError:  # a value marshal cannot carry (a str subclass, say): pickle that one
+        payload = marshal.dumps((3, pickle.dumps(result, pickle.HIGHEST_PROTOCOL)))
     return _LENGTH.pack(len(payload)) + payload
 
 
@@ -199,6 +202,8 @@ def _unwire(fields: tuple[Any, ...]) -> Result:
                              trace, headers)
     if kind == 1:
         return Skipped(*fields[1:])
+    if kind == 3:
+        return pickle.loads(fields[1])  # written by this job's own workers (see _unspooled)
     return Failed(*fields[1:])
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import marshal
@@ -79,6 +80,12 @@ def test_results_cross_between_processes_whole(engine, fixtures):
         assert pickle.loads(pickle.dumps(result)) == result
     copied = pickle.loads(pickle.dumps(email))
     assert type(copied.trace.rules[0]).__name__ == "RuleTrace" and copied.trace.rules[0].segment
+    # A value marshal cannot carry (here a str subclass in a warning) still crosses whole.
+    from markupsafe import Markup
+
+    odd = dataclasses.replace(email, warnings=[Markup("<b>odd</b>")])
+    back = _unwire(marshal.loads(_wire(odd)[4:]))
+    assert back == odd and type(back.warnings[0]) is Markup
 
 
 def test_render_many_validates_its_options(engine):
