@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar, Union
 
 from .engine import Engine
 from .errors import InvalidInput, RenderAborted, RendererError
-from .models import BlockTrace, RenderedEmail, RuleTrace, Trace, parse_request
+from .models import RenderedEmail, email_from_plain, parse_request
 from .spool import SlotWriter, SpoolChunk, Spooled, read_spooled, spool_folder, spooled
 
 T = TypeVar("T")
@@ -176,11 +176,7 @@ def _wire(result: Result) -> bytes:
     """A result as its length and marshal bytes: plain values only, several times faster
     than pickling the objects."""
     if isinstance(result, RenderedEmail):
-        trace = result.trace
-        fields: tuple[Any, ...] = (
-            0, result.template, result.profile_id, result.subject, result.preheader, result.html, result.text,
-            result.segments, result.blocks, result.warnings, [tuple(rule) for rule in trace.rules],
-            [tuple(block) for block in trace.blocks], result.headers)
+        fields: tuple[Any, ...] = (0, *result.plain())
     elif isinstance(result, Skipped):
         fields = (1, result.id, result.index, result.code, result.reason)
     else:
@@ -195,11 +191,7 @@ def _wire(result: Result) -> bytes:
 def _unwire(fields: tuple[Any, ...]) -> Result:
     kind = fields[0]
     if kind == 0:
-        (_, template, profile_id, subject, preheader, html, text, segments, blocks, warnings,
-         rules, block_traces, headers) = fields
-        trace = Trace([RuleTrace(*rule) for rule in rules], [BlockTrace(*block) for block in block_traces])
-        return RenderedEmail(template, profile_id, subject, preheader, html, text, segments, blocks, warnings,
-                             trace, headers)
+        return email_from_plain(*fields[1:])
     if kind == 1:
         return Skipped(*fields[1:])
     if kind == 3:

@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
+from .cli_args import add_request_arguments, engine_from_args, parse_now, request_from_args
 from .engine import Engine
-from .errors import InvalidInput, Problem, RendererError
+from .errors import RendererError
 from .fixtures_io import read_json, read_products
 from .gallery import write_gallery
 from .persona_fit import DEFAULT_MAX_K, DEFAULT_SILHOUETTE_SAMPLE
@@ -26,30 +27,8 @@ _COMMANDS = "{render,check,gallery,segments,batch,trigger,fixtures,templates,sch
 _GLOBAL_VALUE_OPTIONS = {"--templates", "--blocks", "--locales", "--personas"}
 
 
-def _now(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput("--now", [Problem("now", f"not an ISO 8601 timestamp: {value!r}")]) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _engine(args: argparse.Namespace) -> Engine:
-    return Engine(templates_dir=args.templates, blocks_dir=args.blocks, personas=args.personas,
-                  locales_dir=args.locales)
-
-
 def cmd_render(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    email = engine.render(
-        args.template,
-        profile=read_json(args.profile),
-        recommendations=read_json(args.recommendations) if args.recommendations else None,
-        event=read_json(args.event) if args.event else None,
-        now=_now(args.now),
-    )
+    email = engine_from_args(args).render(args.template, **request_from_args(args))
     if args.format == "json":
         output = json.dumps({
             "template": email.template, "profile_id": email.profile_id, "subject": email.subject,
@@ -71,14 +50,14 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    report = _engine(args).check(args.templates_to_check or None, fixtures=args.fixtures)
+    report = engine_from_args(args).check(args.templates_to_check or None, fixtures=args.fixtures)
     sys.stdout.write(report.to_json() if args.format == "json" else report.to_text())
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    entries = write_gallery(out, engine=_engine(args))
+    entries = write_gallery(out, engine=engine_from_args(args))
     failed = [e for e in entries if e.error]
     for entry in failed:
         print(f"error: {entry.template} x {entry.fixture}: {entry.error}", file=sys.stderr)
@@ -96,7 +75,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
     engine = Engine(templates_dir=args.templates, blocks_dir=args.blocks,
                     segments_file=args.rules, personas=args.personas)
     rules, personas = engine.rules(), engine.personas()
-    now = _now(args.now) or datetime.now(timezone.utc)
+    now = parse_now(args.now) or datetime.now(timezone.utc)
     console = Console(stderr=True)
     out = open(args.out, "w", encoding="utf-8") if args.out else None
     try:
@@ -140,7 +119,7 @@ def cmd_segments_fit(args: argparse.Namespace) -> int:
     from .personas import dump_personas
 
     config = Engine(templates_dir=args.templates, blocks_dir=args.blocks, segments_file=args.rules).rules().config
-    now = _now(args.now) or datetime.now(timezone.utc)
+    now = parse_now(args.now) or datetime.now(timezone.utc)
     console = Console(stderr=True)
     with open(args.profiles, encoding="utf-8") as lines, console.status("reading profiles") as status:
         table = read_features(lines, now, config=config,
@@ -173,7 +152,7 @@ def cmd_fixtures_generate(args: argparse.Namespace) -> int:
     from .fixtures import FIXTURE_NOW
     from .synthetic import generate_profiles, write_jsonl
 
-    now = _now(args.now) or FIXTURE_NOW
+    now = parse_now(args.now) or FIXTURE_NOW
     profiles = generate_profiles(args.count, seed=args.seed, now=now)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("generating profiles", total=args.count)
@@ -210,7 +189,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from .batchjob import JobSpec, run_batch
 
-    engine = _engine(args)
+    engine = engine_from_args(args)
     engine.compiled(args.template)  # a broken template fails here, once, not per recipient
     profiles = Path(args.profiles)
     shared, per_line = None, None
@@ -221,7 +200,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         else:
             # Validated once for the whole job (and a broken file refused before any render).
             shared = read_products(recs)
-    spec = JobSpec(template=args.template, now=_now(args.now), shared_recommendations=shared,
+    spec = JobSpec(template=args.template, now=parse_now(args.now), shared_recommendations=shared,
                    respect_consent=not args.ignore_consent)
     if args.engine == "dask":
         from .dask_command import run_dask_command
@@ -263,9 +242,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_trigger(args: argparse.Namespace) -> int:
-    engine = _engine(args)
+    engine = engine_from_args(args)
     outcome = engine.render_event(
-        profile=read_json(args.profile), event=read_json(args.event), now=_now(args.now),
+        profile=read_json(args.profile), event=read_json(args.event), now=parse_now(args.now),
         recommendations=read_json(args.recommendations) if args.recommendations else None,
     )
     if outcome.skip is not None:
@@ -286,7 +265,7 @@ def cmd_trigger(args: argparse.Namespace) -> int:
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
-    engine = _engine(args)
+    engine = engine_from_args(args)
     for name in engine.template_names():
         compiled = engine.compiled(name)
         print(f"{name:<22} {compiled.spec.description}")
@@ -317,11 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar=_COMMANDS)
 
     render = sub.add_parser("render", help="render one email for one profile")
-    render.add_argument("template")
-    render.add_argument("--profile", required=True, help="profile JSON file")
-    render.add_argument("--recommendations", help="recommendations JSON file (a list of products)")
-    render.add_argument("--event", help="event JSON file (cart or browsing)")
-    render.add_argument("--now", help="render clock, ISO 8601 (default: now)")
+    add_request_arguments(render)
     render.add_argument("--format", choices=["html", "text", "json"], default="html")
     render.add_argument("--out", help="write here instead of standard output")
     render.set_defaults(func=cmd_render)

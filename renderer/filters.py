@@ -60,14 +60,5 @@ def date_filter(context: Context, value: Any, format: str = "medium") -> Any:
     return format_day(value, _locale(context), format if format in DATE_FORMATS else "medium")
 
 
-def plural_form_filter(count: Any, language: str) -> str:
-    """``{{ n | plural_form('de') }}``: the CLDR plural category of ``n`` in a language
-    (``one``, ``other``; Arabic also ``zero``, ``two``, ``few``, ``many``).
-
-    Messages made with ``[[ plural(...) ]]`` call it; a count that is not a
-    number is ``other``.
-    """
-    return plural_form(count, language)
-
-
-FILTERS = {"money": money_filter, "date": date_filter, "plural_form": plural_form_filter}
+# ``{{ n | plural_form('de') }}``: the CLDR category of a number (what ``[[ plural(...) ]]`` messages use).
+FILTERS = {"money": money_filter, "date": date_filter, "plural_form": plural_form}

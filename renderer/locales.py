@@ -34,7 +34,7 @@ import yaml
 from .content import TemplateSpec
 from . import yaml_io
 from .errors import TemplateError
-from .formatting import text_direction
+from .formatting import babel_locale, text_direction
 
 DEFAULT_LANGUAGE = "en"
 
@@ -94,8 +94,6 @@ class Catalog:
 
 def plural_categories(language: str) -> tuple[str, ...]:
     """The CLDR plural categories a language distinguishes, ``other`` last (``('one', 'other')`` for en)."""
-    from .formatting import babel_locale
-
     tags = babel_locale(language).plural_form.tags
     order = ("zero", "one", "two", "few", "many")
     return tuple(tag for tag in order if tag in tags) + ("other",)

@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .cli_args import add_request_arguments, engine_from_args, request_from_args
 from .engine import Engine, default_content_root
-from .fixtures import read_json
 from .gallery import localize_assets
 from .models import Event, Product, Profile
 
@@ -47,26 +47,16 @@ def screenshot_email(engine: Engine, template: str, out: str | Path, *, profile:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``screenshot`` subcommand to the ``renderer`` parser."""
     shot = subparsers.add_parser("screenshot", help="render one email to a PNG with headless Chromium")
-    shot.add_argument("template")
-    shot.add_argument("--profile", required=True, help="profile JSON file")
-    shot.add_argument("--recommendations", help="recommendations JSON file (a list of products)")
-    shot.add_argument("--event", help="event JSON file (cart or browsing)")
-    shot.add_argument("--now", help="render clock, ISO 8601 (default: now)")
+    add_request_arguments(shot)
     shot.add_argument("--out", required=True, help="PNG file to write")
     shot.add_argument("--width", type=int, default=375, help="viewport width in CSS pixels (default: 375)")
     shot.set_defaults(func=cmd_screenshot)
 
 
 def cmd_screenshot(args: argparse.Namespace) -> int:
-    from .cli import _now as parse_now
-
-    sizes = screenshot_email(
-        Engine(templates_dir=args.templates, blocks_dir=args.blocks), args.template, args.out,
-        profile=read_json(args.profile),
-        recommendations=read_json(args.recommendations) if args.recommendations else None,
-        event=read_json(args.event) if args.event else None,
-        now=parse_now(args.now), width=args.width,
-    )
+    # The global --locales and --personas count here too, as for `renderer render`.
+    sizes = screenshot_email(engine_from_args(args), args.template, args.out, width=args.width,
+                             **request_from_args(args))
     print(f"wrote {args.out}: {args.width} x {sizes['height']} px")
     if sizes["scrollWidth"] > sizes["clientWidth"]:
         print(f"warning: the email is {sizes['scrollWidth']} px wide, wider than the "

@@ -110,35 +110,22 @@ def test_jinja_syntax_error_names_block_file_and_line(content_copy):
     assert "{{ Year }" in lines[caught.value.lineno - 1]
 
 
-def test_unknown_block_parameter_names_template_line(content_copy):
-    engine = _copy_with(content_copy, "templates/welcome.yaml", "      count: 4", "      cuont: 4")
-    with pytest.raises(TemplateError, match=r"welcome\.yaml:\d+: block 'product_grid' has no parameter cuont"):
-        engine.compiled("welcome")
-
-
-def test_missing_required_parameter_is_named(content_copy):
-    engine = _copy_with(content_copy, "templates/welcome.yaml", "      headline: 15% off your first order\n", "")
-    with pytest.raises(TemplateError, match="needs parameter 'headline'"):
-        engine.compiled("welcome")
-
-
-def test_invalid_yaml_names_the_line(content_copy):
-    engine = _copy_with(content_copy, "templates/welcome.yaml", "blocks:\n", "blocks: [\n")
-    with pytest.raises(TemplateError, match=r"welcome\.yaml:\d+: invalid YAML"):
-        engine.compiled("welcome")
-
-
-def test_unknown_block_is_reported(content_copy):
-    engine = _copy_with(content_copy, "templates/welcome.yaml", "block: text", "block: txt")
-    with pytest.raises(TemplateNotFound, match="unknown block 'txt'"):
-        engine.compiled("welcome")
-
-
-def test_bad_show_if_names_the_template(content_copy):
-    engine = _copy_with(content_copy, "templates/recommendations.yaml", "show_if: \"'frequent_high_spender' in Segments\"",
-                        "show_if: \"Segments ==\"")
-    with pytest.raises(TemplateError, match=r"recommendations\.yaml.*show_if"):
-        engine.compiled("recommendations")
+@pytest.mark.parametrize("path,old,new,template,error,message", [
+    ("templates/welcome.yaml", "      count: 4", "      cuont: 4", "welcome", TemplateError,
+     r"welcome\.yaml:\d+: block 'product_grid' has no parameter cuont"),
+    ("templates/welcome.yaml", "      headline: 15% off your first order\n", "", "welcome", TemplateError,
+     "needs parameter 'headline'"),
+    ("templates/welcome.yaml", "blocks:\n", "blocks: [\n", "welcome", TemplateError,
+     r"welcome\.yaml:\d+: invalid YAML"),
+    ("templates/welcome.yaml", "block: text", "block: txt", "welcome", TemplateNotFound, "unknown block 'txt'"),
+    ("templates/recommendations.yaml", "show_if: \"'frequent_high_spender' in Segments\"",
+     "show_if: \"Segments ==\"", "recommendations", TemplateError, r"recommendations\.yaml.*show_if"),
+])
+def test_a_broken_template_file_is_named_with_its_problem(content_copy, path, old, new, template, error, message):
+    # Unknown or missing block parameter, bad YAML, unknown block, bad show_if.
+    engine = _copy_with(content_copy, path, old, new)
+    with pytest.raises(error, match=message):
+        engine.compiled(template)
 
 
 def test_engine_rejects_missing_folders(tmp_path):

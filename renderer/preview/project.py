@@ -227,22 +227,18 @@ class PreviewProject:
             profile = _parse_json(profile_text, "profile")
             # A variant of another event type (the template was switched) falls back to this type's own.
             choice = selection.event if selection.event in self.event_names(event_type) else AUTO
-            event = self._event(event_type, choice)
-            email = self.engine.render(
-                selection.template, profile=profile,
-                recommendations=self._recommendations(selection), event=event, now=FIXTURE_NOW,
-            )
+            # Validated once here: the render and the trigger's skip rules both read the models.
+            recipient, event, recommendations = parse_request(
+                "render request", profile, self._event(event_type, choice), self._recommendations(selection))
+            email = self.engine.render(selection.template, profile=recipient, recommendations=recommendations,
+                                       event=event, now=FIXTURE_NOW)
         except InvalidInput as error:
             return Preview(selection, problems=error.problems, profile_text=profile_text, event=event_type)
         except RendererError as error:
             return Preview(selection, content_error=error, profile_text=profile_text, event=event_type)
-        trigger = None
-        if event is not None:
-            # The email is shown either way; this says whether the trigger would send it.
-            recipient, happened, _ = parse_request("trigger", profile, event)  # valid: the render took them
-            if happened is not None:
-                trigger = skip_reason(recipient, happened, FIXTURE_NOW,
-                                      DEFAULT_RULES.get(happened.type, TriggerRule()))
+        # The email is shown either way; this says whether the trigger would send it.
+        trigger = None if event is None else skip_reason(recipient, event, FIXTURE_NOW,
+                                                         DEFAULT_RULES.get(event.type, TriggerRule()))
         return Preview(selection, email=email, profile_text=profile_text, event=event_type, trigger=trigger)
 
     def gallery(self) -> list[GalleryRow]:
