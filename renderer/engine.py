@@ -254,7 +254,25 @@ class Engine:
             # broken edit keeps failing on every call instead of the previous
             # build coming back for the next reload_interval.
         with self._lock:
+            # Another thread (the preview's background compiler) may have
+            # compiled it while this one waited for the lock.
+            latest = self._cache.get(key)
+            if latest is not None and latest is not entry and _mtimes(latest.files) == latest.mtimes:
+                return latest.compiled
             return self._compile(key, entry, now)
+
+    def is_compiled(self, name: str, language: str = DEFAULT_LANGUAGE) -> bool:
+        """Whether :meth:`compiled` would answer from its cache now, without compiling.
+
+        Costs a few ``stat`` calls at most; the preview uses it to show what is
+        ready at once and leave the rest to its background compiler.
+        """
+        entry = self._cache.get((name, language))
+        if entry is None:
+            return False
+        if not self.auto_reload or time.monotonic() - entry.checked_at < self.reload_interval:
+            return True
+        return _mtimes(entry.files) == entry.mtimes
 
     def _compile(self, key: tuple[str, str], previous: _CacheEntry | None, now: float) -> CompiledTemplate:
         name, language = key

@@ -5,18 +5,18 @@ A real server on a free 127.0.0.1 port serves a private copy of the content.
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
-import time
 import urllib.request
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 
 from conftest import PROFILES, TEMPLATES
-from preview_support import copy_content, edited, get, preview_server, raw_get
-from renderer.preview.project import Selection
+from preview_support import (PATIENCE, compiled_gallery, copy_content, edited, event_stream, get, preview_server,
+                             raw_get, wait_for_change)
+from renderer.preview.app import create_app
+from renderer.preview.project import PreviewProject, Selection
+from renderer.preview.server import serve_in_thread
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +26,26 @@ def server(tmp_path_factory):
         yield url, project
 
 
+def test_the_first_gallery_answers_without_waiting_for_any_compile(tmp_path):
+    project = PreviewProject(copy_content(tmp_path))
+    # Hold the engine's compile lock: any request that waited on compiling would hang here.
+    with project.engine._lock, serve_in_thread(create_app(project)) as url:
+        status, _, body = get(url)
+        assert not any(project.engine.is_compiled(t) for t in TEMPLATES), "nothing was compiled"
+    assert status == 200
+    assert body.count('class="card card-pending"') == len(TEMPLATES) * len(PROFILES)
+    for template in TEMPLATES:
+        for profile in PROFILES:
+            assert f'href="/email/{template}?profile={profile}"' in body, (template, profile)
+    assert f"Compiling templates: 0 of {len(TEMPLATES) * len(PROFILES)} emails ready" in body
+
+
 def test_gallery_links_every_template_and_fixture(server):
     url, _ = server
-    status, headers, body = get(url + "/")
+    status, headers, _ = get(url + "/")
     assert status == 200 and headers["content-type"].startswith("text/html")
+    body = compiled_gallery(url)
+    assert "Compiling templates" not in body
     for template in TEMPLATES:
         for profile in PROFILES:
             assert f'href="/email/{template}?profile={profile}"' in body, (template, profile)
@@ -82,7 +98,7 @@ def test_frame_serves_images_locally_and_download_is_the_email_as_sent(server):
 
 
 def get_bytes(url):
-    with urllib.request.urlopen(url, timeout=10) as response:
+    with urllib.request.urlopen(url, timeout=PATIENCE) as response:
         return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
 
 
@@ -184,49 +200,25 @@ def test_pasted_text_that_is_not_json_names_line_and_column(server):
 def test_broken_template_shows_file_line_and_source(server):
     url, project = server
     hero = project.paths.blocks / "hero.mjml"
-    with edited(hero, lambda text: text.replace("[% endif %]", "", 1)):
-        time.sleep(project.engine.reload_interval + 0.05)
-        status, _, body = get(url + "/email/welcome?profile=new_customer")
-        assert status == 200
-        assert "This template doesn't build" in body
-        assert "blocks/hero.mjml, line 21" in body
-        assert "Unexpected end of template" in body
-        assert '<span class="hit"><i>21</i>' in body
-        _, _, gallery = get(url + "/")
-        using_hero = [t for t in TEMPLATES if "block: hero" in (project.paths.templates / f"{t}.yaml").read_text()]
-        assert using_hero and "blocks/hero.mjml:21" in gallery
-        assert gallery.count('class="row-error"') == len(using_hero)
-        assert gallery.count('class="card"') == (len(TEMPLATES) - len(using_hero)) * len(PROFILES)
-    time.sleep(project.engine.reload_interval + 0.05)
+    with event_stream(url) as events:
+        with edited(hero, lambda text: text.replace("[% endif %]", "", 1)):
+            wait_for_change(events, "blocks/hero.mjml")
+            status, _, body = get(url + "/email/welcome?profile=new_customer")
+            assert status == 200
+            assert "This template doesn't build" in body
+            assert "blocks/hero.mjml, line 21" in body
+            assert "Unexpected end of template" in body
+            assert '<span class="hit"><i>21</i>' in body
+            gallery = compiled_gallery(url)
+            using_hero = [t for t in TEMPLATES
+                          if "block: hero" in (project.paths.templates / f"{t}.yaml").read_text()]
+            assert using_hero and "blocks/hero.mjml:21" in gallery
+            assert gallery.count('class="row-error"') == len(using_hero)
+            assert gallery.count('class="card"') == (len(TEMPLATES) - len(using_hero)) * len(PROFILES)
+        wait_for_change(events, "blocks/hero.mjml")  # the repair
     _, _, body = get(url + "/email/welcome?profile=new_customer")
     assert "Welcome to Fernhill, Priya" in body
-
-
-def read_event(response: http.client.HTTPResponse, name: str, timeout: float) -> dict | None:
-    """The data of the next ``name`` event on an event stream, or None after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    event = None
-    while time.monotonic() < deadline:
-        try:
-            line = response.readline().decode()
-        except (TimeoutError, socket.timeout):
-            return None
-        if line.startswith("event: "):
-            event = line[7:].strip()
-        elif line.startswith("data: ") and event == name:
-            return json.loads(line[6:])
-    return None
-
-
-def wait_for_change(response: http.client.HTTPResponse, file: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        data = read_event(response, "change", left)
-        if data is None:
-            return False
-        if file in data["files"]:
-            return True
-    return False
+    assert "blocks/hero.mjml" not in compiled_gallery(url), "the gallery forgot the fixed error"
 
 
 @pytest.mark.parametrize("file, change", [
@@ -236,19 +228,8 @@ def wait_for_change(response: http.client.HTTPResponse, file: str, timeout: floa
 ])
 def test_saving_a_content_file_pushes_a_change_event(server, file, change):
     url, project = server
-    parts = urlsplit(url)
-    # Each read blocks until a line comes (keep-alives are 15 s apart) or this timeout.
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=8)
-    connection.request("GET", "/events")
-    response = connection.getresponse()
-    try:
-        assert response.headers["Content-Type"].startswith("text/event-stream")
-        assert read_event(response, "hello", 8) == {}
-        with edited(project.paths.root / file, change):
-            # Earlier tests' edits may still be announced first: wait for this file's.
-            assert wait_for_change(response, file, 8), f"no change event for {file}"
-    finally:
-        connection.close()
+    with event_stream(url) as events, edited(project.paths.root / file, change):
+        wait_for_change(events, file)
 
 
 def test_an_oversized_paste_is_refused(server):

@@ -15,7 +15,8 @@ from conftest import PROFILES, TEMPLATES
 from preview_support import ARTIFACTS, copy_content, edited, preview_server
 from renderer.browser import chromium
 
-expect.set_options(timeout=6000)
+# Every wait is for something on the page, bounded generously: only a hang fails, not a busy machine.
+expect.set_options(timeout=60_000)
 
 _FRAMES_LOADED = """(count) => [...document.querySelectorAll('iframe')].slice(0, count).every(f => {
     const doc = f.contentDocument;
@@ -40,6 +41,7 @@ def server(tmp_path_factory):
 @pytest.fixture()
 def page(browser):
     page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.set_default_timeout(60_000)
     # The emails link to the brand's made-up domain; nothing may leave the machine.
     page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
     yield page
@@ -57,6 +59,9 @@ def test_gallery_lists_every_template_and_fixture(page, server):
     page.goto(url + "/")
     cards = page.locator("a.card")
     expect(cards).to_have_count(len(TEMPLATES) * len(PROFILES))
+    # Cards still compiling fill in place as the background compiler announces them.
+    expect(page.locator("[data-pending]")).to_have_count(0, timeout=180_000)
+    expect(page.locator(".compiling")).to_have_count(0)
     pairs = {(card.get_attribute("data-template"), card.get_attribute("data-profile")) for card in cards.all()}
     assert pairs == {(t, p) for t in TEMPLATES for p in PROFILES}
     expect(page.locator(".stats")).to_contain_text("Problems0")

@@ -8,8 +8,9 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 
-from preview_support import ARTIFACTS, copy_content, get
+from preview_support import ARTIFACTS, PATIENCE, copy_content, event_stream, get, read_event
 from renderer.cli import build_parser, main
 from renderer.engine import PROJECT_ROOT
 
@@ -31,22 +32,72 @@ def test_a_port_in_use_is_a_plain_error(capsys):
     assert err.startswith("error:") and "in use" in err and "Traceback" not in err
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def launch_preview(root, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "renderer", "preview", "--port", str(port), "--content", str(root)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root,
+    )
+
+
+def stop(process: subprocess.Popen) -> tuple[int, str, str, float]:
+    """Ctrl+C: the exit code, the output, and how long the process took to end."""
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=PATIENCE)
+    return process.returncode, out, err, time.monotonic() - started
+
+
 def test_preview_command_serves_until_interrupted(tmp_path):
     paths = copy_content(tmp_path)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "renderer", "preview", "--port", "0", "--content", str(paths.root)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-    )
+    port = free_port()
+    launched = time.monotonic()
+    process = launch_preview(paths.root, port)
     try:
-        line = process.stdout.readline()
-        assert line.startswith("Preview running at http://127.0.0.1:"), line + process.stderr.read()
-        url = line.split()[3]
-        status, _, body = get(url)
+        # Poll from launch: the socket is bound early, so the first request waits in its queue.
+        while True:
+            try:
+                status, _, body = get(f"http://127.0.0.1:{port}/")
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read()
+                time.sleep(0.05)
+        first_page = time.monotonic() - launched
         assert status == 200 and "Every email, for every customer" in body
+        line = process.stdout.readline()
+        assert line == f"Preview running at http://127.0.0.1:{port}/ (Ctrl+C to stop)\n", line
     finally:
-        process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=10)
-    assert code == 0
+        code, out, err, stopping = stop(process)
+    # The figures go to the log and the artifacts; the verdict is what happened, not how fast.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    report = f"launch to first 200 on /: {first_page:.2f} s; Ctrl+C to exit: {stopping:.2f} s\n"
+    (ARTIFACTS / "preview-timing.txt").write_text(report)
+    print(report)
+    assert code == 0 and out == "Preview stopped.\n"
+    assert err == "", err
+
+
+def test_ctrl_c_while_compiling_with_a_live_page_open_stops_quietly(tmp_path):
+    paths = copy_content(tmp_path)
+    process = launch_preview(paths.root, free_port())
+    try:
+        url = process.stdout.readline().split()[3]
+        with event_stream(url.rstrip("/")) as events:
+            # The background compiler has just started on the gallery's 42 compiles.
+            assert read_event(events, "compiled") is not None
+            # The open stream does not hold the server up: it ends it and exits.
+            code, out, err, _ = stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert code == 0 and out == "Preview stopped.\n"
+    assert "Traceback" not in err and "CancelledError" not in err and err == "", err
 
 
 def png_size(path) -> tuple[int, int]:

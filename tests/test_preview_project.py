@@ -27,6 +27,40 @@ def test_gallery_renders_every_template_for_every_fixture(project):
     assert {row.template: row.event for row in rows}["abandoned_cart"] == "cart_abandoned"
 
 
+def test_a_ready_only_gallery_compiles_nothing_and_the_queue_fills_it_in_gallery_order(tmp_path):
+    project = PreviewProject(copy_content(tmp_path))
+    rows = project.gallery(ready_only=True)
+    assert all(p.pending and p.email is None for row in rows for p in row.previews)
+    assert [row.template for row in rows] == TEMPLATES and all(row.description for row in rows)
+    queue = project.compile_queue()
+    languages = sorted({project.engine.language_for(project.fixtures.profile(p).get("locale")) for p in PROFILES})
+    assert queue[:len(languages)] == [(TEMPLATES[0], "en")] + [(TEMPLATES[0], lang) for lang in languages
+                                                                  if lang != "en"]
+    assert len(queue) == len(TEMPLATES) * len(languages) and not project.engine.is_compiled(TEMPLATES[0])
+    project.compile(*queue[0])
+    assert project.engine.is_compiled(*queue[0]) and queue[0] not in project.compile_queue()
+    first = project.gallery(ready_only=True)[0]
+    english = [p for p in first.previews if not p.pending]
+    assert english and all(p.email is not None for p in english)
+    assert {p.selection.profile for p in english} == {
+        p for p in PROFILES if project.engine.language_for(project.fixtures.profile(p).get("locale")) == "en"}
+
+
+def test_a_compile_error_is_kept_for_the_gallery_until_the_content_changes(tmp_path):
+    project = PreviewProject(copy_content(tmp_path), reload_interval=0)
+    with edited(project.paths.blocks / "hero.mjml", lambda text: text.replace("[% endif %]", "", 1)):
+        for key in project.compile_queue():
+            project.compile(*key)
+        rows = {row.template: row for row in project.gallery(ready_only=True)}
+        assert isinstance(rows["welcome"].error, TemplateError)
+        assert rows["abandoned_cart"].error is None and not any(p.pending for p in rows["abandoned_cart"].previews)
+        assert all(key[0] != "welcome" for key in project.compile_queue()), "a broken template is not retried"
+    project.content_changed()
+    assert ("welcome", "en") in project.compile_queue()
+    project.compile("welcome", "en")
+    assert project.gallery(ready_only=True)[TEMPLATES.index("welcome")].error is None
+
+
 @pytest.mark.parametrize("selection", [
     Selection("nope", "new_customer"),
     Selection("../templates/welcome", "new_customer"),

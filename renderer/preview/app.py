@@ -39,6 +39,7 @@ from ..errors import TemplateNotFound
 from ..gallery import localize_assets
 from . import pages
 from .project import AUTO, PreviewProject, Preview, Selection
+from .warm import BackgroundCompiler
 from .watch import ChangeHub, watch_content
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,18 @@ def create_app(project: PreviewProject, *, host: str = "127.0.0.1", watch: bool 
             localhost) in their Host header, which stops DNS-rebinding pages.
         watch: push live reloads when content files change.
     """
-    hub = ChangeHub()
+    compiler = BackgroundCompiler(project, on_progress=lambda: hub.publish_threadsafe("compiled", {}))
+
+    def content_changed() -> None:
+        project.content_changed()
+        compiler.poke()
+
+    hub = ChangeHub(on_change=content_changed)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        hub.bind(asyncio.get_running_loop())
+        compiler.start()
         stop = asyncio.Event()
         task = None
         if watch:
@@ -75,6 +84,8 @@ def create_app(project: PreviewProject, *, host: str = "127.0.0.1", watch: bool 
         try:
             yield
         finally:
+            compiler.stop()
+            hub.close()
             stop.set()
             if task is not None:
                 task.cancel()
@@ -102,6 +113,7 @@ def create_app(project: PreviewProject, *, host: str = "127.0.0.1", watch: bool 
     )
     app.state.project = project
     app.state.hub = hub
+    app.state.compiler = compiler
     return app
 
 
@@ -123,8 +135,12 @@ def _selection(request: Request) -> Selection:
 
 
 def _gallery(request: Request) -> Response:
+    """Every card whose template is compiled; placeholders for the rest, which fill in as it compiles."""
     project = _project(request)
-    return HTMLResponse(pages.gallery_page(project, project.gallery()), headers=NO_STORE)
+    rows = project.gallery(ready_only=True)
+    if any(p.pending for row in rows for p in row.previews):
+        request.app.state.compiler.poke()
+    return HTMLResponse(pages.gallery_page(project, rows), headers=NO_STORE)
 
 
 def _pick(request: Request) -> Response:
@@ -200,7 +216,8 @@ async def _custom(request: Request) -> Response:
 
 
 async def _events(request: Request) -> Response:
-    """A server-sent event stream: ``change`` with the changed files, and keep-alives."""
+    """A server-sent event stream: ``change`` with the changed files, ``compiled`` when the
+    background compiler finished a template, and keep-alives; it ends when the server stops."""
     hub: ChangeHub = request.app.state.hub
     queue = hub.subscribe()
 
@@ -209,11 +226,14 @@ async def _events(request: Request) -> Response:
             yield "retry: 1000\nevent: hello\ndata: {}\n\n"
             while True:
                 try:
-                    files = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+                    notice = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
                 except asyncio.TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                yield f"event: change\ndata: {json.dumps({'files': files})}\n\n"
+                if notice is None:  # the server is stopping
+                    return
+                event, data = notice
+                yield f"event: {event}\ndata: {json.dumps(data)}\n\n"
         finally:
             hub.unsubscribe(queue)
 

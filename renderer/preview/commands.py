@@ -24,15 +24,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from .app import create_app
-    from .project import ContentPaths, PreviewProject
-    from .server import bind, serve
-
-    paths = ContentPaths.at(args.content, templates=args.templates, blocks=args.blocks)
-    project = PreviewProject(paths)
-    sock = bind(args.host, args.port)
     try:
-        serve(create_app(project, host=args.host), sock, open_browser=args.open)
-    finally:
-        sock.close()
+        from .app import create_app
+        from .project import ContentPaths, PreviewProject
+        from .server import bind, serve
+
+        paths = ContentPaths.at(args.content, templates=args.templates, blocks=args.blocks)
+        project = PreviewProject(paths)
+        sock = bind(args.host, args.port)
+        try:
+            serve(create_app(project, host=args.host), sock, open_browser=args.open)
+        finally:
+            sock.close()
+    except KeyboardInterrupt:
+        # Ctrl+C before the server runs (it handles its own): the same quiet stop.
+        print("Preview stopped.", flush=True)
     return 0

@@ -105,11 +105,12 @@ def _chrome(project: PreviewProject) -> dict[str, Any]:
 def gallery_page(project: PreviewProject, rows: list[GalleryRow]) -> str:
     """Every template x fixture profile as cards, grouped by template."""
     previews = [p for row in rows for p in row.previews]
-    problems = sum(1 for row in rows if row.error) + sum(1 for p in previews if p.email is None)
+    pending = sum(1 for p in previews if p.pending)
+    problems = sum(1 for row in rows if row.error) + sum(1 for p in previews if p.email is None and not p.pending)
     return _render(
         "gallery.html", **_chrome(project), rows=rows, paths=project.paths, person=person,
         error_view=error_view, profiles=project.profile_names(), emails=len(previews),
-        problems=problems, now=FIXTURE_NOW,
+        problems=problems, pending=pending, now=FIXTURE_NOW,
     )
 
 

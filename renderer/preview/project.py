@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -17,11 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from ..content import load_template
 from ..engine import Engine, default_content_root
 from ..errors import InvalidInput, Problem, RendererError, TemplateNotFound
 from ..fixtures import FIXTURE_NOW, FixtureSet
+from ..locales import DEFAULT_LANGUAGE
 from ..models import RenderedEmail, parse_request
 from ..triggers import DEFAULT_RULES, Skip, TriggerRule, skip_reason
+
+log = logging.getLogger(__name__)
 
 AUTO = "auto"
 """Recommendations choice: the profile's own payload, else ``default.json``."""
@@ -109,6 +114,8 @@ class Preview:
     """The template's event type (``cart_abandoned``), when it is a trigger template."""
     trigger: Skip | None = None
     """Why the trigger would send nothing for this profile and event (its skip rule), if it would not."""
+    pending: bool = False
+    """Not rendered yet: its template is still being compiled in the background (gallery cards only)."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,7 @@ class PreviewProject:
         )
         self.fixtures = FixtureSet(paths.fixtures)
         self.custom = CustomProfiles()
+        self._compile_errors: dict[tuple[str, str], RendererError] = {}
 
     def template_names(self) -> list[str]:
         return self.engine.template_names()
@@ -241,19 +249,76 @@ class PreviewProject:
                                                          DEFAULT_RULES.get(event.type, TriggerRule()))
         return Preview(selection, email=email, profile_text=profile_text, event=event_type, trigger=trigger)
 
-    def gallery(self) -> list[GalleryRow]:
-        """Every template rendered for every fixture profile, in name order."""
+    def gallery(self, *, ready_only: bool = False) -> list[GalleryRow]:
+        """Every template rendered for every fixture profile, in name order.
+
+        Args:
+            ready_only: render only the cards whose template is already compiled
+                in the profile's language; the others come back ``pending`` (or
+                with the error the background compiler met), so the page
+                answers at once on a cold start.
+        """
         rows = []
         profiles = self.profile_names()
+        languages = self._fixture_languages(profiles)
         for template in self.template_names():
             try:
-                spec = self.engine.compiled(template).spec
+                spec = load_template(self.engine.dirs, template) if ready_only else self.engine.compiled(template).spec
             except RendererError as error:
                 rows.append(GalleryRow(template, error=error))
                 continue
-            previews = [self.render(Selection(template, profile)) for profile in profiles]
+            error = self._compile_errors.get((template, DEFAULT_LANGUAGE)) if ready_only else None
+            if error is not None:
+                rows.append(GalleryRow(template, error=error))
+                continue
+            previews = [self._card(Selection(template, profile), languages[profile], ready_only)
+                        for profile in profiles]
             rows.append(GalleryRow(template, spec.description, spec.event, previews=previews))
         return rows
+
+    def compile_queue(self) -> list[tuple[str, str]]:
+        """The (template, language) pairs the gallery shows that are neither compiled nor
+        known broken, in the gallery's order: English first, then each fixture's language."""
+        fixture_languages = set(self._fixture_languages(self.profile_names()).values())
+        languages = [DEFAULT_LANGUAGE] + sorted(fixture_languages - {DEFAULT_LANGUAGE})
+        return [(template, language) for template in self.template_names() for language in languages
+                if (template, language) not in self._compile_errors
+                and not self.engine.is_compiled(template, language)]
+
+    def compile(self, template: str, language: str) -> None:
+        """Compile one template in one language, keeping the error for the gallery if it fails."""
+        try:
+            self.engine.compiled(template, language)
+        except RendererError as error:
+            self._compile_errors[(template, language)] = error
+        except Exception as error:  # a bug: shown on its card (and logged) rather than retried forever
+            log.exception("compiling %s (%s) failed", template, language)
+            self._compile_errors[(template, language)] = RendererError(f"compiling failed: {error!r}")
+        else:
+            self._compile_errors.pop((template, language), None)
+
+    def content_changed(self) -> None:
+        """Forget the compile errors seen so far: the files behind them may be fixed."""
+        self._compile_errors.clear()
+
+    def _card(self, selection: Selection, language: str, ready_only: bool) -> Preview:
+        key = (selection.template, language)
+        if not ready_only or self.engine.is_compiled(*key):
+            return self.render(selection)
+        error = self._compile_errors.get(key)
+        return Preview(selection, content_error=error, pending=error is None,
+                       profile_text=self._profile_text(selection))
+
+    def _fixture_languages(self, profiles: list[str]) -> dict[str, str]:
+        """The language each fixture profile's email is compiled in (English when unreadable)."""
+        languages = {}
+        for name in profiles:
+            try:
+                locale = json.loads(self._profile_text(Selection("", name))).get("locale")
+            except (ValueError, AttributeError):
+                locale = None
+            languages[name] = self.engine.language_for(locale)
+        return languages
 
     def _profile_text(self, selection: Selection) -> str:
         if selection.is_custom:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
 import webbrowser
+from types import FrameType
 from typing import Callable, Iterator
 
 import uvicorn
@@ -42,11 +42,27 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
-def _server(app: Starlette) -> uvicorn.Server:
-    # Open live-reload streams never end by themselves: give them a second on shutdown.
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=1)
-    return uvicorn.Server(config)
+class _Server(uvicorn.Server):
+    """uvicorn's server, which says when it can answer and ends the live-reload streams on Ctrl+C.
+
+    Without the latter, a stopping server waits for every open page's event
+    stream (they never end by themselves) until its graceful-shutdown timeout.
+    """
+
+    def __init__(self, app: Starlette, on_started: Callable[[], None]) -> None:
+        super().__init__(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                        timeout_graceful_shutdown=1))
+        self._app = app
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_started()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._app.state.hub.close_threadsafe()
 
 
 def _announce(message: str) -> None:
@@ -55,39 +71,49 @@ def _announce(message: str) -> None:
 
 def serve(app: Starlette, sock: socket.socket, *, open_browser: bool = False,
           announce: Callable[[str], None] = _announce) -> None:
-    """Serve ``app`` on ``sock`` until interrupted (Ctrl+C)."""
+    """Serve ``app`` on ``sock`` until interrupted (Ctrl+C).
+
+    The URL is announced once the server answers requests (the app's start-up,
+    which starts the background compiler, is done); Ctrl+C stops it at once:
+    open event streams are ended, a compile in progress is left to its thread.
+    """
     url = url_of(sock)
-    announce(f"Preview running at {url} (Ctrl+C to stop)")
-    if open_browser:
-        threading.Timer(0.6, webbrowser.open, [url]).start()
-    try:
-        _server(app).run(sockets=[sock])
-    except KeyboardInterrupt:
-        # uvicorn shuts down gracefully, then re-raises the Ctrl+C it caught.
-        announce("Preview stopped.")
+
+    def started() -> None:
+        announce(f"Preview running at {url} (Ctrl+C to stop)")
+        if open_browser:
+            threading.Thread(target=webbrowser.open, args=[url], daemon=True).start()
+
+    # uvicorn shuts down gracefully, then re-raises the Ctrl+C it caught
+    # (unless SIGINT was ignored, as in a shell's background job).
+    with contextlib.suppress(KeyboardInterrupt):
+        _Server(app, started).run(sockets=[sock])
+    announce("Preview stopped.")
 
 
 @contextlib.contextmanager
 def serve_in_thread(app: Starlette, host: str = DEFAULT_HOST, port: int = 0,
-                    *, timeout: float = 10.0) -> Iterator[str]:
-    """Serve ``app`` from a background thread; yields its base URL, stops on exit.
+                    *, timeout: float = 120.0) -> Iterator[str]:
+    """Serve ``app`` from a background thread; yields its base URL once it answers, stops on exit.
 
     Raises:
-        RendererError: the server did not start within ``timeout`` seconds.
+        RendererError: the server thread ended, or did not start within ``timeout`` seconds.
     """
     sock = bind(host, port)
-    server = _server(app)
+    ready = threading.Event()
+    server = _Server(app, ready.set)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
+    waited = 0.0
+    while not ready.wait(0.05):
+        waited += 0.05
+        if not thread.is_alive() or waited > timeout:
             sock.close()
             raise RendererError(f"the preview server did not start on {url_of(sock)}")
-        time.sleep(0.02)
     try:
         yield url_of(sock)
     finally:
+        app.state.hub.close_threadsafe()
         server.should_exit = True
         thread.join(timeout)
         sock.close()

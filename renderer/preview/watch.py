@@ -16,18 +16,36 @@ from watchfiles import Change, DefaultFilter, awatch
 from .project import ContentPaths
 
 
+Notice = tuple[str, dict]
+"""An event for the open pages: its name (``change``, ``compiled``) and its data."""
+
+
 class ChangeHub:
-    """Fans each change notice out to every subscriber (one queue per open page)."""
+    """Fans each notice out to every subscriber (one queue per open page).
 
-    def __init__(self) -> None:
-        self._queues: set[asyncio.Queue[list[str]]] = set()
+    Lives on the server's event loop; :meth:`publish_threadsafe` and
+    :meth:`close_threadsafe` may be called from other threads (the background
+    compiler, a signal handler) once :meth:`bind` has named the loop.
+    """
 
-    def subscribe(self) -> asyncio.Queue[list[str]]:
-        queue: asyncio.Queue[list[str]] = asyncio.Queue()
+    def __init__(self, on_change: Callable[[], None] = lambda: None) -> None:
+        self._queues: set[asyncio.Queue[Notice | None]] = set()
+        self._on_change = on_change
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def subscribe(self) -> asyncio.Queue[Notice | None]:
+        """A queue of notices; ``None`` on it means the server is stopping."""
+        queue: asyncio.Queue[Notice | None] = asyncio.Queue()
+        if self.closed:
+            queue.put_nowait(None)
         self._queues.add(queue)
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[list[str]]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[Notice | None]) -> None:
         self._queues.discard(queue)
 
     @property
@@ -36,8 +54,26 @@ class ChangeHub:
 
     def publish(self, files: list[str]) -> None:
         """Send the changed files (as the designer names them) to every subscriber."""
+        self._on_change()
+        self._send(("change", {"files": files}))
+
+    def publish_threadsafe(self, event: str, data: dict) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._send, (event, data))
+
+    def close(self) -> None:
+        """End every event stream, so a stopping server has no open response to wait for."""
+        self.closed = True
         for queue in list(self._queues):
-            queue.put_nowait(files)
+            queue.put_nowait(None)
+
+    def close_threadsafe(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.close)
+
+    def _send(self, notice: Notice) -> None:
+        for queue in list(self._queues):
+            queue.put_nowait(notice)
 
 
 async def watch_content(paths: ContentPaths, hub: ChangeHub, *, settle: float,

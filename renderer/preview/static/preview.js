@@ -86,6 +86,39 @@
     document.dispatchEvent(new CustomEvent("preview:updated"));
   }
 
+  // Replace only what finished compiling, so the thumbnails already shown do not reload.
+  async function fillPending() {
+    let doc;
+    try {
+      const response = await fetch(location.href);
+      doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    } catch (error) {
+      return;
+    }
+    for (const row of $$("[data-template-row]")) {
+      if (!$("[data-pending]", row)) continue;
+      const next = $(`[data-template-row="${CSS.escape(row.dataset.templateRow)}"]`, doc);
+      if (!next) continue;
+      if (!$("[data-pending]", next)) {
+        row.replaceWith(next);
+        continue;
+      }
+      for (const card of $$("[data-pending]", row)) {
+        const key = `[data-template="${CSS.escape(card.dataset.template)}"][data-profile="${CSS.escape(card.dataset.profile)}"]`;
+        const done = $(key, next);
+        if (done && !done.hasAttribute("data-pending")) card.replaceWith(done);
+      }
+    }
+    const stats = $(".stats");
+    const nextStats = $(".stats", doc);
+    if (stats && nextStats) stats.replaceWith(nextStats);
+    const banner = $(".compiling");
+    const nextBanner = $(".compiling", doc);
+    if (banner && nextBanner) banner.replaceWith(nextBanner);
+    else if (banner) banner.remove();
+    sizeThumbs();
+  }
+
   document.addEventListener("change", (event) => {
     const target = event.target;
     if (target.matches(".pickers select")) {
@@ -154,6 +187,7 @@
       label.textContent = "Live";
       // A reconnect may have missed changes (or the server restarted): refresh once.
       if (seenBefore) swap(location.href, { push: false, keepScroll: true });
+      else onCompiled();  // templates finished between the page load and this connection
       seenBefore = true;
     });
     source.addEventListener("change", async (event) => {
@@ -161,6 +195,21 @@
       await swap(location.href, { push: false, keepScroll: true });
       toast(`Updated: ${files.join(", ")}`);
     });
+    // The background compiler finished a template: fill in the gallery's placeholders.
+    // One refresh at a time; notices that come during it are folded into one more.
+    let filling = false;
+    let again = false;
+    async function onCompiled() {
+      if (!$("[data-pending]")) return;
+      if (filling) { again = true; return; }
+      filling = true;
+      do {
+        again = false;
+        await fillPending();
+      } while (again && $("[data-pending]"));
+      filling = false;
+    }
+    source.addEventListener("compiled", onCompiled);
     source.addEventListener("error", () => {
       live.dataset.state = "offline";
       label.textContent = "Reconnecting";
