@@ -209,7 +209,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.scheduler or args.partitions or args.shared_out:
         raise ValueError("--scheduler, --partitions and --shared-out need --engine dask")
     console = Console(stderr=True)
-    total = _count_lines(profiles)
+    # A pipe (--profiles /dev/stdin, a FIFO) can be read once only: no total, no ETA.
+    total = _count_lines(profiles) if profiles.is_file() else None
     progress = Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]:>7.0f} emails/s"), TimeRemainingColumn(),
                         console=console, disable=not console.is_terminal, transient=True)

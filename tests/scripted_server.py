@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 class Reply:
     status: int = 200
     body: Any = None            # JSON-encoded unless bytes
-    delay: float = 0.0          # seconds before answering
+    delay: float = 0.0          # seconds before answering (cut short when the server closes)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -25,6 +24,7 @@ class ScriptedServer:
         self.replies = list(replies) or [Reply()]
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,7 +32,7 @@ class ScriptedServer:
                 with server._lock:
                     server.requests.append((self.path, dict(self.headers)))
                     reply = server.replies.pop(0) if len(server.replies) > 1 else server.replies[0]
-                time.sleep(reply.delay)
+                server._closing.wait(reply.delay)
                 body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
                 try:
                     self.send_response(reply.status)
@@ -67,5 +67,6 @@ class ScriptedServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -191,31 +191,56 @@ def test_batch_refuses_to_overwrite_without_restart(tmp_path, capsys):
     assert main(args + ["--restart"]) == 0
 
 
+def open_fifo_for_writing(fifo: Path, reader: subprocess.Popen) -> int:
+    """The write end of ``fifo`` once ``reader`` has opened it (fails if it exits first)."""
+    while True:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # ENXIO: no reader yet
+            assert reader.poll() is None, "the batch ended before it read its input: " + reader.stderr.read()
+            time.sleep(0.02)
+            continue
+        os.set_blocking(fd, True)
+        return fd
+
+
 @pytest.mark.parametrize("how,workers", [(signal.SIGKILL, "1"), (signal.SIGINT, "2")])
 def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, how, workers):
     source = audience(tmp_path / "in.jsonl", 1500)
-    command = [sys.executable, "-m", "renderer", "batch", "win_back", "--profiles", str(source),
+    command = [sys.executable, "-m", "renderer", "batch", "win_back",
                "--now", "2026-11-15T12:00:00Z", "--workers", workers,
                "--recommendations", str(PROJECT_ROOT / "fixtures/recommendations/default.json")]
     complete = tmp_path / "complete.jsonl"
-    subprocess.run(command + ["--out", str(complete)], check=True, capture_output=True)
+    subprocess.run(command + ["--profiles", str(source), "--out", str(complete)], check=True, capture_output=True)
 
+    # The interrupted run reads its first 1,000 lines from a pipe that stays open, so it is
+    # still running, whatever the machine's load, when the signal comes.
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
     out = tmp_path / "out.jsonl"
     partial = tmp_path / "out.jsonl.partial"
-    process = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 2_000_000):
-        time.sleep(0.02)
-    process.send_signal(how)
-    _, err = process.communicate()
+    process = subprocess.Popen(command + ["--profiles", str(fifo), "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    fd = open_fifo_for_writing(fifo, process)
+    try:
+        os.write(fd, b"".join(source.read_bytes().splitlines(keepends=True)[:1000]))
+        # Wait for the event (a complete record on disk), bounded generously.
+        deadline = time.monotonic() + 300
+        while (not partial.exists() or last_complete_line(partial)[0] == 0) and time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read()
+            time.sleep(0.02)
+        process.send_signal(how)
+        _, err = process.communicate()
+    finally:
+        os.close(fd)
     if how == signal.SIGINT:
         assert process.returncode == 130 and "run again with --resume" in err
     assert not out.exists() and partial.exists(), "killed before the end"
     done_before, _ = last_complete_line(partial)
-    assert 0 < done_before < 1500
+    assert 0 < done_before <= 1000
 
-    resumed = subprocess.run(command + ["--out", str(out), "--resume"], capture_output=True, text=True)
+    resumed = subprocess.run(command + ["--profiles", str(source), "--out", str(out), "--resume"],
+                             capture_output=True, text=True)
     assert f"resumed after input line {done_before}" in resumed.stdout
     assert out.read_bytes() == complete.read_bytes()
     ids = [r["id"] for r in read_records(out)]

@@ -58,24 +58,25 @@ def test_retries_stop_when_exhausted():
 
 
 def test_a_server_slower_than_the_budget_falls_back_within_the_budget():
-    with ScriptedServer(Reply(body=PRODUCTS, delay=2.0)) as server:
+    # The server would answer after a minute; the 300 ms budget gives up long before
+    # (bounded at 30 s here, so the verdict holds however busy the machine is).
+    with ScriptedServer(Reply(body=PRODUCTS, delay=60.0)) as server:
         slow = source(server, budget=0.3, timeout=(0.3, 0.3))
         started = time.monotonic()
         with pytest.raises(RecommendationUnavailable, match="timed out"):
             slow.fetch(PROFILE, 3)
         elapsed = time.monotonic() - started
-    assert elapsed < 0.3 + 0.15, f"took {elapsed:.3f}s for a 300 ms budget"
+    assert elapsed < 30, f"took {elapsed:.1f} s: it waited for the answer instead of its budget"
 
 
 def test_retry_after_longer_than_the_budget_gives_up_at_once():
-    with ScriptedServer(Reply(429, headers={"Retry-After": "30"}), Reply(body=PRODUCTS)) as server:
+    with ScriptedServer(Reply(429, headers={"Retry-After": "3600"}), Reply(body=PRODUCTS)) as server:
         started = time.monotonic()
         with pytest.raises(RecommendationUnavailable, match="would exceed"):
             source(server, budget=0.3).fetch(PROFILE, 3)
-        # It neither slept for the 30 s asked nor until the budget ran out (one request's time,
-        # however loaded the machine, stays well under the budget).
+        # It did not sleep for the hour asked (bounded at 60 s, whatever the machine's load).
         elapsed = time.monotonic() - started
-        assert elapsed < 0.3, f"took {elapsed:.3f}s: it waited instead of giving up"
+        assert elapsed < 60, f"took {elapsed:.1f} s: it waited instead of giving up"
     assert server.count == 1, "no second request"
 
 
@@ -99,7 +100,8 @@ def test_bad_answers_are_failures_not_crashes(reply, message):
 
 def test_breaker_opens_after_n_failures_and_then_makes_no_calls():
     with ScriptedServer(Reply(503)) as server:
-        flaky = source(server, retries=0, breaker_failures=3, breaker_reset=0.5)
+        # A reset time far longer than the calls below can take on any machine.
+        flaky = source(server, retries=0, breaker_failures=3, breaker_reset=60)
         for _ in range(3):
             with pytest.raises(RecommendationUnavailable, match="HTTP 503"):
                 flaky.fetch(PROFILE, 3)
@@ -108,10 +110,18 @@ def test_breaker_opens_after_n_failures_and_then_makes_no_calls():
             with pytest.raises(RecommendationUnavailable, match="circuit open"):
                 flaky.fetch(PROFILE, 3)
         assert server.count == 3, "an open circuit makes no calls"
+
+
+def test_after_the_reset_time_an_open_breaker_lets_one_trial_call_through():
+    with ScriptedServer(Reply(503)) as server:
+        flaky = source(server, retries=0, breaker_failures=1, breaker_reset=0.2)
+        with pytest.raises(RecommendationUnavailable, match="HTTP 503"):
+            flaky.fetch(PROFILE, 3)
         server.replies = [Reply(body=PRODUCTS)]
-        time.sleep(0.6)
+        # Waits out the reset time: the reset can only have passed by then, however busy the machine.
+        time.sleep(0.3)
         assert len(flaky.fetch(PROFILE, 3)) == 3, "after the reset time one trial call goes through"
-        assert server.count == 4
+        assert server.count == 2
 
 
 def test_cache_hit_makes_no_second_call():
