@@ -78,3 +78,12 @@ def dask_client():
 
     with local_cluster(2) as cluster, Client(cluster) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per test process (Debian's, with the project's flags)."""
+    from renderer.browser import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -10,17 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import PROFILES, TEMPLATES, fixture_request
-from renderer.browser import chromium
 from renderer.engine import PROJECT_ROOT
 from renderer.gallery import localize_assets
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "emails"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.mark.parametrize("template", TEMPLATES)

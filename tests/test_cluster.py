@@ -13,6 +13,9 @@ from renderer.cluster_worker import WorkerJob
 from renderer.errors import ClusterError
 from renderer.fixtures import FIXTURE_NOW
 
+# One Dask cluster at a time on two cores: these tests share one test process.
+pytestmark = pytest.mark.xdist_group("dask")
+
 
 def mixed_requests(fixtures) -> list:
     requests = [RenderRequest(t, fixtures.profile(p), fixtures.recommendations(p), now=FIXTURE_NOW)

@@ -24,6 +24,9 @@ RECOMMENDATIONS = str(PROJECT_ROOT / "fixtures/recommendations/default.json")
 SPEC = JobSpec(template="recommendations", now=FIXTURE_NOW,
                shared_recommendations=json.loads(Path(RECOMMENDATIONS).read_text()))
 
+# One Dask cluster at a time on two cores: these tests share one test process.
+pytestmark = pytest.mark.xdist_group("dask")
+
 
 
 def parts_of(folder: Path) -> list[Path]:

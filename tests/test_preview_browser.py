@@ -13,7 +13,6 @@ from playwright.sync_api import Page, expect
 
 from conftest import PROFILES, TEMPLATES
 from preview_support import ARTIFACTS, copy_content, edited, preview_server
-from renderer.browser import chromium
 
 # Every wait is for something on the page, bounded generously: only a hang fails, not a busy machine.
 expect.set_options(timeout=60_000)
@@ -23,12 +22,6 @@ _FRAMES_LOADED = """(count) => [...document.querySelectorAll('iframe')].slice(0,
     return doc && doc.readyState === 'complete' && doc.body && doc.body.children.length
         && [...doc.images].every(i => i.complete);
 })"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -106,16 +106,18 @@ def png_size(path) -> tuple[int, int]:
     return struct.unpack(">II", header[16:24])
 
 
-def test_screenshot_writes_a_png_of_the_requested_width(tmp_path, capsys):
+def test_screenshot_writes_a_png_of_the_requested_width(tmp_path):
     out = tmp_path / "welcome.png"
-    code = main(["screenshot", "welcome", "--profile", PROFILE, "--now", "2026-11-15T12:00:00Z",
-                 "--recommendations", str(PROJECT_ROOT / "fixtures/recommendations/default.json"),
-                 "--out", str(out), "--width", "375"])
-    assert code == 0
+    # Its own process: Playwright's sync API cannot start inside the test process's browser session.
+    done = subprocess.run(
+        [sys.executable, "-m", "renderer", "screenshot", "welcome", "--profile", PROFILE,
+         "--now", "2026-11-15T12:00:00Z", "--recommendations",
+         str(PROJECT_ROOT / "fixtures/recommendations/default.json"), "--out", str(out), "--width", "375"],
+        capture_output=True, text=True, timeout=PATIENCE)
+    assert done.returncode == 0, done.stderr
     width, height = png_size(out)
     assert width == 375 and height > 1500
-    output = capsys.readouterr()
-    assert f"wrote {out}: 375 x" in output.out and "warning" not in output.err
+    assert f"wrote {out}: 375 x" in done.stdout and "warning" not in done.stderr
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(out, ARTIFACTS / "screenshot-welcome-375.png")
 
