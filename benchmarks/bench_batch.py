@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from renderer.fixtures import FIXTURE_NOW  # noqa: E402
-from renderer.synthetic import generate_profiles, write_jsonl  # noqa: E402
+from renderer.content.fixtures import FIXTURE_NOW  # noqa: E402
+from renderer.devtools.synthetic import generate_profiles, write_jsonl  # noqa: E402
 
 _WRAPPER = """
 import re, resource, subprocess, sys
@@ -51,8 +51,8 @@ def run_batch(profiles: Path, workers: int) -> tuple[float, int]:
 def render_many_rates(count: int, rounds: int) -> tuple[float, float]:
     """(emails/s with workers=1, with workers=2) of render_many over a list of requests, alternating."""
     from renderer import Engine, RenderRequest, render_many
-    from renderer.fixtures import FixtureSet
-    from renderer.models import parse_products
+    from renderer.base.models import parse_products
+    from renderer.content.fixtures import FixtureSet
 
     engine = Engine(auto_reload=False)
     recommendations = parse_products(FixtureSet.default().recommendations("default"))

@@ -3,7 +3,7 @@
 Run:  .venv/bin/python benchmarks/bench_dask.py [--count 100000] [--rounds 3]
 
 Both run ``renderer batch recommendations`` in a fresh process over the same
-synthetic audience (renderer.synthetic, fixed seed) and write their output
+synthetic audience (renderer.devtools.synthetic, fixed seed) and write their output
 to disk: the local engine one JSON Lines file, the dask engine a folder of
 part files and a manifest (same bytes, checked once). Wall time covers the
 whole command: start-up, content compile, for dask the cluster's start and
@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from renderer.fixtures import FIXTURE_NOW  # noqa: E402
-from renderer.synthetic import generate_profiles, write_jsonl  # noqa: E402
+from renderer.content.fixtures import FIXTURE_NOW  # noqa: E402
+from renderer.devtools.synthetic import generate_profiles, write_jsonl  # noqa: E402
 
 
 def batch_command(profiles: Path, out: Path, engine: str) -> list[str]:

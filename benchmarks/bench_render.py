@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_render.py [--recipients 400] [--rounds 5]
 
-The recipients are a synthetic audience (renderer.synthetic, fixed seed) with
+The recipients are a synthetic audience (renderer.devtools.synthetic, fixed seed) with
 the bundled recommendations and, for trigger templates, the bundled event.
 
 - reference: per recipient, Jinja on the MJML source, then MJML and CSS
@@ -27,9 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from renderer import Engine  # noqa: E402
-from renderer.environments import render_fast  # noqa: E402
-from renderer.fixtures import FIXTURE_NOW, FixtureSet  # noqa: E402
-from renderer.synthetic import generate_profiles  # noqa: E402
+from renderer.content.fixtures import FIXTURE_NOW, FixtureSet  # noqa: E402
+from renderer.devtools.synthetic import generate_profiles  # noqa: E402
+from renderer.sandbox.environments import render_fast  # noqa: E402
 
 
 def mean_seconds(function, items) -> float:

@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from renderer import Engine  # noqa: E402
-from renderer.fixtures import FIXTURE_NOW, FixtureSet  # noqa: E402
-from renderer.synthetic import generate_profiles  # noqa: E402
+from renderer.content.fixtures import FIXTURE_NOW, FixtureSet  # noqa: E402
+from renderer.devtools.synthetic import generate_profiles  # noqa: E402
 
 
 def main() -> None:

@@ -5,76 +5,80 @@ Example:
     >>> email = render("welcome", profile={"id": "c1", "email": "ana@example.com", "first_name": "Ana"})
     >>> email.subject
     'Welcome to Fernhill, Ana'
+
+The public names below load on first use (PEP 562), so ``import renderer``
+costs a few milliseconds and the ``renderer`` command starts at once; the
+engine and its compilers load when a name that needs them is first used.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .batch import Failed, RenderRequest, Skipped, render_many
-from .check import CheckReport, Finding
-from .compiler import CompiledTemplate
-from .engine import Engine
-from .limits import Limits
-from .errors import (
-    ClusterError,
-    CompileError,
-    ContentMismatch,
-    InvalidInput,
-    PersonaFileError,
-    PersonaFitError,
-    Problem,
-    RenderAborted,
-    RendererError,
-    TemplateError,
-    TemplateNotFound,
-)
-from .models import Event, Product, Profile, RenderedEmail
+# Each public name and the module that defines it.
+_EXPORTS = {
+    "Engine": "renderer.engine",
+    "default_engine": "renderer.api",
+    "render": "renderer.api",
+    "render_event": "renderer.api",
+    "render_many": "renderer.api",
+    "check": "renderer.api",
+    "RenderRequest": "renderer.batch.local",
+    "Skipped": "renderer.batch.local",
+    "Failed": "renderer.batch.local",
+    "CheckReport": "renderer.devtools.check",
+    "Finding": "renderer.devtools.check",
+    "CompiledTemplate": "renderer.compile.pipeline",
+    "Limits": "renderer.base.limits",
+    "Event": "renderer.base.models",
+    "Product": "renderer.base.models",
+    "Profile": "renderer.base.models",
+    "RenderedEmail": "renderer.base.models",
+    "TriggerOutcome": "renderer.audience.triggers",
+    "Skip": "renderer.audience.triggers",
+    **{name: "renderer.base.errors" for name in (
+        "BatchStateError", "ClusterError", "CompileError", "ContentMismatch", "InvalidInput",
+        "PersonaFileError", "PersonaFitError", "Problem", "RenderAborted", "RendererError",
+        "TemplateError", "TemplateNotFound")},
+}
 
-__all__ = [
-    "CheckReport",
-    "ClusterError",
-    "CompileError",
-    "CompiledTemplate",
-    "ContentMismatch",
-    "Engine",
-    "Event",
-    "Failed",
-    "Finding",
-    "InvalidInput",
-    "Limits",
-    "PersonaFileError",
-    "PersonaFitError",
-    "Problem",
-    "Product",
-    "Profile",
-    "RenderAborted",
-    "RenderRequest",
-    "RenderedEmail",
-    "RendererError",
-    "Skipped",
-    "TemplateError",
-    "TemplateNotFound",
-    "default_engine",
-    "render",
-    "render_many",
-]
-
-_default_engine: Engine | None = None
+__all__ = sorted(_EXPORTS)
 
 
-def default_engine() -> Engine:
-    """The shared Engine over the bundled content, created on first use."""
-    global _default_engine
-    if _default_engine is None:
-        _default_engine = Engine()
-    return _default_engine
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'renderer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
-def render(template: str, *, profile: Profile | dict[str, Any],
-           recommendations: list[Product] | list[dict[str, Any]] | None = None,
-           event: Event | dict[str, Any] | None = None, now: datetime | None = None) -> RenderedEmail:
-    """Render one email with the default Engine; see :meth:`Engine.render`."""
-    return default_engine().render(template, profile=profile, recommendations=recommendations,
-                                   event=event, now=now)
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from renderer.api import check, default_engine, render, render_event, render_many
+    from renderer.audience.triggers import Skip, TriggerOutcome
+    from renderer.base.errors import (
+        BatchStateError,
+        ClusterError,
+        CompileError,
+        ContentMismatch,
+        InvalidInput,
+        PersonaFileError,
+        PersonaFitError,
+        Problem,
+        RenderAborted,
+        RendererError,
+        TemplateError,
+        TemplateNotFound,
+    )
+    from renderer.base.limits import Limits
+    from renderer.base.models import Event, Product, Profile, RenderedEmail
+    from renderer.batch.local import Failed, RenderRequest, Skipped
+    from renderer.compile.pipeline import CompiledTemplate
+    from renderer.devtools.check import CheckReport, Finding
+    from renderer.engine import Engine

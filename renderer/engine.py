@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import copy
-import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .compiler import CompiledTemplate, compile_template, render_reference
-from .content import (
+from renderer.audience.personas import Personas, PersonasFile
+from renderer.audience.segments import RuleSet
+from renderer.audience.triggers import DEFAULT_RULES, TriggerOutcome, TriggerRule, skip_reason
+from renderer.base.errors import (
+    InvalidInput,
+    PersonaFileError,
+    Problem,
+    RenderAborted,
+    RendererError,
+    TemplateError,
+    TemplateNotFound,
+)
+from renderer.base.limits import DEFAULT_LIMITS, Limits
+from renderer.base.models import Event, Product, Profile, RenderedEmail, parse_request
+from renderer.compile.pipeline import CompiledTemplate, compile_template, render_reference
+from renderer.content.json_io import read_products
+from renderer.content.layout import default_content_root
+from renderer.content.loader import (
     ContentDirs,
     content_fingerprint,
     fingerprint,
@@ -24,34 +39,15 @@ from .content import (
     source_files,
     template_names,
 )
-from .errors import (
-    InvalidInput,
-    PersonaFileError,
-    Problem,
-    RenderAborted,
-    RendererError,
-    TemplateError,
-    TemplateNotFound,
+from renderer.content.locales import (
+    DEFAULT_LANGUAGE,
+    available_languages,
+    language_for,
+    load_catalog,
+    locale_files,
 )
-from .fixtures_io import read_products
-from .limits import DEFAULT_LIMITS, Limits
-
-if TYPE_CHECKING:
-    from .check import CheckReport
-from .locales import DEFAULT_LANGUAGE, available_languages, language_for, load_catalog, locale_files
-from .models import Event, Product, Profile, RenderedEmail, parse_request
-from .personas import Personas, PersonasFile
-from .recipient import Prepared, prepare, render_prepared
-from .segments import RuleSet
-from .triggers import DEFAULT_RULES, TriggerOutcome, TriggerRule, skip_reason
-from .sources import RecommendationSource, RecommendationUnavailable
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def default_content_root() -> Path:
-    """``$RENDERER_CONTENT`` if set, else the project folder holding ``templates/``."""
-    return Path(os.environ.get("RENDERER_CONTENT") or PROJECT_ROOT)
+from renderer.recipient.pipeline import Prepared, prepare, render_prepared
+from renderer.sources.base import RecommendationSource, RecommendationUnavailable
 
 
 @dataclass
@@ -81,7 +77,7 @@ class Engine:
         personas: a personas model file (``renderer segments fit``); each recipient then
             gets its nearest persona as ``Persona`` and a ``persona:<slug>`` segment.
         limits: caps on what one email shows (names, subject, cart items, products);
-            see ``renderer.limits.Limits`` and docs/security.md.
+            see ``renderer.base.limits.Limits`` and docs/security.md.
         locales_dir: folder of ``<lang>.yaml`` message files (default: ``locales/`` beside
             the blocks folder); each template compiles once per language it is rendered in.
         auto_reload: recompile a template (or reload the rules or personas) when a file changes.
@@ -125,7 +121,7 @@ class Engine:
             raise TypeError("recommendations must have a fetch(profile, limit) method")
         self.recommendations = recommendations
         if limits is not None and not isinstance(limits, Limits):
-            raise TypeError("limits must be a renderer.limits.Limits")
+            raise TypeError("limits must be a renderer.base.limits.Limits")
         self.limits = limits or DEFAULT_LIMITS
         self._bestsellers: list[Product] | None = None
         self._cache: dict[tuple[str, str], _CacheEntry] = {}
@@ -398,7 +394,7 @@ class Engine:
         """Decide and render an automation trigger: an email, or a skip with a reason code.
 
         The event's type picks the template (the one whose ``event:`` names it);
-        the skip rules in ``renderer.triggers`` run first. Recommendations come
+        the skip rules in ``renderer.audience.triggers`` run first. Recommendations come
         from the payload, else from the engine's source (never what is in the cart).
 
         Raises:
@@ -420,28 +416,6 @@ class Engine:
         email = self.render(template, profile=recipient, event=happened, now=now,
                             recommendations=recommendations)
         return TriggerOutcome(happened.type, template, email=email)
-
-    def check(self, templates: list[str] | None = None, *, fixtures: str | Path | None = None) -> CheckReport:
-        """Render every template (or those named) against every fixture and report what breaks emails.
-
-        Rules: unknown tokens, tokens printed empty, ``show_if`` branches no fixture
-        exercises, images without alt or width, links that are not https or mailto,
-        no unsubscribe link, HTML over 102 KB (a warning from 90 KB), missing or
-        over-long preheader, empty or over-long subject, no ``lang`` on ``<html>``,
-        tables without ``role="presentation"``. See ``renderer/check.py``.
-
-        Args:
-            fixtures: a fixtures folder (default: ``fixtures/`` beside the templates, else the bundled one).
-
-        Example:
-            >>> report = Engine().check(["welcome"])
-            >>> report.ok, report.summary()  # doctest: +SKIP
-            (True, '0 errors, 0 warnings in 1 templates (11 emails rendered)')
-        """
-        from .check import check_content
-        from .fixtures import FixtureSet
-
-        return check_content(self, templates, FixtureSet(Path(fixtures)) if fixtures else None)
 
     def render_reference(self, template: str, *, profile: Profile | dict[str, Any],
                          recommendations: list[Product] | list[dict[str, Any]] | None = None,

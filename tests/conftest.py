@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 
 from renderer import Engine
-from renderer.engine import PROJECT_ROOT
-from renderer.fixtures import FIXTURE_NOW, FixtureSet
+from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The checkout: its demo content (templates/, blocks/, fixtures/, ...) and test-artifacts/."""
 
 FIXTURES = FixtureSet(PROJECT_ROOT / "fixtures")
 TEMPLATES = Engine(templates_dir=PROJECT_ROOT / "templates", blocks_dir=PROJECT_ROOT / "blocks").template_names()
@@ -50,7 +52,7 @@ PLANTED = {"frequent_high_spender": 1, "new_customer": 1, "at_risk": 1}
 @pytest.fixture(scope="session")
 def planted_profiles() -> list[dict]:
     """900 synthetic profiles, a third from each planted archetype."""
-    from renderer.synthetic import generate_profiles
+    from renderer.devtools.synthetic import generate_profiles
 
     return list(generate_profiles(900, seed=3, now=FIXTURE_NOW, weights=PLANTED))
 
@@ -60,8 +62,8 @@ def planted_personas(planted_profiles, tmp_path_factory) -> Path:
     """A personas file fitted (k=3, seed 0) on the planted profiles."""
     import json
 
-    from renderer.persona_fit import fit_personas, read_features
-    from renderer.personas import dump_personas
+    from renderer.audience.fit.personas import fit_personas, read_features
+    from renderer.audience.personas import dump_personas
 
     table = read_features([json.dumps(p) for p in planted_profiles], FIXTURE_NOW)
     path = tmp_path_factory.mktemp("personas") / "personas.json"
@@ -74,7 +76,7 @@ def dask_client():
     """A client of a real LocalCluster: 2 worker processes, one thread each, on 127.0.0.1 only."""
     from distributed import Client
 
-    from renderer.cluster import local_cluster
+    from renderer.batch.dask.cluster import local_cluster
 
     with local_cluster(2) as cluster, Client(cluster) as client:
         yield client
@@ -83,7 +85,7 @@ def dask_client():
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium per test process (Debian's, with the project's flags)."""
-    from renderer.browser import chromium
+    from renderer.devtools.browser import chromium
 
     with chromium() as launched:
         yield launched

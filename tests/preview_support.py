@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
-from renderer.engine import PROJECT_ROOT
-from renderer.preview.app import create_app
-from renderer.preview.project import ContentPaths, PreviewProject
-from renderer.preview.server import serve_in_thread
+from renderer.devtools.preview.app import create_app
+from renderer.devtools.preview.project import ContentPaths, PreviewProject
+from renderer.devtools.preview.server import serve_in_thread
+
+from conftest import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "preview"
 PATIENCE = 120.0

@@ -6,9 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from renderer.fixtures import FIXTURE_NOW
-from renderer.models import Profile, parse
-from renderer.synthetic import generate_profiles, write_jsonl
+from renderer.base.models import Profile, parse
+from renderer.content.fixtures import FIXTURE_NOW
+from renderer.devtools.synthetic import generate_profiles, write_jsonl
 
 
 def iso(days_ago: float) -> str:

@@ -3,11 +3,12 @@ from __future__ import annotations
 import io
 import json
 
-from renderer.audience import segment_audience
-from renderer.cli import main
-from renderer.engine import PROJECT_ROOT
-from renderer.fixtures import FIXTURE_NOW
-from renderer.segments import RuleSet
+from renderer.audience.report import segment_audience
+from renderer.audience.segments import RuleSet
+from renderer.cli.main import main
+from renderer.content.fixtures import FIXTURE_NOW
+
+from conftest import PROJECT_ROOT
 
 RULES = RuleSet.load(PROJECT_ROOT / "segments.yaml")
 

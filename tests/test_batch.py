@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from profiles import audience
 from renderer import Failed, RenderedEmail, RenderRequest, Skipped, render_many
-from renderer.batch import ordered_pool_map
-from renderer.batchjob import last_complete_line
-from renderer.spool import Spooled, append_spooled
-from renderer.cli import main
-from renderer.engine import PROJECT_ROOT
-from renderer.fixtures import FIXTURE_NOW
+from renderer.batch.job import last_complete_line
+from renderer.batch.local import ordered_pool_map
+from renderer.batch.spool import Spooled, append_spooled
+from renderer.cli.main import main
+from renderer.content.fixtures import FIXTURE_NOW
+
+from conftest import PROJECT_ROOT
+from profiles import audience
 
 
 def requests_with_problems(fixtures) -> list:
@@ -67,7 +68,7 @@ def test_workers_render_exactly_what_the_engine_renders(engine, fixtures):
 
 def test_results_cross_between_processes_whole(engine, fixtures):
     # Workers send results as marshal records (and Dask pickles them): nothing may be lost either way.
-    from renderer.batch import _unwire, _wire
+    from renderer.batch.local import _unwire, _wire
 
     email = engine.render("welcome", profile=fixtures.profile("frequent_high_spender"),
                           recommendations=fixtures.recommendations("frequent_high_spender"), now=FIXTURE_NOW)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROFILES, TEMPLATES, fixture_request
-from renderer.engine import PROJECT_ROOT
-from renderer.gallery import localize_assets
+from renderer.devtools.gallery import localize_assets
+
+from conftest import PROFILES, PROJECT_ROOT, TEMPLATES, fixture_request
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "emails"
 
@@ -19,7 +19,7 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "emails"
 @pytest.mark.parametrize("template", TEMPLATES)
 @pytest.mark.parametrize("width", [375, 600])
 def test_email_fits_the_screen_and_images_load(engine, browser, tmp_path: Path, template, width):
-    from renderer.browser import screenshot_file
+    from renderer.devtools.browser import screenshot_file
 
     profile = "frequent_high_spender" if width == 600 else "international"
     email = engine.render(template, **fixture_request(engine, template, profile))

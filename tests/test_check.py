@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from renderer import Engine
-from renderer.check_rules import ERROR, WARNING
-from renderer.cli import main
-from renderer.engine import PROJECT_ROOT
+from renderer.api import check
+from renderer.cli.main import main
+from renderer.devtools.check_rules import ERROR, WARNING
+
+from conftest import PROJECT_ROOT
 
 SEEDED = """\
 description: One instance of each problem the check looks for.
@@ -77,7 +79,7 @@ def seeded(tmp_path_factory):
     (root / "templates" / "seeded_token.yaml").write_text(TOKEN)
     (root / "templates" / "seeded_big.yaml").write_text(_big(104))
     (root / "templates" / "seeded_large.yaml").write_text(_big(80))
-    report = _engine(root).check(["seeded", "seeded_long", "seeded_token", "seeded_big", "seeded_large"])
+    report = check(["seeded", "seeded_long", "seeded_token", "seeded_big", "seeded_large"], engine=_engine(root))
     return root, report
 
 
@@ -179,7 +181,7 @@ def test_missing_lang_on_html_is_an_error(tmp_path):
     (root / "blocks" / "_layout.mjml").write_text(
         "<mjml>\n<mj-head>\n[[ theme ]]\n<mj-preview>{{ Preheader }}</mj-preview>\n</mj-head>\n"
         '<mj-body width="[[ width ]]">\n[[ body ]]\n</mj-body>\n</mjml>\n')
-    report = _engine(root).check(["welcome"])
+    report = check(["welcome"], engine=_engine(root))
     finding = _found(report, "html-lang", "welcome")[0]
     assert finding.severity == ERROR and finding.file.endswith("blocks/_layout.mjml") and finding.line == 1
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from conftest import PROFILES, TEMPLATES
-from renderer.cli import main
-from renderer.engine import PROJECT_ROOT
+from renderer.cli.main import main
+
+from conftest import PROFILES, PROJECT_ROOT, TEMPLATES
 
 PROFILE = str(PROJECT_ROOT / "fixtures/profiles/new_customer.json")
 

@@ -8,10 +8,10 @@ import socket
 import pytest
 
 from renderer import RenderRequest, render_many
-from renderer.cluster import dask_client, local_cluster, map_ordered
-from renderer.cluster_worker import WorkerJob
-from renderer.errors import ClusterError
-from renderer.fixtures import FIXTURE_NOW
+from renderer.base.errors import ClusterError
+from renderer.batch.dask.cluster import dask_client, local_cluster, map_ordered
+from renderer.batch.dask.worker import WorkerJob
+from renderer.content.fixtures import FIXTURE_NOW
 
 # One Dask cluster at a time on two cores: these tests share one test process.
 pytestmark = pytest.mark.xdist_group("dask")
@@ -43,7 +43,7 @@ def test_each_worker_compiles_once_and_keeps_its_engine(engine, fixtures, dask_c
     key = WorkerJob.for_engine(engine).key
 
     def held(dask_worker=None):
-        from renderer.cluster_worker import _engines
+        from renderer.batch.dask.worker import _engines
 
         entry = _engines.get(key)
         return None if entry is None else (id(entry.engine), sorted(entry.warmed))
@@ -106,7 +106,7 @@ def test_each_worker_builds_its_own_recommendation_source_once(engine, fixtures,
     key = WorkerJob.for_engine(limited).key
 
     def sources(dask_worker=None):
-        from renderer.cluster_worker import _engines
+        from renderer.batch.dask.worker import _engines
 
         entry = _engines.get(key)
         held = None if entry is None else entry.engine.recommendations

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from renderer import Engine
-from renderer.batchjob import JobSpec, render_line
-from renderer.cluster_worker import (
+from renderer.base.errors import ContentMismatch
+from renderer.batch.dask.worker import (
     WorkerJob,
     code_fingerprint,
     lost_lines,
@@ -18,8 +18,8 @@ from renderer.cluster_worker import (
     render_requests,
     worker_engine,
 )
-from renderer.errors import ContentMismatch
-from renderer.fixtures import FIXTURE_NOW
+from renderer.batch.job import JobSpec, render_line
+from renderer.content.fixtures import FIXTURE_NOW
 
 
 def test_content_hash_follows_the_content_not_its_location(content_copy, tmp_path_factory):

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from profiles import audience
 from renderer import Engine
-from renderer.batchjob import BatchStateError, JobSpec
-from renderer.cli import main
-from renderer.daskjob import run_dask_batch
-from renderer.engine import PROJECT_ROOT
-from renderer.errors import RendererError
-from renderer.fixtures import FIXTURE_NOW
-from renderer.manifest import Manifest
+from renderer.base.errors import BatchStateError, RendererError
+from renderer.batch.dask.job import run_dask_batch
+from renderer.batch.dask.manifest import Manifest
+from renderer.batch.job import JobSpec
+from renderer.cli.main import main
+from renderer.content.fixtures import FIXTURE_NOW
+
+from conftest import PROJECT_ROOT
+from profiles import audience
 
 NOW = "2026-11-15T12:00:00Z"
 RECOMMENDATIONS = str(PROJECT_ROOT / "fixtures/recommendations/default.json")

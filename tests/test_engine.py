@@ -6,7 +6,7 @@ import pytest
 
 import renderer
 from renderer import Engine, TemplateError, TemplateNotFound
-from renderer.fixtures import FIXTURE_NOW
+from renderer.content.fixtures import FIXTURE_NOW
 
 PROFILE = {"id": "c1", "email": "ana@example.com", "first_name": "Ana"}
 

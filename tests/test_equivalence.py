@@ -37,7 +37,7 @@ def test_equivalence_covers_hostile_and_unusual_data(engine, fixtures):
 
 
 def test_combining_marks_survive_mjml_in_attributes():
-    from renderer.stages.mjml import compile_mjml
+    from renderer.compile.mjml import compile_mjml
 
     html = compile_mjml('<mjml><mj-head><mj-title>أهلًا</mj-title></mj-head><mj-body><mj-section><mj-column>'
                         '<mj-text><span data-text="بدلًا">x</span></mj-text></mj-column></mj-section></mj-body></mjml>')

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from renderer.audience.features import FeatureConfig, derive
+from renderer.content.fixtures import FIXTURE_NOW
+
 from profiles import make_profile
-from renderer.features import FeatureConfig, derive
-from renderer.fixtures import FIXTURE_NOW
 
 
 def test_no_orders_gives_defined_values():

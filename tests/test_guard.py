@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from renderer.environments import html_environment
-from renderer.stages.guard import check_template
+from renderer.sandbox.environments import html_environment
+from renderer.sandbox.guard import check_template
 
 ORDINARY = [
     "{{ '{:,}'.format(Year) }} {{ '%.2f'|format(3.5) }} {{ Persona|attr('name') }}",

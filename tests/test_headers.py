@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from renderer.recipient.headers import ONE_CLICK, unsubscribe_headers
+
 from conftest import PAIRS, fixture_request
-from renderer.headers import ONE_CLICK, unsubscribe_headers
 
 
 @pytest.mark.parametrize("template,profile", PAIRS[:: max(1, len(PAIRS) // 8)])

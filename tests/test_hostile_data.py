@@ -16,9 +16,10 @@ import pytest
 from markupsafe import escape
 
 from renderer import Engine, InvalidInput
-from renderer.engine import PROJECT_ROOT
-from renderer.fixtures import FIXTURE_NOW
-from renderer.limits import Limits
+from renderer.base.limits import Limits
+from renderer.content.fixtures import FIXTURE_NOW
+
+from conftest import PROJECT_ROOT
 
 SITE = "https://fernhill.example"
 PROFILE = {"id": "c1", "email": "ana@example.com", "first_name": "Ana", "location": {"city": "Lyon"}}

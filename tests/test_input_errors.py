@@ -7,12 +7,11 @@ import pickle
 
 import pytest
 
-from conftest import PROFILES, TEMPLATES
-
 from renderer import Engine, Failed, InvalidInput, RenderRequest, TemplateError, TemplateNotFound, render_many
-from renderer.cli import main
-from renderer.engine import PROJECT_ROOT
-from renderer.fixtures import FIXTURE_NOW
+from renderer.cli.main import main
+from renderer.content.fixtures import FIXTURE_NOW
+
+from conftest import PROFILES, PROJECT_ROOT, TEMPLATES
 
 GOOD = {"id": "c1", "email": "ana@example.com"}
 PRODUCT = {"id": "P1", "name": "Mug", "url": "https://shop.example/p/1", "price": 12}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from renderer import Engine, TemplateError
-from renderer.stages.links import UtmConfig, tag_links, tag_url, utm_config
+from renderer.compile.links import UtmConfig, tag_links, utm_config
+from renderer.sandbox.urls import tag_url
 
 DOMAINS = ("fernhill.example",)
 QUERY = "utm_source=s&utm_medium=email&utm_campaign=c&utm_content=hero"

@@ -9,11 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import fixture_request
 from renderer import Engine
-from renderer.environments import text_environment
-from renderer.fixtures import FIXTURE_NOW
-from renderer.locales import available_languages, language_for, load_catalog, plural_categories
+from renderer.content.fixtures import FIXTURE_NOW
+from renderer.content.locales import available_languages, language_for, load_catalog, plural_categories
+from renderer.sandbox.environments import text_environment
+
+from conftest import fixture_request
 
 LOCALES = ["en-US", "de-DE", "fr-FR", "es-ES", "ja-JP", "ar-EG", "he-IL"]
 PROFILE = {"id": "c1", "email": "a@example.com", "first_name": "Ana"}
@@ -122,7 +123,7 @@ def test_an_unknown_message_names_the_locales_file(content_copy, block, typo, te
 
 
 def test_every_language_defines_only_ids_english_has():
-    from renderer.engine import PROJECT_ROOT
+    from conftest import PROJECT_ROOT
 
     folder = PROJECT_ROOT / "locales"
     english = set(load_catalog(folder, "en").messages)
@@ -148,8 +149,9 @@ def test_rtl_layout_mirrors_alignment_and_padding(engine, fixtures, profile):
 
 
 def _template_copy() -> set[str]:
-    from renderer.content import ContentDirs, load_template, template_names
-    from renderer.engine import PROJECT_ROOT
+    from renderer.content.loader import ContentDirs, load_template, template_names
+
+    from conftest import PROJECT_ROOT
 
     dirs = ContentDirs(PROJECT_ROOT / "templates", PROJECT_ROOT / "blocks")
     texts: set[str] = set()
@@ -162,7 +164,7 @@ def _template_copy() -> set[str]:
 
 @pytest.mark.parametrize("language", ["de", "fr", "es", "ja", "ar", "he"])
 def test_template_copy_translations_match_the_templates_english(language):
-    from renderer.engine import PROJECT_ROOT
+    from conftest import PROJECT_ROOT
 
     catalog = load_catalog(PROJECT_ROOT / "locales", language)
     stale = set(catalog.copy) - _template_copy()

@@ -5,9 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from renderer.batchjob import BatchStateError
-from renderer.manifest import MANIFEST_NAME, Manifest, PartEntry, remove_temporaries, write_atomically
-from renderer.partitions import Partition
+from renderer.base.errors import BatchStateError
+from renderer.batch.dask.manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    PartEntry,
+    remove_temporaries,
+    write_atomically,
+)
+from renderer.batch.dask.partitions import Partition
 
 
 def entry_for(partition: Partition, data: bytes, lost: int = 0) -> PartEntry:

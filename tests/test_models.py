@@ -5,8 +5,8 @@ import pickle
 import pytest
 
 from renderer import InvalidInput, Profile, TemplateError, TemplateNotFound
-from renderer.errors import CompileError, Problem, RendererError
-from renderer.models import Event, parse, parse_products
+from renderer.base.errors import CompileError, Problem, RendererError
+from renderer.base.models import Event, parse, parse_products
 
 
 def test_every_fixture_profile_and_event_validates(fixtures):

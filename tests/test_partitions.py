@@ -4,8 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from renderer.errors import RendererError
-from renderer.partitions import Partition, default_partitions, input_paths, plan, read_partitions, scan
+from renderer.base.errors import RendererError
+from renderer.batch.dask.partitions import (
+    Partition,
+    default_partitions,
+    input_paths,
+    plan,
+    read_partitions,
+    scan,
+)
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:

@@ -6,14 +6,15 @@ from collections import Counter
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from renderer.cli import main
-from renderer.engine import PROJECT_ROOT
-from renderer.errors import PersonaFitError
-from renderer.features import FeatureConfig, derive
-from renderer.fixtures import FIXTURE_NOW
-from renderer.models import Profile
-from renderer.persona_fit import fit_personas, read_features
-from renderer.personas import DEFAULT_FEATURES, Personas, load_personas
+from renderer.audience.features import FeatureConfig, derive
+from renderer.audience.fit.personas import fit_personas, read_features
+from renderer.audience.personas import DEFAULT_FEATURES, Personas, load_personas
+from renderer.base.errors import PersonaFitError
+from renderer.base.models import Profile
+from renderer.cli.main import main
+from renderer.content.fixtures import FIXTURE_NOW
+
+from conftest import PROJECT_ROOT
 
 NOW = "2026-11-15T12:00:00Z"
 EXPECTED_NAMES = {
@@ -42,7 +43,7 @@ def test_fit_labels_match_the_file_assignment(planted_profiles):
     table = read_features(lines(planted_profiles), FIXTURE_NOW)
     result = fit_personas(table, now=FIXTURE_NOW, k=3, seed=0)
     personas = Personas.from_spec(result.spec)
-    assert personas.nearest_rows(table.raw).tolist() == result.labels.tolist()
+    assert [personas.nearest_index(row)[0] for row in table.raw.tolist()] == result.labels.tolist()
     truth = [p["attributes"]["archetype"] for p in planted_profiles]
     assert adjusted_rand_score(truth, result.labels) >= 0.9
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from renderer.persona_names import base_name, name_personas
+from renderer.audience.fit.names import base_name, name_personas
 
 
 def centre(**values: float) -> dict[str, float]:

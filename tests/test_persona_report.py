@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from renderer.persona_report import format_value, report_columns, report_rows, summary, write_chart
-from renderer.personas import load_personas
+from renderer.audience.fit.report import format_value, report_columns, report_rows, summary, write_chart
+from renderer.audience.personas import load_personas
 
 
 def test_rows_give_size_share_and_centre_in_original_units(planted_personas):

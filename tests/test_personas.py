@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from renderer import Engine, TemplateError
-from renderer.cli import main
-from renderer.errors import PersonaFileError
-from renderer.features import derive
-from renderer.fixtures import FIXTURE_NOW
-from renderer.models import Profile
-from renderer.personas import dump_personas, load_personas, parse_personas, slug
+from renderer.audience.features import derive
+from renderer.audience.personas import dump_personas, load_personas, parse_personas, slug
+from renderer.base.errors import PersonaFileError
+from renderer.base.models import Profile
+from renderer.cli.main import main
+from renderer.content.fixtures import FIXTURE_NOW
 
 PERSONA_TEMPLATE = """\
 description: Persona-specific content, for the tests.

@@ -11,12 +11,22 @@ from urllib.parse import urlencode
 
 import pytest
 
+from renderer.devtools.preview.app import create_app
+from renderer.devtools.preview.project import PreviewProject, Selection
+from renderer.devtools.preview.server import serve_in_thread
+
 from conftest import PROFILES, TEMPLATES
-from preview_support import (PATIENCE, compiled_gallery, copy_content, edited, event_stream, get, preview_server,
-                             raw_get, wait_for_change)
-from renderer.preview.app import create_app
-from renderer.preview.project import PreviewProject, Selection
-from renderer.preview.server import serve_in_thread
+from preview_support import (
+    PATIENCE,
+    compiled_gallery,
+    copy_content,
+    edited,
+    event_stream,
+    get,
+    preview_server,
+    raw_get,
+    wait_for_change,
+)
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,10 @@ import subprocess
 import sys
 import time
 
+from renderer.cli.main import build_parser, main
+
+from conftest import PROJECT_ROOT
 from preview_support import ARTIFACTS, PATIENCE, copy_content, event_stream, get, read_event
-from renderer.cli import build_parser, main
-from renderer.engine import PROJECT_ROOT
 
 PROFILE = str(PROJECT_ROOT / "fixtures/profiles/new_customer.json")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from renderer import RenderedEmail, TemplateError, TemplateNotFound
+from renderer.devtools.preview.checks import GMAIL_CLIP_BYTES, check_email
+from renderer.devtools.preview.pages import error_view, humanize, person
+from renderer.devtools.preview.project import CUSTOM, NONE, CustomProfiles, PreviewProject, Selection
+
 from conftest import PROFILES, TEMPLATES, fixture_request
 from preview_support import copy_content, edited
-from renderer import RenderedEmail, TemplateError, TemplateNotFound
-from renderer.preview.checks import GMAIL_CLIP_BYTES, check_email
-from renderer.preview.pages import error_view, humanize, person
-from renderer.preview.project import CUSTOM, NONE, CustomProfiles, PreviewProject, Selection
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from renderer import Engine, Failed, InvalidInput, RenderedEmail, RenderRequest, Skipped, render_many
-from renderer.batchjob import JobSpec, run_batch
-from renderer.engine import PROJECT_ROOT
-from renderer.fixtures import FIXTURE_NOW
+from renderer.batch.job import JobSpec, run_batch
+from renderer.content.fixtures import FIXTURE_NOW
+
+from conftest import PROJECT_ROOT
 
 BOUNDED = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

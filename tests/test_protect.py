@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from renderer.errors import CompileError
-from renderer.stages.inline import inline_css
-from renderer.stages.protect import protect, restore
+from renderer.base.errors import CompileError
+from renderer.compile.inline import inline_css
+from renderer.compile.protect import protect, restore
 
 
 def test_round_trip_restores_every_tag():

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from renderer import InvalidInput
-from renderer.fixtures import FIXTURE_NOW
-from renderer.models import Event, Profile, parse, parse_products
-from renderer.recipient import build_context, header_text
+from renderer.base.models import Event, Profile, parse, parse_products
+from renderer.content.fixtures import FIXTURE_NOW
+from renderer.recipient.pipeline import build_context, header_text
 
 BRAND = {"unsubscribe_url": "https://shop.example/u?c={id}", "preferences_url": "https://shop.example/p?c={id}"}
 

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from renderer import Engine, Failed, RenderedEmail, RenderRequest, TemplateError, render_many
-from renderer.fixtures import FIXTURE_NOW
-from renderer.segments import RuleSet
+from renderer.audience.segments import RuleSet
+from renderer.content.fixtures import FIXTURE_NOW
 
 PROFILE = {"id": "c1", "email": "ana@example.com", "first_name": "Ana"}
 
@@ -75,7 +75,7 @@ def test_a_hostile_segment_rule_fails_at_load_naming_rule_and_line():
 def test_multiplying_in_a_rule_is_bounded_too():
     rules = RuleSet.parse("segments:\n  - name: big\n    when: (email * 100000000)|length > 3\n")
     profile = {"id": "c", "email": "a@example.com"}
-    from renderer.models import Profile, parse
+    from renderer.base.models import Profile, parse
 
     assignment = rules.assign(parse(Profile, profile, what="profile"), FIXTURE_NOW)
     assert assignment.segments == [] and "'*' would build" in assignment.outcomes[0].note

@@ -1,10 +1,10 @@
-"""URL allow-list, header lines and grapheme-safe cuts (renderer/sanitize.py)."""
+"""URL allow-list, header lines and grapheme-safe cuts (renderer/recipient/sanitize.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from renderer.sanitize import clip, excerpt, header_text, is_safe_url
+from renderer.recipient.sanitize import clip, excerpt, header_text, is_safe_url
 
 
 @pytest.mark.parametrize("url,safe", [

@@ -7,13 +7,14 @@ import json
 import jsonschema
 import pytest
 
-from profiles import audience
 from renderer import InvalidInput
-from renderer.cli import main
-from renderer.engine import PROJECT_ROOT
-from renderer.fixtures import FixtureSet
-from renderer.models import Event, Profile, parse, parse_products
-from renderer.schemas import SCHEMAS, json_schema, schema_text
+from renderer.base.models import Event, Profile, parse, parse_products
+from renderer.cli.main import main
+from renderer.content.fixtures import FixtureSet
+from renderer.devtools.schemas import SCHEMAS, json_schema, schema_text
+
+from conftest import PROJECT_ROOT
+from profiles import audience
 
 SCHEMA_DIR = PROJECT_ROOT / "schemas"
 

@@ -14,9 +14,10 @@ from contextlib import nullcontext
 import pytest
 
 from renderer import Engine, RenderAborted, RenderRequest, render_many
-from renderer.fixtures import FIXTURE_NOW
+from renderer.content.fixtures import FIXTURE_NOW
 from renderer.sources import HttpRecommendationSource, RecommendationUnavailable
 from renderer.sources.redact import redact
+
 from scripted_server import Reply, ScriptedServer
 
 SECRETS = ("HEADERSECRET", "BEARERSECRET", "QUERYSECRET", "PASSWORDSECRET")
@@ -87,7 +88,7 @@ def test_redact_removes_queries_and_userinfo():
 
 
 def _profile():
-    from renderer.models import Profile, parse
+    from renderer.base.models import Profile, parse
 
     return parse(Profile, PROFILE, what="profile")
 

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from profiles import make_profile
 from renderer import Engine, TemplateError
-from renderer.engine import PROJECT_ROOT
-from renderer.fixtures import FIXTURE_NOW
-from renderer.models import Profile, parse
-from renderer.segments import RuleSet
+from renderer.audience.segments import RuleSet
+from renderer.base.models import Profile, parse
+from renderer.content.fixtures import FIXTURE_NOW
+
+from conftest import PROJECT_ROOT
+from profiles import make_profile
 
 RULES = RuleSet.load(PROJECT_ROOT / "segments.yaml")
 

@@ -5,8 +5,8 @@ import pickle
 import pytest
 
 from renderer import Engine
-from renderer.fixtures import FIXTURE_NOW
-from renderer.models import Profile, parse
+from renderer.base.models import Profile, parse
+from renderer.content.fixtures import FIXTURE_NOW
 from renderer.sources import RateLimitedSource, RecommendationUnavailable, StaticSource
 
 PRODUCT = {"id": "P1", "name": "Mug", "url": "https://fernhill.example/p/1", "price": 12}

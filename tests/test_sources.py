@@ -8,8 +8,8 @@ import time
 import pytest
 
 from renderer import Engine, RenderAborted
-from renderer.fixtures import FIXTURE_NOW
-from renderer.models import Profile, parse
+from renderer.base.models import Profile, parse
+from renderer.content.fixtures import FIXTURE_NOW
 from renderer.sources import (
     HttpRecommendationSource,
     RecommendationUnavailable,
@@ -17,6 +17,7 @@ from renderer.sources import (
     ReplaySource,
     StaticSource,
 )
+
 from scripted_server import Reply, ScriptedServer
 
 PRODUCTS = [{"id": f"P{i}", "name": f"Product {i}", "url": f"https://shop.example/p/{i}", "price": 10 + i}
@@ -241,7 +242,7 @@ def test_workers_get_their_own_copy_of_the_source(fixtures):
 
 
 def test_an_aborted_render_is_a_skip_in_a_batch(content_copy):
-    from renderer import Skipped, RenderRequest, render_many
+    from renderer import RenderRequest, Skipped, render_many
 
     policy = "recommendations: {required: true}\n"
     welcome = content_copy / "templates" / "welcome.yaml"

@@ -6,8 +6,9 @@ import os
 import subprocess
 import sys
 
-from renderer.engine import PROJECT_ROOT
-from renderer.spool import SlotWriter, Spooled, read_spooled, spooled
+from renderer.batch.spool import SlotWriter, Spooled, read_spooled, spooled
+
+from conftest import PROJECT_ROOT
 
 ITEMS = [bytes([65 + i]) * 300 for i in range(5)]
 
@@ -39,7 +40,7 @@ def test_a_write_that_fails_midway_spills_that_item_and_the_rest_inline(tmp_path
     slot = tmp_path / "slot-0"
     script = (
         "import resource, signal, sys\n"
-        "from renderer.spool import SlotWriter, read_spooled\n"
+        "from renderer.batch.spool import SlotWriter, read_spooled\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
         "items = [bytes([65 + i]) * 300 for i in range(5)]\n"
@@ -62,7 +63,7 @@ def test_chunks_take_the_slots_in_turn(tmp_path):
 
 
 def test_folders_of_jobs_that_were_killed_are_removed_by_the_next_job(tmp_path):
-    from renderer.spool import PREFIX, remove_stale_folders
+    from renderer.batch.spool import PREFIX, remove_stale_folders
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True)
@@ -79,8 +80,9 @@ def test_folders_of_jobs_that_were_killed_are_removed_by_the_next_job(tmp_path):
 
 
 def test_a_batch_with_workers_cleans_up_after_a_killed_one(tmp_path):
+    from renderer.batch.spool import PREFIX
+
     from profiles import audience
-    from renderer.spool import PREFIX
 
     spool = tmp_path / "spool"
     spool.mkdir()

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from renderer.stages.text import glue_control_tags, html_to_text, tidy_text
-from renderer.stages.text_wrap import display_width, underline, wrap_line
+from renderer.compile.text import glue_control_tags, html_to_text
+from renderer.compile.text_wrap import wrap_line
+from renderer.recipient.tidy import tidy_text
+from renderer.sandbox.text_width import display_width, underline
 
 
 def _page(body: str) -> str:

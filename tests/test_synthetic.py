@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import json
 import inspect
+import json
 import unicodedata
 from collections import Counter
 from datetime import datetime, timezone
@@ -9,9 +9,9 @@ from itertools import islice
 
 import pytest
 
-from renderer.fixtures import FIXTURE_NOW
-from renderer.models import Profile, parse
-from renderer.synthetic import ARCHETYPES, DEFAULT_WEIGHTS, generate_profiles, write_jsonl
+from renderer.base.models import Profile, parse
+from renderer.content.fixtures import FIXTURE_NOW
+from renderer.devtools.synthetic import ARCHETYPES, DEFAULT_WEIGHTS, generate_profiles, write_jsonl
 
 CURRENCY = {"US": "USD", "DE": "EUR", "FR": "EUR", "ES": "EUR", "IT": "EUR", "JP": "JPY", "BR": "BRL", "EG": "EGP"}
 

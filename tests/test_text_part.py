@@ -5,8 +5,10 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
+from renderer.compile.text_wrap import WIDTH
+from renderer.sandbox.text_width import display_width
+
 from conftest import PAIRS, fixture_request
-from renderer.stages.text_wrap import WIDTH, display_width
 
 _LISTS = ("RecommendedProducts", "CartItems", "ViewedProducts")
 

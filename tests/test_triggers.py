@@ -4,13 +4,14 @@ from datetime import timedelta
 
 import pytest
 
-from profiles import iso, make_profile
 from renderer import InvalidInput, TemplateNotFound
-from renderer.cli import main
-from renderer.engine import PROJECT_ROOT
-from renderer.fixtures import FIXTURE_NOW
-from renderer.fixtures_io import read_json
-from renderer.triggers import TriggerRule
+from renderer.audience.triggers import TriggerRule
+from renderer.cli.main import main
+from renderer.content.fixtures import FIXTURE_NOW
+from renderer.content.json_io import read_json
+
+from conftest import PROJECT_ROOT
+from profiles import iso, make_profile
 
 EVENTS = PROJECT_ROOT / "fixtures" / "events"
 

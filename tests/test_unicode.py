@@ -9,9 +9,9 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-
-from renderer.fixtures import FIXTURE_NOW
 from test_snapshots import HTMLSnapshot, TextSnapshot
+
+from renderer.content.fixtures import FIXTURE_NOW
 
 
 def products(*names: str) -> list[dict]:

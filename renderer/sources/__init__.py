@@ -7,21 +7,40 @@ is not given a payload. One protocol, one required method::
 A source raises :class:`RecommendationUnavailable` (with a reason that is safe
 to show: no keys, no header values) when it cannot answer; the engine then
 uses the template's fallback and records a warning.
+
+The HTTP source needs the ``http`` extra (``pip install 'renderer[http]'``);
+the names here load on first use, so importing this package costs nothing.
 """
 
 from __future__ import annotations
 
-from .base import RecommendationSource, RecommendationUnavailable, StaticSource
-from .http import HttpRecommendationSource
-from .ratelimit import RateLimitedSource
-from .recording import RecordingSource, ReplaySource
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "HttpRecommendationSource",
-    "RateLimitedSource",
-    "RecommendationSource",
-    "RecommendationUnavailable",
-    "RecordingSource",
-    "ReplaySource",
-    "StaticSource",
-]
+_EXPORTS = {
+    "RecommendationSource": "renderer.sources.base",
+    "RecommendationUnavailable": "renderer.sources.base",
+    "StaticSource": "renderer.sources.base",
+    "HttpRecommendationSource": "renderer.sources.http",
+    "RateLimitedSource": "renderer.sources.ratelimit",
+    "RecordingSource": "renderer.sources.recording",
+    "ReplaySource": "renderer.sources.recording",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'renderer.sources' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from renderer.sources.base import RecommendationSource, RecommendationUnavailable, StaticSource
+    from renderer.sources.http import HttpRecommendationSource
+    from renderer.sources.ratelimit import RateLimitedSource
+    from renderer.sources.recording import RecordingSource, ReplaySource

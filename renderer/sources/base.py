@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import InvalidInput, RendererError
-from ..models import Product, Profile, parse_products
+from renderer.base.errors import InvalidInput, RendererError
+from renderer.base.models import Product, Profile, parse_products
 
 
 class RecommendationUnavailable(RendererError, RuntimeError):

@@ -17,14 +17,17 @@ import time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import pybreaker
-import requests
-from cachetools import TTLCache
-from urllib3.util.retry import Retry
+from renderer.base.extras import needs_extra
 
-from ..models import Product, Profile
-from . import redact
-from .base import RecommendationUnavailable, validate_payload
+with needs_extra("http", "HttpRecommendationSource"):
+    import pybreaker
+    import requests
+    from cachetools import TTLCache
+    from urllib3.util.retry import Retry
+
+from renderer.base.models import Product, Profile
+from renderer.sources import redact
+from renderer.sources.base import RecommendationUnavailable, validate_payload
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 

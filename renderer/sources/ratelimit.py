@@ -12,8 +12,8 @@ import threading
 import time
 from typing import Any, Callable
 
-from ..models import Product, Profile
-from .base import RecommendationSource, RecommendationUnavailable
+from renderer.base.models import Product, Profile
+from renderer.sources.base import RecommendationSource, RecommendationUnavailable
 
 
 class RateLimitedSource:

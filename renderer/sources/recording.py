@@ -12,8 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..models import Product, Profile
-from .base import RecommendationSource, RecommendationUnavailable, validate_payload
+from renderer.base.models import Product, Profile
+from renderer.sources.base import RecommendationSource, RecommendationUnavailable, validate_payload
 
 FORMAT = "renderer-recommendations-recording/1"
 

@@ -1,0 +1,246 @@
+"""The ``renderer batch`` job: JSON Lines in, JSON Lines out, resumable.
+
+Each non-blank input line yields exactly one output line, in input order:
+``{"line": N, "id": ..., "status": "rendered" | "skipped" | "failed", ...}``.
+Output goes to ``OUT.partial`` and is renamed to ``OUT`` when the run is
+complete. A run that was interrupted leaves the ``.partial`` file; ``resume``
+keeps its complete lines and continues after the last input line it covers,
+so no recipient is rendered or written twice, and none is lost.
+
+Worker processes receive raw lines and write finished output lines to spool
+files (in ``/dev/shm`` where there is one); the parent appends each to the
+output in input order (``os.sendfile``: the kernel copies the bytes), so it
+does little more than read the input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterator
+
+from renderer.base.errors import BatchStateError
+from renderer.batch.local import (
+    Failed,
+    RenderedEmail,
+    Skipped,
+    chunked,
+    in_flight,
+    init_worker,
+    ordered_pool_map,
+    render_one,
+    worker_engine,
+)
+from renderer.batch.spool import SlotWriter, SpoolChunk, Spooled, append_spooled, spool_folder, spooled
+from renderer.engine import Engine
+
+PARTIAL_SUFFIX = ".partial"
+
+
+@dataclass
+class BatchSummary:
+    rendered: int = 0
+    skipped: int = 0
+    failed: int = 0
+    resumed_after_line: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return self.rendered + self.skipped + self.failed
+
+    @property
+    def rate(self) -> float:
+        return self.total / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What every worker needs to turn an input line into an output line."""
+
+    template: str
+    now: datetime | None
+    shared_recommendations: Any = None
+    respect_consent: bool = True
+
+
+def _record(line: int, result: RenderedEmail | Skipped | Failed) -> dict[str, Any]:
+    if isinstance(result, RenderedEmail):
+        return {"line": line, "id": result.profile_id, "status": "rendered", "subject": result.subject,
+                "preheader": result.preheader, "segments": result.segments, "blocks": result.blocks,
+                "warnings": result.warnings, "headers": result.headers, "html": result.html, "text": result.text}
+    if isinstance(result, Skipped):
+        return {"line": line, "id": result.id, "status": "skipped", "code": result.code, "reason": result.reason}
+    return {"line": line, "id": result.id, "status": "failed", "error": result.error, "kind": result.kind,
+            "problems": result.problems}
+
+
+def render_record(engine: Engine, spec: JobSpec, line_number: int, text: str,
+                  recommendations_text: str | None) -> dict[str, Any]:
+    """Turn one input line (a profile, or a request object) into one output record."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return {"line": line_number, "id": None, "status": "failed", "kind": "InvalidInput",
+                "error": f"line {line_number}: not JSON ({error.msg} at column {error.colno})", "problems": []}
+    request: dict[str, Any] = {"template": spec.template, "now": spec.now}
+    if isinstance(data, dict) and "profile" in data:
+        request.update(profile=data.get("profile"), recommendations=data.get("recommendations"),
+                       event=data.get("event"), id=data.get("id"))
+    else:
+        request["profile"] = data
+    if request.get("recommendations") is None:
+        request["recommendations"] = spec.shared_recommendations
+    if recommendations_text is not None:
+        try:
+            recs = json.loads(recommendations_text)
+        except json.JSONDecodeError as error:
+            failed = Failed(str(request.get("id") or ""), line_number,
+                            f"recommendations line {line_number}: not JSON ({error.msg})", "InvalidInput")
+            return _record(line_number, failed)
+        request["recommendations"] = recs.get("products") if isinstance(recs, dict) else recs
+    return _record(line_number, render_one(engine, line_number, request, respect_consent=spec.respect_consent))
+
+
+def render_line(engine: Engine, spec: JobSpec, line_number: int, text: str, recommendations_text: str | None) -> str:
+    """Turn one input line (a profile, or a request object) into one output line."""
+    return json.dumps(render_record(engine, spec, line_number, text, recommendations_text), ensure_ascii=False)
+
+
+def _encoded(record: dict[str, Any]) -> bytes:
+    # A lone surrogate (from a "\ud800" escape in an input line) cannot be
+    # UTF-8; written as the same JSON escape, the record stays valid JSON.
+    return json.dumps(record, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
+
+
+_STATUSES = ("rendered", "skipped", "failed")
+
+
+def _render_lines(chunk: SpoolChunk, spec: JobSpec) -> list[Spooled]:
+    # Each record goes into the chunk's spool slot as soon as it is made (see
+    # renderer/batch/spool.py); the parent appends the slot to the output.
+    engine = worker_engine()
+    counts = dict.fromkeys(_STATUSES, 0)
+    with SlotWriter(chunk.slot) as slot:
+        for number, text, recs in chunk.items:
+            record = render_record(engine, spec, number, text, recs)
+            counts[record["status"]] += 1
+            slot.write(_encoded(record))
+    return [slot.result((counts["rendered"], counts["skipped"], counts["failed"]))]
+
+
+def _lost(chunk: SpoolChunk, why: str) -> list[Spooled]:
+    data = b"".join(_encoded({"line": n, "id": None, "status": "failed", "kind": "WorkerDied", "error": why,
+                              "problems": []}) for n, _, _ in chunk.items)
+    return [Spooled(None, 0, data, (0, 0, len(chunk.items)))]
+
+
+def last_complete_line(partial: Path) -> tuple[int, int]:
+    """(input line number of the last complete record, byte offset just after it)."""
+    size = partial.stat().st_size
+    with partial.open("rb") as handle:
+        tail = b""
+        position = size
+        while position > 0:
+            step = min(1 << 20, position)
+            position -= step
+            handle.seek(position)
+            tail = handle.read(step) + tail
+            lines = tail.split(b"\n")
+            # The piece after the last newline is an unfinished record; before it, the last full one.
+            for index in range(len(lines) - 2, -1, -1):
+                candidate = lines[index]
+                if index == 0 and position > 0:
+                    break  # may be cut off at the front: read further back
+                try:
+                    record = json.loads(candidate)
+                except ValueError:
+                    continue
+                end = position + sum(len(piece) + 1 for piece in lines[: index + 1])
+                return int(record["line"]), end
+    return 0, 0
+
+
+def _numbered(path: Path, start_after: int, recommendations: Path | None) -> Iterator[tuple[int, str, str | None]]:
+    recs_handle = recommendations.open(encoding="utf-8") if recommendations else None
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                recs_line = next(recs_handle, "") if recs_handle else None
+                if number <= start_after or not line.strip():
+                    continue
+                yield number, line.strip(), (recs_line.strip() or "null") if recs_handle else None
+    finally:
+        if recs_handle:
+            recs_handle.close()
+
+
+def run_batch(engine: Engine, spec: JobSpec, profiles: Path, out: Path, *, workers: int = 1,
+              recommendations_lines: Path | None = None, resume: bool = False, restart: bool = False,
+              chunk_size: int = 100, on_line: Callable[[int], None] | None = None) -> BatchSummary:
+    """Render every line of ``profiles`` into ``out``; see the module docstring.
+
+    Raises:
+        BatchStateError: ``out`` or ``out.partial`` exists and neither ``resume`` nor ``restart`` was given.
+    """
+    import time
+
+    summary = BatchSummary()
+    if str(out) == "-":
+        started = time.perf_counter()
+        _write_results(engine, spec, profiles, 0, recommendations_lines, workers, chunk_size,
+                       sys.stdout.buffer, summary, on_line)
+        sys.stdout.buffer.flush()
+        summary.seconds = time.perf_counter() - started
+        return summary
+    partial = out.with_name(out.name + PARTIAL_SUFFIX)
+    if out.exists() and not restart:
+        raise BatchStateError(f"{out} already exists; pass --restart to render it again")
+    if partial.exists() and not (resume or restart):
+        raise BatchStateError(f"{partial} holds an interrupted run; pass --resume to continue it "
+                              "or --restart to start over")
+    start_after, offset = (0, 0)
+    if resume and partial.exists():
+        start_after, offset = last_complete_line(partial)
+        summary.resumed_after_line = start_after
+    started = time.perf_counter()
+    mode = "r+b" if resume and partial.exists() else "wb"
+    with partial.open(mode) as handle:
+        handle.seek(offset)
+        handle.truncate()
+        _write_results(engine, spec, profiles, start_after, recommendations_lines, workers, chunk_size,
+                       handle, summary, on_line)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, out)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: int,
+                   recommendations_lines: Path | None, workers: int, chunk_size: int, handle: BinaryIO,
+                   summary: BatchSummary, on_line: Callable[[int], None] | None) -> None:
+    lines = _numbered(profiles, start_after, recommendations_lines)
+    if workers <= 1:
+        for number, text, recs in lines:
+            record = render_record(engine, spec, number, text, recs)
+            handle.write(_encoded(record))
+            status = record["status"]
+            setattr(summary, status, getattr(summary, status) + 1)
+            if on_line:
+                on_line(summary.total)
+        return
+    with spool_folder() as folder:
+        chunks = spooled(chunked(lines, chunk_size), folder, in_flight(workers))
+        outputs = ordered_pool_map(_render_lines, chunks, workers=workers, initializer=init_worker,
+                                   initargs=(engine,), on_lost=_lost, args=(spec,))
+        for output in outputs:
+            append_spooled(handle, output)
+            for status, count in zip(_STATUSES, output.counts):
+                setattr(summary, status, getattr(summary, status) + count)
+            if on_line:
+                on_line(summary.total)

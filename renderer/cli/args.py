@@ -1,0 +1,51 @@
+"""Arguments several ``renderer`` commands share: the clock, the engine, one render request."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timezone
+from typing import Any
+
+from renderer.base.errors import InvalidInput, Problem
+from renderer.content.json_io import read_json
+from renderer.engine import Engine
+
+
+def parse_now(value: str | None) -> datetime | None:
+    """``--now`` as an aware datetime (naive means UTC); ``None`` stays ``None``.
+
+    Raises:
+        InvalidInput: not an ISO 8601 timestamp.
+    """
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("--now", [Problem("now", f"not an ISO 8601 timestamp: {value!r}")]) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def engine_from_args(args: argparse.Namespace) -> Engine:
+    """The Engine the global options (``--templates``, ``--blocks``, ``--locales``, ``--personas``) describe."""
+    return Engine(templates_dir=args.templates, blocks_dir=args.blocks, personas=args.personas,
+                  locales_dir=args.locales)
+
+
+def add_request_arguments(parser: argparse.ArgumentParser) -> None:
+    """``TEMPLATE --profile [--recommendations] [--event] [--now]``: one recipient's render request."""
+    parser.add_argument("template")
+    parser.add_argument("--profile", required=True, help="profile JSON file")
+    parser.add_argument("--recommendations", help="recommendations JSON file (a list of products)")
+    parser.add_argument("--event", help="event JSON file (cart or browsing)")
+    parser.add_argument("--now", help="render clock, ISO 8601 (default: now)")
+
+
+def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of ``Engine.render`` that :func:`add_request_arguments` read."""
+    return {
+        "profile": read_json(args.profile),
+        "recommendations": read_json(args.recommendations) if args.recommendations else None,
+        "event": read_json(args.event) if args.event else None,
+        "now": parse_now(args.now),
+    }

@@ -1,0 +1,288 @@
+"""``renderer check``: render every template against every fixture and report what breaks emails.
+
+Beyond the per-email rules of :mod:`renderer.devtools.check_rules`, this module adds
+the rules that need the whole fixture set: a token printed empty for some
+fixture (no fallback in the template's ``defaults:``), and a ``show_if`` that
+no fixture makes true, or none makes false. Findings name the file and line
+where the problem comes from when the source can be found, and merge the
+fixtures that showed the same problem.
+
+The fixtures are every profile (with its own recommendations payload, as in
+the gallery), plus the first profile with each other payload
+(``recommendations/empty.json``) and each variant of the template's event
+(``events/cart_abandoned_empty.json``), so that blocks get hidden as well as shown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from renderer.base.errors import InvalidInput, RenderAborted, TemplateError
+from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
+from renderer.content.json_io import read_json
+from renderer.content.loader import source_files
+from renderer.content.locales import locale_files
+from renderer.devtools.check_rules import ERROR, WARNING, Issue, check_email, check_size
+from renderer.recipient.pipeline import render_prepared
+from renderer.sandbox.environments import TOKENS, render_fast
+
+if TYPE_CHECKING:
+    from renderer.compile.pipeline import CompiledTemplate
+    from renderer.engine import Engine
+
+_EMPTY_VALUES: tuple[Any, ...] = (None, "", [], {})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: which rule, how bad, in which template, and where it comes from."""
+
+    rule: str
+    severity: str
+    template: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    fixtures: tuple[str, ...] = ()
+    rendered: int = 0
+    """How many fixtures the template was rendered with."""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file and self.line else f"{self.file}: " if self.file else ""
+        if self.fixtures and len(self.fixtures) == self.rendered > 1:
+            seen = f" (all {self.rendered} fixtures)"
+        else:
+            seen = f" (fixtures: {', '.join(self.fixtures)})" if self.fixtures else ""
+        return f"{where}{self.severity}: {self.template}: {self.message} [{self.rule}]{seen}"
+
+
+@dataclass
+class CheckReport:
+    """Every finding of one check run; ``ok`` when there is no error."""
+
+    templates: list[str]
+    emails: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        errors, warnings = len(self.errors), len(self.warnings)
+        return (f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
+                f"in {len(self.templates)} templates ({self.emails} emails rendered)")
+
+    def to_text(self) -> str:
+        return "".join(f"{finding}\n" for finding in self.findings) + self.summary() + "\n"
+
+    def to_json(self) -> str:
+        return json.dumps({"ok": self.ok, "errors": len(self.errors), "warnings": len(self.warnings),
+                           "templates": self.templates, "emails": self.emails,
+                           "findings": [asdict(f) for f in self.findings]}, ensure_ascii=False, indent=2) + "\n"
+
+
+class _Empty:
+    """Stands in for a token the fixture left empty: falsy and iterable, but it notes being printed."""
+
+    __slots__ = ("_name", "_printed")
+
+    def __init__(self, name: str, printed: set[str]) -> None:
+        self._name, self._printed = name, printed
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return _Empty(self._name, self._printed)
+
+    def __getitem__(self, key: Any) -> Any:
+        return [] if isinstance(key, slice) else _Empty(self._name, self._printed)
+
+    def __str__(self) -> str:
+        self._printed.add(self._name)
+        return ""
+
+    __html__ = __str__
+
+    def __lt__(self, other: Any) -> bool:
+        return False
+
+    __gt__ = __le__ = __ge__ = __lt__
+
+
+def printed_empty(compiled: CompiledTemplate, context: dict[str, Any]) -> set[str]:
+    """The tokens this recipient leaves empty that the email nonetheless prints."""
+    printed: set[str] = set()
+    names = (compiled.assembled.tokens & TOKENS) - set(compiled.spec.defaults) - {"Subject", "Preheader"}
+    probe = dict(context)
+    for name in names:
+        if probe.get(name) in _EMPTY_VALUES:
+            probe[name] = _Empty(name, printed)
+    for template in (compiled.subject, compiled.preheader, compiled.html, compiled.text):
+        render_fast(template, probe)
+    return printed
+
+
+class _Sources:
+    """The content files of one template, searched for the text a finding is about."""
+
+    def __init__(self, engine: Engine, compiled: CompiledTemplate, fixtures: FixtureSet) -> None:
+        files = source_files(engine.dirs, compiled.spec) + locale_files(engine.locales_dir, compiled.language)
+        files += sorted((fixtures.root / "profiles").glob("*.json")) + \
+            sorted((fixtures.root / "recommendations").glob("*.json")) + sorted((fixtures.root / "events").glob("*.json"))
+        self.files = [f for f in files if f.is_file()]
+        self._lines: dict[Path, list[str]] = {}
+
+    def find(self, needle: str | re.Pattern[str] | None) -> tuple[str | None, int | None]:
+        if needle is None:
+            return str(self.files[0]) if self.files else None, None
+        for path in self.files:
+            lines = self._lines.setdefault(path, path.read_text(encoding="utf-8").splitlines())
+            for number, line in enumerate(lines, 1):
+                if (needle.search(line) if isinstance(needle, re.Pattern) else needle in line):
+                    return str(path), number
+        return str(self.files[0]) if self.files else None, None
+
+
+def _requests(fixtures: FixtureSet, event_type: str | None) -> list[tuple[str, dict[str, Any]]]:
+    names = fixtures.profile_names()
+    event = fixtures.event(event_type)
+    requests = [(name, {"profile": fixtures.profile(name), "recommendations": fixtures.recommendations(name),
+                        "event": event, "now": FIXTURE_NOW}) for name in names]
+    if not names:
+        return requests
+    first = requests[0][1]
+    for payload in sorted((fixtures.root / "recommendations").glob("*.json")):
+        if payload.stem not in names and payload.stem != "default":
+            requests.append((f"{names[0]} + recommendations/{payload.name}",
+                             dict(first, recommendations=read_json(payload))))
+    if event_type:
+        for variant in sorted((fixtures.root / "events").glob(f"{event_type}_*.json")):
+            requests.append((f"{names[0]} + events/{variant.name}", dict(first, event=read_json(variant))))
+    return requests
+
+
+def _error_finding(template: str, error: TemplateError) -> Finding:
+    rule = "unknown-token" if "unknown token" in error.message else "compile"
+    return Finding(rule, ERROR, template, error.message, error.filename, error.lineno)
+
+
+class _Collector:
+    """Findings of one template, merged across the fixtures that showed them."""
+
+    def __init__(self, template: str, sources: _Sources) -> None:
+        self.template, self.sources = template, sources
+        self.found: dict[tuple[Any, ...], list[str]] = {}
+
+    def add(self, issue: Issue, fixture: str, needle: str | re.Pattern[str] | None = None) -> None:
+        where = self.sources.find(needle if needle is not None else issue.needle)
+        key = (issue.rule, issue.severity, issue.message, *where)
+        self.found.setdefault(key, [])
+        if fixture not in self.found[key]:
+            self.found[key].append(fixture)
+
+    def findings(self, rendered: int) -> list[Finding]:
+        return [Finding(rule, severity, self.template, message, file, line, tuple(fixtures), rendered)
+                for (rule, severity, message, file, line), fixtures in self.found.items()]
+
+
+def _token_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(r"\{\{[^}]*\b" + re.escape(name) + r"\b")
+
+
+def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[list[Finding], int]:
+    """Every finding for one template, and how many emails were rendered for it."""
+    try:
+        base = engine.compiled(name)
+    except TemplateError as error:
+        return [_error_finding(name, error)], 0
+    collect = _Collector(name, _Sources(engine, base, fixtures))
+    verdicts: list[set[bool]] = [set() for _ in base.assembled.blocks]
+    largest: tuple[int, str, str] | None = None
+    rendered = 0
+    compile_errors: list[Finding] = []
+    for label, request in _requests(fixtures, base.spec.event):
+        try:
+            compiled, prepared = engine.prepare(name, **request)
+            unsubscribe = prepared.context.get("UnsubscribeUrl")
+            email = render_prepared(compiled, prepared)
+        except TemplateError as error:
+            compile_errors.append(_error_finding(name, error))
+            continue
+        except (InvalidInput, RenderAborted) as error:
+            collect.add(Issue("fixture", ERROR, f"the fixture does not render: {error}"), label, None)
+            continue
+        rendered += 1
+        for index, trace in enumerate(prepared.trace.blocks):
+            verdicts[index].add(bool(trace.shown))
+        for issue in check_email(email, unsubscribe):
+            if issue.rule == "html-size":
+                continue  # reported once per template, for the largest email
+            collect.add(issue, label)
+        size = len(email.html.encode())
+        if largest is None or size > largest[0]:
+            largest = (size, label, email.html)
+        for token in sorted(printed_empty(compiled, prepared.context)):
+            collect.add(Issue("empty-token", WARNING, f"{{{{ {token} }}}} prints nothing for some fixtures: add a "
+                              f"fallback under the template's defaults: or guard it with {{% if {token} %}}"),
+                        label, _token_pattern(token))
+    if largest is not None:
+        for issue in check_size(largest[2]):
+            collect.add(issue, largest[1], re.compile(r"^blocks:"))
+    for index, (block, use) in enumerate(zip(base.assembled.blocks, base.spec.blocks)):
+        if block.condition is None or rendered == 0:
+            continue
+        for state, verb in ((True, "shows"), (False, "hides")):
+            if state not in verdicts[index]:
+                message = (f"block {block.name!r} (show_if {block.condition!r}): no fixture {verb} it, so that "
+                           f"branch is never previewed or tested; add a fixture that {verb} it")
+                finding = Finding("show-if-unexercised", WARNING, name, message, str(base.spec.path), use.line)
+                collect.found[(finding.rule, finding.severity, message, finding.file, finding.line)] = []
+    unique_errors = list({(f.message, f.file, f.line): f for f in compile_errors}.values())
+    return unique_errors + collect.findings(rendered), rendered
+
+
+def check_content(engine: Engine, templates: Iterable[str] | None = None,
+                  fixtures: FixtureSet | None = None) -> CheckReport:
+    """Check the given templates (default: all) against every fixture; see :meth:`Engine.check`."""
+    names = list(templates) if templates else engine.template_names()
+    known = set(engine.template_names())
+    fixture_set = fixtures or _default_fixtures(engine)
+    report = CheckReport(names)
+    for name in names:
+        if name not in known:
+            report.findings.append(Finding("template", ERROR, name, f"no template {name!r} in {engine.dirs.templates}"))
+            continue
+        findings, rendered = check_template(engine, name, fixture_set)
+        report.findings += findings
+        report.emails += rendered
+    report.findings.sort(key=lambda f: (f.severity != ERROR, f.template, f.file or "", f.line or 0, f.rule))
+    return report
+
+
+def _default_fixtures(engine: Engine) -> FixtureSet:
+    beside = engine.dirs.templates.parent / "fixtures"
+    return FixtureSet(beside) if (beside / "profiles").is_dir() else FixtureSet.default()
+
+

@@ -1,0 +1,359 @@
+"""What the preview shows: the content folders, their fixtures, and one render per request.
+
+Everything here is plain Python with no web framework in sight, so the pages
+(:mod:`renderer.devtools.preview.pages`) and the routes (:mod:`renderer.devtools.preview.app`)
+stay thin. A render never raises for broken content or bad input: the
+outcome carries the error, because the preview's job is to show it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from renderer.audience.triggers import DEFAULT_RULES, Skip, TriggerRule, skip_reason
+from renderer.base.errors import InvalidInput, Problem, RendererError, TemplateNotFound
+from renderer.base.models import RenderedEmail, parse_request
+from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
+from renderer.content.layout import default_content_root
+from renderer.content.loader import load_template
+from renderer.content.locales import DEFAULT_LANGUAGE
+from renderer.engine import Engine
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+"""Recommendations choice: the profile's own payload, else ``default.json``."""
+NONE = "none"
+"""Recommendations choice: no payload at all (the template's fallbacks show)."""
+CUSTOM = "custom-"
+"""Prefix of a pasted profile's name: ``custom-`` and a short content hash."""
+
+
+@dataclass(frozen=True)
+class ContentPaths:
+    """Where the preview reads content from; each defaults to a folder under ``root``."""
+
+    root: Path
+    templates: Path
+    blocks: Path
+    segments: Path
+    fixtures: Path
+    assets: Path
+    locales: Path | None = None
+    """The message files (default: ``locales/`` beside the blocks folder)."""
+
+    @classmethod
+    def at(cls, root: str | Path | None = None, *, templates: str | Path | None = None,
+           blocks: str | Path | None = None, segments: str | Path | None = None,
+           fixtures: str | Path | None = None, assets: str | Path | None = None) -> ContentPaths:
+        """The usual layout under ``root`` (default: the project), any folder overridden."""
+        base = Path(root) if root else default_content_root()
+        return cls(
+            root=base.resolve(),
+            templates=Path(templates or base / "templates").resolve(),
+            blocks=Path(blocks or base / "blocks").resolve(),
+            segments=Path(segments or base / "segments.yaml").resolve(),
+            fixtures=Path(fixtures or base / "fixtures").resolve(),
+            assets=Path(assets or base / "assets").resolve(),
+            locales=(Path(blocks).parent if blocks else base).resolve() / "locales",
+        )
+
+    def display(self, path: str | Path) -> str:
+        """A path as a designer knows it: relative to the content root when inside it."""
+        resolved = Path(path).resolve()
+        return str(resolved.relative_to(self.root)) if resolved.is_relative_to(self.root) else str(path)
+
+    def owns(self, path: str | Path) -> bool:
+        """Whether ``path`` is one of the content files (so its lines may be shown)."""
+        resolved = Path(path).resolve()
+        return resolved == self.segments or any(
+            resolved.is_relative_to(folder) for folder in (self.templates, self.blocks, self.fixtures, self.locales)
+            if folder is not None)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One email view: a template, a profile (fixture or pasted), a recommendations choice
+    and, for a trigger template, an event fixture (``auto``: ``events/<event type>.json``)."""
+
+    template: str
+    profile: str
+    recommendations: str = AUTO
+    event: str = AUTO
+
+    @property
+    def is_custom(self) -> bool:
+        return self.profile.startswith(CUSTOM)
+
+    def query(self, **changes: str) -> str:
+        """The URL query string naming this selection (with ``changes`` applied)."""
+        values = {"profile": self.profile, "recs": self.recommendations, "event": self.event, **changes}
+        for key in ("recs", "event"):
+            if values[key] == AUTO:
+                del values[key]
+        return urlencode(values)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The outcome of rendering one selection: an email, or why there is none."""
+
+    selection: Selection
+    email: RenderedEmail | None = None
+    content_error: RendererError | None = None
+    problems: list[Problem] = field(default_factory=list)
+    profile_text: str = ""
+    event: str | None = None
+    """The template's event type (``cart_abandoned``), when it is a trigger template."""
+    trigger: Skip | None = None
+    """Why the trigger would send nothing for this profile and event (its skip rule), if it would not."""
+    pending: bool = False
+    """Not rendered yet: its template is still being compiled in the background (gallery cards only)."""
+
+
+@dataclass(frozen=True)
+class GalleryRow:
+    """One template in the gallery: a preview per fixture profile, or the template's error."""
+
+    template: str
+    description: str = ""
+    event: str | None = None
+    error: RendererError | None = None
+    previews: list[Preview] = field(default_factory=list)
+
+
+class CustomProfiles:
+    """Profiles pasted into the preview, kept in memory by content hash (newest 64)."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def add(self, text: str) -> str:
+        """Keep ``text`` and return its name (``custom-`` + 10 hex digits)."""
+        name = CUSTOM + hashlib.sha256(text.encode()).hexdigest()[:10]
+        with self._lock:
+            self._texts[name] = text
+            self._texts.move_to_end(name)
+            while len(self._texts) > self._limit:
+                self._texts.popitem(last=False)
+        return name
+
+    def get(self, name: str) -> str | None:
+        with self._lock:
+            return self._texts.get(name)
+
+
+class PreviewProject:
+    """The content being previewed, an Engine over it, and the pasted profiles.
+
+    Args:
+        paths: where templates, blocks, segment rules, fixtures and assets live.
+        reload_interval: how often (seconds) the Engine re-checks file times;
+            small, so a saved file shows up within the live reload's second.
+    """
+
+    def __init__(self, paths: ContentPaths, *, reload_interval: float = 0.2) -> None:
+        self.paths = paths
+        self.engine = Engine(
+            templates_dir=paths.templates, blocks_dir=paths.blocks, locales_dir=paths.locales,
+            # The Engine insists that a rules file it is given exists; without one it has no rules.
+            segments_file=paths.segments if paths.segments.is_file() else None,
+            reload_interval=reload_interval,
+        )
+        self.fixtures = FixtureSet(paths.fixtures)
+        self.custom = CustomProfiles()
+        self._compile_errors: dict[tuple[str, str], RendererError] = {}
+
+    def template_names(self) -> list[str]:
+        return self.engine.template_names()
+
+    def profile_names(self) -> list[str]:
+        return self.fixtures.profile_names()
+
+    def recommendation_names(self) -> list[str]:
+        return sorted(p.stem for p in (self.paths.fixtures / "recommendations").glob("*.json"))
+
+    def event_names(self, event_type: str | None = None) -> list[str]:
+        """Event fixtures (``fixtures/events/*.json``); for a type, ``<type>.json`` and its
+        variants named ``<type>_<case>.json`` (``cart_abandoned_stale``)."""
+        names = sorted(p.stem for p in (self.paths.fixtures / "events").glob("*.json"))
+        if event_type is None:
+            return names
+        return [name for name in names if name == event_type or name.startswith(f"{event_type}_")]
+
+    def assets_url(self) -> str:
+        """The brand's CDN prefix for images; empty while the brand file is broken."""
+        try:
+            return str(self.engine.brand().get("assets_url") or "")
+        except RendererError:
+            return ""
+
+    def check(self, selection: Selection) -> None:
+        """Refuse names that are not in the content (they also never reach a file path).
+
+        Raises:
+            TemplateNotFound: unknown template, fixture profile, pasted profile or payload.
+        """
+        templates = self.template_names()
+        if selection.template not in templates:
+            raise TemplateNotFound(selection.template, "template", templates)
+        if selection.is_custom:
+            if self.custom.get(selection.profile) is None:
+                raise TemplateNotFound(selection.profile, "pasted profile (the server was restarted?)")
+        elif selection.profile not in (profiles := self.profile_names()):
+            raise TemplateNotFound(selection.profile, "profile", profiles)
+        payloads = self.recommendation_names()
+        if selection.recommendations not in (AUTO, NONE, *payloads):
+            raise TemplateNotFound(selection.recommendations, "recommendations payload", payloads)
+        events = self.event_names()
+        if selection.event not in (AUTO, *events):
+            raise TemplateNotFound(selection.event, "event fixture", events)
+
+    def render(self, selection: Selection) -> Preview:
+        """Render one selection at the fixtures' clock; errors are returned, not raised.
+
+        Raises:
+            TemplateNotFound: the selection names something that does not exist.
+        """
+        self.check(selection)
+        profile_text = self._profile_text(selection)
+        try:
+            compiled = self.engine.compiled(selection.template)
+        except RendererError as error:
+            return Preview(selection, content_error=error, profile_text=profile_text)
+        event_type = compiled.spec.event
+        try:
+            profile = _parse_json(profile_text, "profile")
+            # A variant of another event type (the template was switched) falls back to this type's own.
+            choice = selection.event if selection.event in self.event_names(event_type) else AUTO
+            # Validated once here: the render and the trigger's skip rules both read the models.
+            recipient, event, recommendations = parse_request(
+                "render request", profile, self._event(event_type, choice), self._recommendations(selection))
+            email = self.engine.render(selection.template, profile=recipient, recommendations=recommendations,
+                                       event=event, now=FIXTURE_NOW)
+        except InvalidInput as error:
+            return Preview(selection, problems=error.problems, profile_text=profile_text, event=event_type)
+        except RendererError as error:
+            return Preview(selection, content_error=error, profile_text=profile_text, event=event_type)
+        # The email is shown either way; this says whether the trigger would send it.
+        trigger = None if event is None else skip_reason(recipient, event, FIXTURE_NOW,
+                                                         DEFAULT_RULES.get(event.type, TriggerRule()))
+        return Preview(selection, email=email, profile_text=profile_text, event=event_type, trigger=trigger)
+
+    def gallery(self, *, ready_only: bool = False) -> list[GalleryRow]:
+        """Every template rendered for every fixture profile, in name order.
+
+        Args:
+            ready_only: render only the cards whose template is already compiled
+                in the profile's language; the others come back ``pending`` (or
+                with the error the background compiler met), so the page
+                answers at once on a cold start.
+        """
+        rows = []
+        profiles = self.profile_names()
+        languages = self._fixture_languages(profiles)
+        for template in self.template_names():
+            try:
+                spec = load_template(self.engine.dirs, template) if ready_only else self.engine.compiled(template).spec
+            except RendererError as error:
+                rows.append(GalleryRow(template, error=error))
+                continue
+            error = self._compile_errors.get((template, DEFAULT_LANGUAGE)) if ready_only else None
+            if error is not None:
+                rows.append(GalleryRow(template, error=error))
+                continue
+            previews = [self._card(Selection(template, profile), languages[profile], ready_only)
+                        for profile in profiles]
+            rows.append(GalleryRow(template, spec.description, spec.event, previews=previews))
+        return rows
+
+    def compile_queue(self) -> list[tuple[str, str]]:
+        """The (template, language) pairs the gallery shows that are neither compiled nor
+        known broken, in the gallery's order: English first, then each fixture's language."""
+        fixture_languages = set(self._fixture_languages(self.profile_names()).values())
+        languages = [DEFAULT_LANGUAGE] + sorted(fixture_languages - {DEFAULT_LANGUAGE})
+        return [(template, language) for template in self.template_names() for language in languages
+                if (template, language) not in self._compile_errors
+                and not self.engine.is_compiled(template, language)]
+
+    def compile(self, template: str, language: str) -> None:
+        """Compile one template in one language, keeping the error for the gallery if it fails."""
+        try:
+            self.engine.compiled(template, language)
+        except RendererError as error:
+            self._compile_errors[(template, language)] = error
+        except Exception as error:  # a bug: shown on its card (and logged) rather than retried forever
+            log.exception("compiling %s (%s) failed", template, language)
+            self._compile_errors[(template, language)] = RendererError(f"compiling failed: {error!r}")
+        else:
+            self._compile_errors.pop((template, language), None)
+
+    def content_changed(self) -> None:
+        """Forget the compile errors seen so far: the files behind them may be fixed."""
+        self._compile_errors.clear()
+
+    def _card(self, selection: Selection, language: str, ready_only: bool) -> Preview:
+        key = (selection.template, language)
+        if not ready_only or self.engine.is_compiled(*key):
+            return self.render(selection)
+        error = self._compile_errors.get(key)
+        return Preview(selection, content_error=error, pending=error is None,
+                       profile_text=self._profile_text(selection))
+
+    def _fixture_languages(self, profiles: list[str]) -> dict[str, str]:
+        """The language each fixture profile's email is compiled in (English when unreadable)."""
+        languages = {}
+        for name in profiles:
+            try:
+                locale = json.loads(self._profile_text(Selection("", name))).get("locale")
+            except (ValueError, AttributeError):
+                locale = None
+            languages[name] = self.engine.language_for(locale)
+        return languages
+
+    def _profile_text(self, selection: Selection) -> str:
+        if selection.is_custom:
+            return self.custom.get(selection.profile) or ""
+        return (self.paths.fixtures / "profiles" / f"{selection.profile}.json").read_text(encoding="utf-8")
+
+    def _recommendations(self, selection: Selection) -> list[dict[str, Any]] | None:
+        choice = selection.recommendations
+        if choice == NONE:
+            return None
+        folder = self.paths.fixtures / "recommendations"
+        if choice == AUTO:
+            own = folder / f"{selection.profile}.json"
+            choice = selection.profile if not selection.is_custom and own.is_file() else "default"
+        path = folder / f"{choice}.json"
+        if not path.is_file():
+            return None
+        return _parse_json(path.read_text(encoding="utf-8"), self.paths.display(path))
+
+    def _event(self, event_type: str | None, choice: str = AUTO) -> dict[str, Any] | None:
+        if not event_type:
+            return None
+        name = event_type if choice == AUTO else choice
+        path = self.paths.fixtures / "events" / f"{name}.json"
+        if not path.is_file():
+            raise InvalidInput("event", [Problem(self.paths.display(path),
+                                                 f"the template's event {event_type!r} has no fixture file")])
+        return _parse_json(path.read_text(encoding="utf-8"), self.paths.display(path))
+
+
+def _parse_json(text: str, what: str) -> Any:
+    """Parse JSON; a syntax error becomes an input problem naming the line and column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(what, [Problem(f"{what} (line {error.lineno}, column {error.colno})",
+                                          f"not valid JSON: {error.msg}", "json_invalid")]) from None

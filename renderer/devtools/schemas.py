@@ -1,0 +1,139 @@
+"""JSON Schemas of the inputs, for services that validate before they call.
+
+A campaign service in another language checks a profile, a recommendations
+payload, an event or a ``renderer batch`` input line against these before
+sending it; what passes the schema passes the engine's validation, apart
+from checks a schema cannot state the same way (an email address is only
+``format: email``; naive timestamps, which the engine reads as UTC, are not
+``date-time``, so the schema is the stricter of the two).
+
+The schemas are generated from the pydantic models (:mod:`renderer.base.models`)
+and kept in ``schemas/`` in the repository; ``renderer schema --out schemas``
+writes them again and a test fails when they are out of date.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from renderer.base.models import Event, Product, Profile
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+BASE_ID = "https://fernhill.example/schemas/renderer/"
+"""Where the schemas say they live (an identifier, not fetched by anything)."""
+
+
+class BatchRequest(BaseModel):
+    """A ``renderer batch`` input line in its object form.
+
+    ``recommendations`` and ``event`` replace the job's shared ones for this
+    recipient; ``id`` names the output record (default: the profile's id).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: Profile
+    recommendations: list[Product] | None = None
+    event: Event | None = None
+    id: str | None = Field(default=None, min_length=1)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line: int = Field(ge=1, description="The input line this record answers.")
+    id: str | None = Field(description="The request's id, else the profile's; null when the line was unreadable.")
+
+
+class RenderedRecord(_Record):
+    """An email: subject, preheader, HTML and text, with its segments, blocks, warnings and headers."""
+
+    status: Literal["rendered"]
+    subject: str
+    preheader: str
+    segments: list[str]
+    blocks: list[str]
+    warnings: list[str]
+    headers: dict[str, str]
+    html: str
+    text: str
+
+
+class SkippedRecord(_Record):
+    """A recipient deliberately not emailed (``code``: ``no_consent``, ``recommendations_required``, ...)."""
+
+    status: Literal["skipped"]
+    code: str
+    reason: str
+
+
+class FailedRecord(_Record):
+    """A recipient whose email could not be rendered: the error, its kind and the problems by field path."""
+
+    status: Literal["failed"]
+    error: str
+    kind: str
+    problems: list[str]
+
+
+BatchRecord = Annotated[Union[RenderedRecord, SkippedRecord, FailedRecord], Field(discriminator="status")]
+
+
+SCHEMAS: dict[str, Any] = {
+    "profile": Profile,
+    "product": Product,
+    "recommendations": list[Product],
+    "event": Event,
+    "batch-line": Union[BatchRequest, Profile],
+    "batch-record": BatchRecord,
+}
+"""Schema name -> the model (or type) it describes."""
+
+
+_TITLES = {
+    "profile": ("Profile", ""),
+    "product": ("Product", ""),
+    "event": ("Event", ""),
+    "recommendations": ("Recommendations", "A recommendations payload: a list of products, best first."),
+    "batch-line": ("BatchLine", "A renderer batch input line: a bare profile, or a request object."),
+    "batch-record": ("BatchRecord", "A renderer batch output line: rendered, skipped or failed, by its status."),
+}
+
+
+def json_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) named ``name`` (see :data:`SCHEMAS`).
+
+    Raises:
+        KeyError: no schema has that name.
+    """
+    from pydantic import TypeAdapter
+
+    if name not in SCHEMAS:
+        raise KeyError(f"no schema {name!r} (known: {', '.join(SCHEMAS)})")
+    target = SCHEMAS[name]
+    schema = TypeAdapter(target).json_schema(mode="validation")
+    schema.setdefault("title", _TITLES[name][0])
+    if _TITLES[name][1]:
+        schema.setdefault("description", _TITLES[name][1])
+    return {"$schema": SCHEMA_DIALECT, "$id": f"{BASE_ID}{name}.schema.json", **schema}
+
+
+def schema_text(name: str) -> str:
+    """:func:`json_schema` as the text written to ``schemas/NAME.schema.json``."""
+    return json.dumps(json_schema(name), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def write_schemas(folder: str | Path) -> list[Path]:
+    """Write every schema to ``folder/NAME.schema.json``; returns the files written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in SCHEMAS:
+        path = folder / f"{name}.schema.json"
+        path.write_text(schema_text(name), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,332 @@
+"""Per-recipient work: validate inputs, build the token context, render.
+
+Nothing here compiles MJML or inlines CSS; everything here runs once per
+recipient, so it is kept lean (see benchmarks/bench_render.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+from urllib.parse import quote
+
+from renderer.audience.personas import Persona, Personas
+from renderer.audience.segments import RuleSet
+from renderer.base.errors import InvalidInput, Problem, RendererError, TemplateError
+from renderer.base.limits import DEFAULT_LIMITS, Limits
+from renderer.base.models import (
+    BlockTrace,
+    Event,
+    OrderItem,
+    Product,
+    Profile,
+    RenderedEmail,
+    RuleTrace,
+    Trace,
+    parse_request,
+)
+from renderer.compile.pipeline import CompiledTemplate
+from renderer.recipient.failure import render_failure
+from renderer.recipient.headers import email_headers
+from renderer.recipient.sanitize import SAFE_URLS, Cleaner, clip, header_text
+from renderer.recipient.tidy import tidy_text
+from renderer.sandbox.environments import BLOCK_FLAGS, GLOBALS, render_fast
+from renderer.sandbox.formatting import country_name, long_date, money, text_direction
+
+
+@dataclass
+class Prepared:
+    """What one recipient's render needs, before the template runs."""
+
+    profile: Profile
+    context: dict[str, Any]
+    segments: list[str]
+    shown: list[str]
+    trace: Trace
+    warnings: list[str] = field(default_factory=list)
+    limits: Limits = DEFAULT_LIMITS
+
+
+def _product_view(product: Product, locale: str, clean: Cleaner, tokens: tuple[str, ...]) -> dict[str, Any]:
+    """One product as templates see it: formatted prices, safe URLs, capped texts."""
+    on_sale = product.original_price is not None and product.original_price > product.price
+    url, image, name, category = product.url, product.image_url, product.name, product.category
+    if url not in SAFE_URLS:
+        url = clean.url(url, tokens, f"{tokens[0]} url", product.id)
+    if image not in SAFE_URLS:  # None too: "None" would print as a relative link
+        image = clean.url(image, tokens, f"{tokens[0]} image_url", product.id)
+    limit = clean.limits.text
+    if len(name) > limit or not name.isprintable():
+        name = clean.text(name, limit, tokens, f"{tokens[0]} name", product.id)
+    if category is not None and (len(category) > limit or not category.isprintable()):
+        category = clean.text(category, limit, tokens, f"{tokens[0]} category", product.id)
+    return {
+        "id": product.id,
+        "name": name,
+        "url": url,
+        "image_url": image,
+        "price": money(product.price, product.currency, locale),
+        "original_price": money(product.original_price, product.currency, locale) if on_sale else None,
+        "on_sale": on_sale,
+        "category": category,
+        "currency": product.currency,
+    }
+
+
+def _unique_in_stock(products: Iterable[Product], exclude: set[str], limit: int) -> tuple[list[Product], bool]:
+    """The first ``limit`` in-stock products not excluded, and whether more were left out."""
+    seen: set[str] = set(exclude)
+    kept: list[Product] = []
+    for product in products:
+        if product.in_stock and product.id not in seen:
+            if len(kept) == limit:
+                return kept, True
+            seen.add(product.id)
+            kept.append(product)
+    return kept, False
+
+
+def _products(products: list[Product], exclude: set[str], locale: str, clean: Cleaner,
+              token: str) -> list[dict[str, Any]]:
+    kept, more = _unique_in_stock(products, exclude, clean.limits.products)
+    if more:
+        clean.note((token,), f"{token} capped at {len(kept)} products", f"{len(products):,} given")
+    return [_product_view(p, locale, clean, (token,)) for p in kept]
+
+
+def _recipient_url(pattern: str | None, profile: Profile, quoted_id: str) -> str | None:
+    if not pattern:
+        return None
+    email = quote(profile.email, safe="") if "{email}" in pattern else ""
+    return pattern.format(id=quoted_id, email=email)
+
+
+def build_context(profile: Profile, products: list[Product], event: Event | None, *,
+                  now: datetime, segments: list[str], defaults: dict[str, Any],
+                  brand: dict[str, Any], features: Any = None,
+                  persona: Persona | None = None, limits: Limits = DEFAULT_LIMITS,
+                  warnings: list[str] | None = None, tokens: frozenset[str] | None = None,
+                  language: str | None = None) -> dict[str, Any]:
+    """The token context (``FirstName``, ``RecommendedProducts``, ...) for one recipient.
+
+    Data is made safe for its place on the way in: URL-valued tokens that are
+    not ``http(s)://`` or ``mailto:`` become the brand's ``site_url`` (images:
+    its ``placeholder_image``), as do missing ones, and
+    names, product texts and lists are cut to ``limits``. Each kind of change
+    adds a line to ``warnings`` when it touches one of ``tokens`` (the tokens
+    the template uses; all when ``None``).
+    """
+    clean = Cleaner(limits, brand)
+    locale = profile.locale
+    # The email's language: the recipient's locale when the template was compiled
+    # in their language, else the language it was compiled in (untranslated).
+    lang = locale if language is None or _language_of(locale) == language else language
+    last_order = max(profile.orders, key=lambda order: order.placed_at, default=None)
+    last_item = last_order.items[0] if last_order and last_order.items else None
+    cart = event.cart if event else None
+    # Product lists are the costly part of a context: build only those the template reads.
+    def used(token: str) -> bool:
+        return tokens is None or token in tokens
+
+    recommended: list[dict[str, Any]] = []
+    if used("RecommendedProducts"):
+        # Never recommend what is in the cart or was bought before.
+        exclude = {item.product.id for item in cart.items} if cart else set()
+        exclude.update(item.product_id for order in profile.orders for item in order.items)
+        recommended = _products(products, exclude, locale, clean, "RecommendedProducts")
+    viewed: list[dict[str, Any]] = []
+    if used("ViewedProducts"):
+        if event is not None and event.products:
+            seen = list(event.products)
+        else:
+            browsing = sorted(profile.browsing, key=lambda entry: entry.viewed_at, reverse=True)
+            seen = [entry.product for entry in browsing]
+        viewed = _products(seen, set(), locale, clean, "ViewedProducts")
+    first, last, city = profile.first_name or None, profile.last_name or None, profile.location.city
+    if first is not None and (len(first) > limits.name or not first.isprintable()):
+        first = clean.text(first, limits.name, ("FirstName", "FullName"), "profile.first_name") or None
+    if last is not None and (len(last) > limits.name or not last.isprintable()):
+        last = clean.text(last, limits.name, ("LastName", "FullName"), "profile.last_name") or None
+    if city is not None and (len(city) > limits.name or not city.isprintable()):
+        city = clean.text(city, limits.name, ("CustomerCity",), "profile.location.city") or None
+    quoted_id = quote(profile.id, safe="")
+    cart_items = cart.items if cart else []
+    listed = cart_items[:limits.cart_items]
+    if len(cart_items) > len(listed):
+        clean.note(("CartItems",), f"CartItems capped at {len(listed)} items",
+                   f"{len(cart_items):,} in the cart; CartItemsMore = {len(cart_items) - len(listed):,}")
+    cart_url = cart.url if cart else None
+    if cart and cart_url not in SAFE_URLS:
+        cart_url = clean.url(cart_url, ("CartUrl",), "cart url")
+    context: dict[str, Any] = {
+        **GLOBALS,
+        "FirstName": first,
+        "LastName": last,
+        "FullName": " ".join(n for n in (first, last) if n) or None,
+        "Email": str(profile.email),
+        "CustomerCity": city,
+        "CustomerCountry": country_name(profile.location.country, locale) if profile.location.country else None,
+        "LastPurchaseProduct": _last_purchase(last_item, last_order.currency, locale, clean)
+        if last_item and last_order else None,
+        "LastPurchaseDate": long_date(last_order.placed_at, locale) if last_order else None,
+        "RecommendedProducts": recommended,
+        "CartItems": [
+            dict(_product_view(item.product, locale, clean, ("CartItems",)), quantity=item.quantity,
+                 line_total=money(item.product.price * item.quantity, item.product.currency, locale))
+            for item in listed
+        ] if used("CartItems") else [],
+        "CartItemsMore": len(cart_items) - len(listed),
+        "CartTotal": money(sum((i.product.price * i.quantity for i in cart_items), Decimal(0)),
+                           cart.currency, locale) if cart and cart_items else None,
+        "CartUrl": cart_url,
+        "ViewedProducts": viewed,
+        "Segments": segments,
+        "PrimarySegment": segments[0] if segments else None,
+        "Features": features,
+        "Persona": persona,
+        "UnsubscribeUrl": _recipient_url(brand.get("unsubscribe_url"), profile, quoted_id),
+        "PreferencesUrl": _recipient_url(brand.get("preferences_url"), profile, quoted_id),
+        "UnsubscribeMailto": _recipient_url(brand.get("unsubscribe_mailto"), profile, quoted_id),
+        "Attributes": profile.attributes,
+        "Locale": locale,
+        "Lang": lang,
+        "Dir": text_direction(lang),
+        "Year": now.year,
+    }
+    for name, value in defaults.items():
+        if context.get(name) in (None, "", [], {}):
+            context[name] = value
+    if warnings is not None:
+        warnings += clean.warnings(tokens)
+    return context
+
+
+def _language_of(locale: str) -> str:
+    return locale.replace("_", "-").split("-")[0].lower()
+
+
+def _last_purchase(item: OrderItem, currency: str, locale: str, clean: Cleaner) -> dict[str, Any]:
+    url, image, name = item.url, item.image_url, item.name
+    tokens = ("LastPurchaseProduct",)
+    if url not in SAFE_URLS:
+        url = clean.url(url, tokens, "last purchase url", item.product_id)
+    if image not in SAFE_URLS:
+        image = clean.url(image, tokens, "last purchase image_url", item.product_id)
+    if len(name) > clean.limits.text or not name.isprintable():
+        name = clean.text(name, clean.limits.text, tokens, "last purchase name", item.product_id)
+    return {"name": name, "url": url, "image_url": image, "price": money(item.price, currency, locale)}
+
+
+def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
+            recommendations: list[Product] | list[dict[str, Any]] | None,
+            event: Event | dict[str, Any] | None, now: datetime,
+            brand: dict[str, Any], rules: RuleSet | None = None,
+            fetch: Callable[[Profile], tuple[list[Product], list[str]]] | None = None,
+            personas: Personas | None = None, limits: Limits = DEFAULT_LIMITS) -> Prepared:
+    """Validate one recipient's inputs and compute everything the render needs.
+
+    ``fetch`` is asked for recommendations (and warnings) when none were given
+    and the template shows them. ``limits`` caps what the email shows.
+
+    Raises:
+        InvalidInput: every problem in profile, recommendations and event, by path.
+        TemplateError: a ``show_if`` failed for this recipient's data.
+    """
+    clock: list[Problem] = []
+    if not isinstance(now, datetime):
+        clock.append(Problem("now", f"Input should be a datetime, not {type(now).__name__}", "datetime_type"))
+    elif now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)  # naive means UTC, as in the models
+    try:
+        recipient, happened, products = parse_request("render request", profile, event, recommendations)
+    except InvalidInput as error:
+        raise InvalidInput("render request", clock + error.problems) from None
+    if clock:
+        raise InvalidInput("render request", clock)
+    warnings: list[str] = []
+    if products is None:
+        wanted = fetch is not None and "RecommendedProducts" in compiled.assembled.tokens
+        products, warnings = fetch(recipient) if wanted else ([], [])
+    assignment = (rules or RuleSet.empty()).assign(recipient, now)
+    segment_list, outcomes = assignment.segments, assignment.outcomes
+    persona = personas.nearest(assignment.features) if personas is not None else None
+    if persona is not None:
+        # The persona follows the rule segments, so a rule stays the primary segment.
+        segment_list = [s for s in segment_list if s != persona.segment] + [persona.segment]
+        outcomes = outcomes + [RuleTrace(persona.segment, True, "nearest persona",
+                                         f"distance {persona.distance} in standardized units")]
+    context = build_context(recipient, products, happened, now=now, segments=segment_list,
+                            defaults=compiled.defaults, brand=brand, features=assignment.features, persona=persona,
+                            limits=limits, warnings=warnings, tokens=compiled.assembled.tokens,
+                            language=compiled.language)
+    verdicts = iter(compiled.conditions.evaluate(context))
+    flags, shown, block_traces = [], [], []
+    for block in compiled.assembled.blocks:
+        visible: bool | BaseException = True if block.condition is None else next(verdicts)
+        if isinstance(visible, BaseException):
+            raise TemplateError(
+                f"show_if {block.condition!r} of block {block.name!r} failed: {visible}",
+                str(compiled.spec.path),
+            )
+        flags.append(visible)
+        if visible:
+            shown.append(block.name)
+        block_traces.append(BlockTrace(block.name, visible, block.condition))
+    context[BLOCK_FLAGS] = flags
+    return Prepared(recipient, context, segment_list, shown, Trace(outcomes, block_traces), warnings, limits)
+
+
+def _header(value: str, limit: int, what: str, warnings: list[str]) -> str:
+    text = header_text(value)
+    if len(text) > limit:
+        warnings.append(f"{what} cut to {limit} characters ({len(text):,} characters)")
+        return clip(text, limit)
+    return text
+
+
+def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedEmail:
+    """Run the compiled templates for one prepared recipient (the fast path).
+
+    Raises:
+        TemplateError: the template failed for this recipient's data (the
+            sandbox refused something, a loop ran too long, ...), naming the file.
+    """
+    context, limits = prepared.context, prepared.limits
+    part = "subject"
+    try:
+        subject = _header(render_fast(compiled.subject, context), limits.subject, "subject", prepared.warnings)
+        part = "preheader"
+        preheader = _header(render_fast(compiled.preheader, context), limits.preheader, "preheader",
+                            prepared.warnings)
+        context["Subject"] = subject
+        context["Preheader"] = preheader
+        part = "html"
+        html = render_fast(compiled.html, context)
+        part = "text"
+        text = tidy_text(render_fast(compiled.text, context))
+    except RendererError:
+        raise
+    except Exception as error:  # one recipient's failure, told plainly; the batch goes on
+        failure = render_failure(compiled, context, part, prepared.profile.id, error)
+    else:
+        failure = None
+    if failure is not None:
+        # Raised outside the handler, unchained: the error's message already names
+        # the exception, and a chained traceback (as deep as a runaway recursion)
+        # would make it unpicklable where tracebacks are pickled too (tblib, in Dask).
+        raise failure
+    return RenderedEmail(
+        template=compiled.name,
+        profile_id=prepared.profile.id,
+        subject=subject,
+        preheader=preheader,
+        html=html,
+        text=text,
+        segments=prepared.segments,
+        blocks=prepared.shown,
+        warnings=prepared.warnings,
+        trace=prepared.trace,
+        headers=email_headers(context),
+    )

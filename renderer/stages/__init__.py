@@ -1,1 +1,0 @@
-"""The per-template compile stages, one module each; ``renderer.compiler`` orders them."""
