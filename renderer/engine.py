@@ -26,9 +26,8 @@ from renderer.base.limits import DEFAULT_LIMITS, Limits
 from renderer.base.models import Event, Product, Profile, RenderedEmail, parse_request
 from renderer.compile.pipeline import CompiledTemplate, compile_template, render_reference
 from renderer.content.json_io import read_products
-from renderer.content.layout import default_content_root
+from renderer.content.layout import ContentLayout
 from renderer.content.loader import (
-    ContentDirs,
     content_fingerprint,
     fingerprint,
     load_block,
@@ -66,11 +65,14 @@ class Engine:
     """Compile templates once, render them per recipient.
 
     Args:
-        templates_dir: folder of ``*.yaml`` templates (default: the bundled ``templates/``).
+        content: a content project folder (``renderer init DIR`` makes one) or a
+            :class:`ContentLayout`; default ``$RENDERER_CONTENT``, else the
+            bundled demo brand. The options below override one part of it.
+        templates_dir: folder of ``*.yaml`` templates (default: ``templates/`` of the content).
         blocks_dir: folder of ``*.mjml`` blocks, ``_theme.mjml`` and ``brand.yaml``
-            (default: the bundled ``blocks/``).
-        segments_file: the segment rules (YAML; default: the bundled ``segments.yaml``;
-            no rules when that file does not exist).
+            (default: ``blocks/`` of the content).
+        segments_file: the segment rules (YAML; default: ``segments.yaml`` of the
+            content; no rules when that file does not exist).
         recommendations: a RecommendationSource asked for products when a render
             is given none (e.g. ``HttpRecommendationSource``); a payload passed to
             ``render`` always wins. Without a source, templates use their fallback.
@@ -92,27 +94,28 @@ class Engine:
         >>> email = engine.render("welcome", profile={"id": "c1", "email": "a@example.com"})
         >>> email.subject
         'Welcome to Fernhill'
+        >>> Engine(content="my-brand").template_names()  # doctest: +SKIP
     """
 
-    def __init__(self, *, templates_dir: str | Path | None = None,
+    def __init__(self, content: str | Path | ContentLayout | None = None, *,
+                 templates_dir: str | Path | None = None,
                  blocks_dir: str | Path | None = None, segments_file: str | Path | None = None,
                  recommendations: RecommendationSource | None = None,
                  personas: str | Path | None = None, limits: Limits | None = None,
                  locales_dir: str | Path | None = None,
                  auto_reload: bool = True, reload_interval: float = 1.0) -> None:
-        root = default_content_root()
-        self.segments_file = Path(segments_file) if segments_file else root / "segments.yaml"
-        if segments_file and not self.segments_file.is_file():
-            raise RendererError(f"segments_file {str(self.segments_file)!r} does not exist")
-        self.dirs = ContentDirs(
-            templates=Path(templates_dir) if templates_dir else root / "templates",
-            blocks=Path(blocks_dir) if blocks_dir else root / "blocks",
-        )
-        for label, folder in (("templates_dir", self.dirs.templates), ("blocks_dir", self.dirs.blocks)):
-            if not folder.is_dir():
-                raise RendererError(f"{label} {str(folder)!r} is not a folder "
-                                    "(pass it to Engine(...) or set RENDERER_CONTENT)")
-        self.locales_dir = Path(locales_dir) if locales_dir else self.dirs.blocks.parent / "locales"
+        self.layout = ContentLayout.at(content, templates=templates_dir, blocks=blocks_dir,
+                                       locales=locales_dir, segments=segments_file)
+        if segments_file and not self.layout.segments.is_file():
+            raise RendererError(f"segments_file {str(segments_file)!r} does not exist")
+        for label, given, folder in (("templates_dir", templates_dir, self.layout.templates),
+                                     ("blocks_dir", blocks_dir, self.layout.blocks)):
+            if folder.is_dir():
+                continue
+            if given:
+                raise RendererError(f"{label} {str(given)!r} is not a folder")
+            raise RendererError(f"content {str(self.layout.root)!r} has no {folder.name}/ folder: pass "
+                                "Engine(content=DIR) or set RENDERER_CONTENT (renderer init DIR makes one)")
         if reload_interval < 0:
             raise ValueError("reload_interval must be >= 0")
         self.auto_reload = auto_reload
@@ -156,11 +159,8 @@ class Engine:
         session, cache and circuit breaker.
         """
         return {
-            "templates_dir": str(self.dirs.templates),
-            "blocks_dir": str(self.dirs.blocks),
-            "segments_file": str(self.segments_file) if self.segments_file.exists() else None,
+            "content": self.layout,
             "personas": str(self._personas.path) if self._personas is not None else None,
-            "locales_dir": str(self.locales_dir),
             "recommendations": self.recommendations,
             "limits": self.limits,
             "auto_reload": self.auto_reload,
@@ -182,12 +182,12 @@ class Engine:
         Two engines with equal hashes render the same emails from the same
         inputs; batch workers compare it with the job's before rendering.
         """
-        return content_fingerprint(self.dirs, segments_file=self.segments_file,
+        return content_fingerprint(self.layout,
                                    personas_file=self._personas.path if self._personas is not None else None)
 
     def template_names(self) -> list[str]:
         """Names of every template in the templates folder."""
-        return template_names(self.dirs)
+        return template_names(self.layout)
 
     def rules(self) -> RuleSet:
         """The segment rules, reloaded when the file changes.
@@ -199,17 +199,17 @@ class Engine:
         cached = self._rules
         if cached is not None and (not self.auto_reload or now - cached[1] < self.reload_interval):
             return cached[2]
-        files = [self.segments_file]
+        files = [self.layout.segments]
         mtimes = _mtimes(files)
         if cached is not None and cached[0] == mtimes:
             self._rules = (mtimes, now, cached[2])
             return cached[2]
-        rules = RuleSet.load(self.segments_file) if self.segments_file.exists() else RuleSet.empty()
+        rules = RuleSet.load(self.layout.segments) if self.layout.segments.exists() else RuleSet.empty()
         self._rules = (mtimes, now, rules)
         return rules
 
     def brand(self) -> dict[str, Any]:
-        return load_brand(self.dirs)
+        return load_brand(self.layout)
 
     def languages(self) -> frozenset[str]:
         """Languages with a locale file (re-listed at most once per ``reload_interval``)."""
@@ -217,7 +217,7 @@ class Engine:
         cached = self._languages
         if cached is not None and (not self.auto_reload or now - cached[1] < self.reload_interval):
             return cached[0]
-        languages = available_languages(self.locales_dir)
+        languages = available_languages(self.layout.locales)
         self._languages = (languages, now)
         return languages
 
@@ -272,17 +272,17 @@ class Engine:
 
     def _compile(self, key: tuple[str, str], previous: _CacheEntry | None, now: float) -> CompiledTemplate:
         name, language = key
-        spec = load_template(self.dirs, name)
-        files = source_files(self.dirs, spec) + locale_files(self.locales_dir, language)
+        spec = load_template(self.layout, name)
+        files = source_files(self.layout, spec) + locale_files(self.layout.locales, language)
         mtimes = _mtimes(files)
         digest = fingerprint(files)
         if previous is not None and previous.compiled.fingerprint == digest:
             self._cache[key] = _CacheEntry(previous.compiled, files, mtimes, now)
             return previous.compiled
-        blocks = {use.block: load_block(self.dirs, use.block) for use in spec.blocks}
-        catalog = load_catalog(self.locales_dir, language)
-        compiled = compile_template(spec, blocks, load_theme(self.dirs), load_brand(self.dirs), digest, catalog,
-                                    load_layout(self.dirs))
+        blocks = {use.block: load_block(self.layout, use.block) for use in spec.blocks}
+        catalog = load_catalog(self.layout.locales, language)
+        compiled = compile_template(spec, blocks, load_theme(self.layout), load_brand(self.layout), digest, catalog,
+                                    load_layout(self.layout))
         self._cache[key] = _CacheEntry(compiled, files, mtimes, now)
         return compiled
 
@@ -310,7 +310,7 @@ class Engine:
     def bestsellers(self) -> list[Product]:
         """The brand's fallback products (``blocks/bestsellers.json``), or none."""
         if self._bestsellers is None:
-            path = self.dirs.bestsellers
+            path = self.layout.bestsellers
             self._bestsellers = read_products(path) if path.exists() else []
         return self._bestsellers
 
@@ -382,7 +382,7 @@ class Engine:
                 continue
             if event_type in found:
                 raise TemplateError(f"templates {found[event_type]!r} and {name!r} both declare event "
-                                    f"{event_type!r}", str(self.dirs.templates / f"{name}.yaml"))
+                                    f"{event_type!r}", str(self.layout.templates / f"{name}.yaml"))
             found[event_type] = name
         self._triggers = (now, found)
         return found

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
+from renderer.content.layout import ContentLayout
 from renderer.devtools.preview.app import create_app
-from renderer.devtools.preview.project import ContentPaths, PreviewProject
+from renderer.devtools.preview.project import PreviewProject
 from renderer.devtools.preview.server import serve_in_thread
 
 from conftest import PROJECT_ROOT
@@ -27,16 +28,16 @@ PATIENCE = 120.0
 """Seconds any one wait may take before the test fails: far beyond a busy machine's slowest."""
 
 
-def copy_content(dest: Path) -> ContentPaths:
+def copy_content(dest: Path) -> ContentLayout:
     """Templates, blocks, locales, fixtures and rules copied to ``dest`` (safe to edit); the real assets."""
     for folder in ("templates", "blocks", "fixtures", "locales"):
         shutil.copytree(PROJECT_ROOT / folder, dest / folder)
     shutil.copy(PROJECT_ROOT / "segments.yaml", dest / "segments.yaml")
-    return ContentPaths.at(dest, assets=PROJECT_ROOT / "assets")
+    return ContentLayout.at(dest, assets=PROJECT_ROOT / "assets")
 
 
 @contextlib.contextmanager
-def preview_server(paths: ContentPaths) -> Iterator[tuple[str, PreviewProject]]:
+def preview_server(paths: ContentLayout) -> Iterator[tuple[str, PreviewProject]]:
     """The preview app over ``paths``, served on a free 127.0.0.1 port; yields (base URL, project)."""
     project = PreviewProject(paths)
     with serve_in_thread(create_app(project)) as url:

@@ -28,11 +28,20 @@ def test_content_hash_follows_the_content_not_its_location(content_copy, tmp_pat
     import shutil
 
     elsewhere = tmp_path_factory.mktemp("elsewhere")
-    for folder in ("templates", "blocks"):
+    for folder in ("templates", "blocks", "locales"):
         shutil.copytree(content_copy / folder, elsewhere / folder)
     moved = Engine(templates_dir=elsewhere / "templates", blocks_dir=elsewhere / "blocks")
     assert moved.content_hash() == before
     (content_copy / "blocks" / "footer.mjml").write_text("<mj-section></mj-section>\n", encoding="utf-8")
+    assert engine.content_hash() != before
+
+
+def test_content_hash_covers_the_translations(content_copy):
+    # A worker with other translations renders other emails: its hash must differ.
+    engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks")
+    before = engine.content_hash()
+    german = content_copy / "locales" / "de.yaml"
+    german.write_text(german.read_text(encoding="utf-8").replace("Warenkorb", "Einkaufswagen"), encoding="utf-8")
     assert engine.content_hash() != before
 
 

@@ -149,11 +149,12 @@ def test_rtl_layout_mirrors_alignment_and_padding(engine, fixtures, profile):
 
 
 def _template_copy() -> set[str]:
-    from renderer.content.loader import ContentDirs, load_template, template_names
+    from renderer.content.layout import ContentLayout
+    from renderer.content.loader import load_template, template_names
 
     from conftest import PROJECT_ROOT
 
-    dirs = ContentDirs(PROJECT_ROOT / "templates", PROJECT_ROOT / "blocks")
+    dirs = ContentLayout.at(PROJECT_ROOT)
     texts: set[str] = set()
     for name in template_names(dirs):
         spec = load_template(dirs, name)

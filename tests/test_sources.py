@@ -170,7 +170,7 @@ def test_failure_falls_back_to_bestsellers_with_a_safe_warning():
         engine = Engine(recommendations=source(server, retries=0, headers={"X-Api-Key": "TOPSECRET"}))
         email = engine.render("welcome", profile={"id": "c", "email": "c@example.com"}, now=FIXTURE_NOW)
     assert "product_grid" in email.blocks
-    bestsellers = json.loads((engine.dirs.bestsellers).read_text())
+    bestsellers = json.loads((engine.layout.bestsellers).read_text())
     assert bestsellers[0]["name"] in email.html
     assert email.warnings == [f"recommendations unavailable: 127.0.0.1:{server.httpd.server_address[1]}: "
                               "HTTP 503 after 1 attempt; fallback used: bestsellers (4 products)"]

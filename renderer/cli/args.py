@@ -8,6 +8,7 @@ from typing import Any
 
 from renderer.base.errors import InvalidInput, Problem
 from renderer.content.json_io import read_json
+from renderer.content.layout import ContentLayout
 from renderer.engine import Engine
 
 
@@ -26,10 +27,16 @@ def parse_now(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def engine_from_args(args: argparse.Namespace) -> Engine:
-    """The Engine the global options (``--templates``, ``--blocks``, ``--locales``, ``--personas``) describe."""
-    return Engine(templates_dir=args.templates, blocks_dir=args.blocks, personas=args.personas,
-                  locales_dir=args.locales)
+def content_from_args(args: argparse.Namespace) -> ContentLayout:
+    """The content project the global options describe: ``--content`` (or ``$RENDERER_CONTENT``,
+    else the bundled brand) with any of ``--templates``, ``--blocks``, ``--locales`` overriding a part."""
+    return ContentLayout.at(args.content, templates=args.templates, blocks=args.blocks, locales=args.locales)
+
+
+def engine_from_args(args: argparse.Namespace, **options: Any) -> Engine:
+    """The Engine the global options describe (content and ``--personas``), with ``options`` added."""
+    return Engine(args.content, templates_dir=args.templates, blocks_dir=args.blocks, locales_dir=args.locales,
+                  personas=args.personas, **options)
 
 
 def add_request_arguments(parser: argparse.ArgumentParser) -> None:

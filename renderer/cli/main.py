@@ -24,7 +24,7 @@ from renderer.engine import Engine
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
 _COMMANDS = "{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,preview,screenshot}"
-_GLOBAL_VALUE_OPTIONS = {"--templates", "--blocks", "--locales", "--personas"}
+_GLOBAL_VALUE_OPTIONS = {"--content", "--templates", "--blocks", "--locales", "--personas"}
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -74,8 +74,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
 
     from renderer.audience.report import segment_audience
 
-    engine = Engine(templates_dir=args.templates, blocks_dir=args.blocks,
-                    segments_file=args.rules, personas=args.personas)
+    engine = engine_from_args(args, segments_file=args.rules)
     rules, personas = engine.rules(), engine.personas()
     now = parse_now(args.now) or datetime.now(timezone.utc)
     console = Console(stderr=True)
@@ -120,7 +119,8 @@ def cmd_segments_fit(args: argparse.Namespace) -> int:
     from renderer.audience.fit.report import report_columns, report_rows, summary, write_chart
     from renderer.audience.personas import dump_personas
 
-    config = Engine(templates_dir=args.templates, blocks_dir=args.blocks, segments_file=args.rules).rules().config
+    config = Engine(args.content, templates_dir=args.templates, blocks_dir=args.blocks,
+                    segments_file=args.rules).rules().config
     now = parse_now(args.now) or datetime.now(timezone.utc)
     console = Console(stderr=True)
     with open(args.profiles, encoding="utf-8") as lines, console.status("reading profiles") as status:
@@ -290,8 +290,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renderer", description="Personalized email rendering.")
-    parser.add_argument("--templates", help="templates folder (default: the bundled templates/)")
-    parser.add_argument("--blocks", help="blocks folder (default: the bundled blocks/)")
+    parser.add_argument("--content", metavar="DIR", help="content project folder (renderer init DIR makes one; "
+                        "default: $RENDERER_CONTENT, else the bundled demo brand)")
+    parser.add_argument("--templates", help="templates folder (default: templates/ of the content)")
+    parser.add_argument("--blocks", help="blocks folder (default: blocks/ of the content)")
     parser.add_argument("--locales", help="locale files folder (default: locales/ beside the blocks folder)")
     parser.add_argument("--personas", help="personas model file (from `renderer segments fit`)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -403,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     preview_commands.register(sub)
     register_screenshot(sub)
+    for command in sub.choices.values():
+        # --content after the command word too (`renderer preview --content DIR`); absent, the global one stands.
+        command.add_argument("--content", metavar="DIR", default=argparse.SUPPRESS,
+                             help="content project folder (as the global --content)")
     return parser
 
 

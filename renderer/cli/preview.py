@@ -6,6 +6,7 @@ import argparse
 
 # Imported by every ``renderer`` command: the web stack loads only when the preview runs.
 from renderer.base.extras import needs_extra
+from renderer.cli.args import content_from_args
 from renderer.devtools.preview import DEFAULT_HOST, DEFAULT_PORT
 
 
@@ -18,8 +19,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     preview.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST})")
     preview.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
     preview.add_argument("--open", action="store_true", help="open the gallery in a web browser")
-    preview.add_argument("--content", help="folder holding templates/, blocks/, segments.yaml, fixtures/ "
-                                           "and assets/ (default: the project)")
     preview.set_defaults(func=cmd_preview)
 
 
@@ -27,10 +26,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
     try:
         with needs_extra("preview", "renderer preview"):
             from renderer.devtools.preview.app import create_app
-            from renderer.devtools.preview.project import ContentPaths, PreviewProject
+            from renderer.devtools.preview.project import PreviewProject
             from renderer.devtools.preview.server import bind, serve
 
-        paths = ContentPaths.at(args.content, templates=args.templates, blocks=args.blocks)
+        paths = content_from_args(args)
         project = PreviewProject(paths)
         sock = bind(args.host, args.port)
         try:

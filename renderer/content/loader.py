@@ -18,11 +18,8 @@ import yaml
 
 from renderer.base.errors import TemplateError, TemplateNotFound
 from renderer.content import yaml_io
+from renderer.content.layout import ContentLayout
 
-THEME_FILE = "_theme.mjml"
-LAYOUT_FILE = "_layout.mjml"
-BRAND_FILE = "brand.yaml"
-BESTSELLERS_FILE = "bestsellers.json"
 _HEADER = re.compile(r"\A\{#---\n(?P<yaml>.*?)\n---#\}\n?", re.DOTALL)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -106,30 +103,6 @@ class TemplateSpec:
     """Overrides of the brand's ``utm:`` settings, or ``False`` for no UTM parameters."""
 
 
-@dataclass(frozen=True)
-class ContentDirs:
-    """Where the content lives; the defaults are the project's bundled folders."""
-
-    templates: Path
-    blocks: Path
-
-    @property
-    def brand(self) -> Path:
-        return self.blocks / BRAND_FILE
-
-    @property
-    def theme(self) -> Path:
-        return self.blocks / THEME_FILE
-
-    @property
-    def layout(self) -> Path:
-        return self.blocks / LAYOUT_FILE
-
-    @property
-    def bestsellers(self) -> Path:
-        return self.blocks / BESTSELLERS_FILE
-
-
 def _read_yaml(path: Path) -> Any:
     try:
         return yaml_io.safe_load(path.read_text(encoding="utf-8"))
@@ -138,15 +111,15 @@ def _read_yaml(path: Path) -> Any:
         raise TemplateError(f"invalid YAML: {error.problem}", str(path), line) from None
 
 
-def template_names(dirs: ContentDirs) -> list[str]:
+def template_names(dirs: ContentLayout) -> list[str]:
     return sorted(p.stem for p in dirs.templates.glob("*.yaml") if not p.name.startswith("_"))
 
 
-def block_names(dirs: ContentDirs) -> list[str]:
+def block_names(dirs: ContentLayout) -> list[str]:
     return sorted(p.stem for p in dirs.blocks.glob("*.mjml") if not p.name.startswith("_"))
 
 
-def load_brand(dirs: ContentDirs) -> dict[str, Any]:
+def load_brand(dirs: ContentLayout) -> dict[str, Any]:
     """Brand constants (name, address, colours, URLs) used by blocks at compile time."""
     if not dirs.brand.exists():
         return {}
@@ -156,17 +129,17 @@ def load_brand(dirs: ContentDirs) -> dict[str, Any]:
     return data
 
 
-def load_theme(dirs: ContentDirs) -> str:
+def load_theme(dirs: ContentLayout) -> str:
     """The shared ``<mj-head>`` content: fonts, attributes, styles."""
     return dirs.theme.read_text(encoding="utf-8") if dirs.theme.exists() else ""
 
 
-def load_layout(dirs: ContentDirs) -> str | None:
+def load_layout(dirs: ContentLayout) -> str | None:
     """The document skeleton (``_layout.mjml``) if the content has its own, else ``None`` (the built-in one)."""
     return dirs.layout.read_text(encoding="utf-8") if dirs.layout.exists() else None
 
 
-def load_block(dirs: ContentDirs, name: str) -> BlockSpec:
+def load_block(dirs: ContentLayout, name: str) -> BlockSpec:
     if not isinstance(name, str) or not _NAME.match(name) or not (path := dirs.blocks / f"{name}.mjml").is_file():
         raise TemplateNotFound(name, "block", block_names(dirs))
     text = path.read_text(encoding="utf-8")
@@ -235,7 +208,7 @@ def _entry_lines(path: Path) -> list[int | None]:
     return []
 
 
-def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
+def load_template(dirs: ContentLayout, name: str) -> TemplateSpec:
     if not isinstance(name, str) or not _NAME.match(name) or not (path := dirs.templates / f"{name}.yaml").is_file():
         raise TemplateNotFound(name, "template", template_names(dirs))
     data = _read_yaml(path)
@@ -269,7 +242,7 @@ def load_template(dirs: ContentDirs, name: str) -> TemplateSpec:
     )
 
 
-def source_files(dirs: ContentDirs, spec: TemplateSpec) -> list[Path]:
+def source_files(dirs: ContentLayout, spec: TemplateSpec) -> list[Path]:
     """Every file a compiled template depends on, for cache invalidation."""
     files = [spec.path, dirs.theme, dirs.layout, dirs.brand]
     files += sorted({dirs.blocks / f"{use.block}.mjml" for use in spec.blocks})
@@ -285,22 +258,21 @@ def fingerprint(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def content_fingerprint(dirs: ContentDirs, *, segments_file: Path | None = None,
-                        personas_file: Path | None = None) -> str:
-    """A digest of everything a render reads from content: templates, blocks, rules and personas.
+def content_fingerprint(dirs: ContentLayout, *, personas_file: Path | None = None) -> str:
+    """A digest of everything a render reads from content: templates, blocks, locales, rules and personas.
 
     Files are named relative to their folder (``templates/welcome.yaml``), so
     the same content installed under another path on another machine gives
     the same digest. Hidden files and editor backups (``~``) are left out.
     """
     named: list[tuple[str, Path]] = []
-    for label, folder in (("templates", dirs.templates), ("blocks", dirs.blocks)):
-        for path in sorted(folder.rglob("*")):
+    for label, folder in (("templates", dirs.templates), ("blocks", dirs.blocks), ("locales", dirs.locales)):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
             relative = path.relative_to(folder)
             if path.is_file() and not any(part.startswith(".") for part in relative.parts) \
                     and not path.name.endswith("~"):
                 named.append((f"{label}/{relative.as_posix()}", path))
-    for label, path in (("segments", segments_file), ("personas", personas_file)):
+    for label, path in (("segments", dirs.segments), ("personas", personas_file)):
         if path is not None:
             named.append((label, path))
     digest = hashlib.sha256()

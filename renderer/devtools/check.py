@@ -148,7 +148,7 @@ class _Sources:
     """The content files of one template, searched for the text a finding is about."""
 
     def __init__(self, engine: Engine, compiled: CompiledTemplate, fixtures: FixtureSet) -> None:
-        files = source_files(engine.dirs, compiled.spec) + locale_files(engine.locales_dir, compiled.language)
+        files = source_files(engine.layout, compiled.spec) + locale_files(engine.layout.locales, compiled.language)
         files += sorted((fixtures.root / "profiles").glob("*.json")) + \
             sorted((fixtures.root / "recommendations").glob("*.json")) + sorted((fixtures.root / "events").glob("*.json"))
         self.files = [f for f in files if f.is_file()]
@@ -272,7 +272,7 @@ def check_content(engine: Engine, templates: Iterable[str] | None = None,
     report = CheckReport(names)
     for name in names:
         if name not in known:
-            report.findings.append(Finding("template", ERROR, name, f"no template {name!r} in {engine.dirs.templates}"))
+            report.findings.append(Finding("template", ERROR, name, f"no template {name!r} in {engine.layout.templates}"))
             continue
         findings, rendered = check_template(engine, name, fixture_set)
         report.findings += findings
@@ -282,7 +282,7 @@ def check_content(engine: Engine, templates: Iterable[str] | None = None,
 
 
 def _default_fixtures(engine: Engine) -> FixtureSet:
-    beside = engine.dirs.templates.parent / "fixtures"
-    return FixtureSet(beside) if (beside / "profiles").is_dir() else FixtureSet.default()
+    beside = engine.layout.templates.parent / "fixtures"
+    return FixtureSet(beside) if (beside / "profiles").is_dir() else FixtureSet(engine.layout.fixtures)
 
 

@@ -4,10 +4,11 @@ From the command line: ``renderer preview [--host 127.0.0.1] [--port 8025] [--op
 From Python::
 
     from renderer.devtools.preview.app import create_app
-    from renderer.devtools.preview.project import ContentPaths, PreviewProject
+    from renderer.content.layout import ContentLayout
+    from renderer.devtools.preview.project import PreviewProject
     from renderer.devtools.preview.server import serve_in_thread
 
-    with serve_in_thread(create_app(PreviewProject(ContentPaths.at()))) as url:
+    with serve_in_thread(create_app(PreviewProject(ContentLayout.at()))) as url:
         ...
 
 Modules: ``project`` (content, selections, renders), ``pages`` (HTML, from ``html/``),

@@ -16,8 +16,9 @@ import jinja2
 
 from renderer.base.errors import RendererError
 from renderer.content.fixtures import FIXTURE_NOW
+from renderer.content.layout import ContentLayout
 from renderer.devtools.preview.checks import check_email
-from renderer.devtools.preview.project import AUTO, NONE, ContentPaths, GalleryRow, Preview, PreviewProject
+from renderer.devtools.preview.project import AUTO, NONE, GalleryRow, Preview, PreviewProject
 
 PAGES = Path(__file__).parent / "html"
 EXCERPT_LINES = 3
@@ -50,7 +51,7 @@ class ErrorView:
     excerpt: list[tuple[int, str]]
 
 
-def error_view(error: RendererError, paths: ContentPaths) -> ErrorView:
+def error_view(error: RendererError, paths: ContentLayout) -> ErrorView:
     """File (relative to the content root), line, message and a few lines of source."""
     filename = getattr(error, "filename", None)
     line = getattr(error, "lineno", None)

@@ -14,7 +14,6 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ from renderer.audience.triggers import DEFAULT_RULES, Skip, TriggerRule, skip_re
 from renderer.base.errors import InvalidInput, Problem, RendererError, TemplateNotFound
 from renderer.base.models import RenderedEmail, parse_request
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
-from renderer.content.layout import default_content_root
+from renderer.content.layout import ContentLayout
 from renderer.content.loader import load_template
 from renderer.content.locales import DEFAULT_LANGUAGE
 from renderer.engine import Engine
@@ -35,48 +34,6 @@ NONE = "none"
 """Recommendations choice: no payload at all (the template's fallbacks show)."""
 CUSTOM = "custom-"
 """Prefix of a pasted profile's name: ``custom-`` and a short content hash."""
-
-
-@dataclass(frozen=True)
-class ContentPaths:
-    """Where the preview reads content from; each defaults to a folder under ``root``."""
-
-    root: Path
-    templates: Path
-    blocks: Path
-    segments: Path
-    fixtures: Path
-    assets: Path
-    locales: Path | None = None
-    """The message files (default: ``locales/`` beside the blocks folder)."""
-
-    @classmethod
-    def at(cls, root: str | Path | None = None, *, templates: str | Path | None = None,
-           blocks: str | Path | None = None, segments: str | Path | None = None,
-           fixtures: str | Path | None = None, assets: str | Path | None = None) -> ContentPaths:
-        """The usual layout under ``root`` (default: the project), any folder overridden."""
-        base = Path(root) if root else default_content_root()
-        return cls(
-            root=base.resolve(),
-            templates=Path(templates or base / "templates").resolve(),
-            blocks=Path(blocks or base / "blocks").resolve(),
-            segments=Path(segments or base / "segments.yaml").resolve(),
-            fixtures=Path(fixtures or base / "fixtures").resolve(),
-            assets=Path(assets or base / "assets").resolve(),
-            locales=(Path(blocks).parent if blocks else base).resolve() / "locales",
-        )
-
-    def display(self, path: str | Path) -> str:
-        """A path as a designer knows it: relative to the content root when inside it."""
-        resolved = Path(path).resolve()
-        return str(resolved.relative_to(self.root)) if resolved.is_relative_to(self.root) else str(path)
-
-    def owns(self, path: str | Path) -> bool:
-        """Whether ``path`` is one of the content files (so its lines may be shown)."""
-        resolved = Path(path).resolve()
-        return resolved == self.segments or any(
-            resolved.is_relative_to(folder) for folder in (self.templates, self.blocks, self.fixtures, self.locales)
-            if folder is not None)
 
 
 @dataclass(frozen=True)
@@ -162,14 +119,9 @@ class PreviewProject:
             small, so a saved file shows up within the live reload's second.
     """
 
-    def __init__(self, paths: ContentPaths, *, reload_interval: float = 0.2) -> None:
+    def __init__(self, paths: ContentLayout, *, reload_interval: float = 0.2) -> None:
         self.paths = paths
-        self.engine = Engine(
-            templates_dir=paths.templates, blocks_dir=paths.blocks, locales_dir=paths.locales,
-            # The Engine insists that a rules file it is given exists; without one it has no rules.
-            segments_file=paths.segments if paths.segments.is_file() else None,
-            reload_interval=reload_interval,
-        )
+        self.engine = Engine(paths, reload_interval=reload_interval)
         self.fixtures = FixtureSet(paths.fixtures)
         self.custom = CustomProfiles()
         self._compile_errors: dict[tuple[str, str], RendererError] = {}
@@ -264,7 +216,7 @@ class PreviewProject:
         languages = self._fixture_languages(profiles)
         for template in self.template_names():
             try:
-                spec = load_template(self.engine.dirs, template) if ready_only else self.engine.compiled(template).spec
+                spec = load_template(self.engine.layout, template) if ready_only else self.engine.compiled(template).spec
             except RendererError as error:
                 rows.append(GalleryRow(template, error=error))
                 continue

@@ -13,7 +13,7 @@ from typing import Callable
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from renderer.devtools.preview.project import ContentPaths
+from renderer.content.layout import ContentLayout
 
 Notice = tuple[str, dict]
 """An event for the open pages: its name (``change``, ``compiled``) and its data."""
@@ -75,7 +75,7 @@ class ChangeHub:
             queue.put_nowait(notice)
 
 
-async def watch_content(paths: ContentPaths, hub: ChangeHub, *, settle: float,
+async def watch_content(paths: ContentLayout, hub: ChangeHub, *, settle: float,
                         stop: asyncio.Event) -> None:
     """Publish changes to blocks, templates, fixtures and the segment rules until ``stop`` is set.
 
