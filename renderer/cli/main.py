@@ -23,7 +23,7 @@ from renderer.devtools.gallery import write_gallery
 from renderer.engine import Engine
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_INPUT = 0, 1, 2
-_COMMANDS = "{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,preview,screenshot}"
+_COMMANDS = "{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,init,preview,screenshot}"
 _GLOBAL_VALUE_OPTIONS = {"--content", "--templates", "--blocks", "--locales", "--personas"}
 
 
@@ -267,6 +267,19 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from renderer.devtools.scaffold import init_project
+
+    layout = init_project(args.folder)
+    folder = args.folder
+    print(f"created a content project in {layout.root}: a copy of the demo brand to make your own.\n"
+          f"See every email, live as you save:  renderer --content {folder} preview\n"
+          f"What would break in an inbox:       renderer --content {folder} check\n"
+          f"Its tests:                          pytest {Path(folder) / 'tests'}\n"
+          f"For designers:                      {Path(folder) / 'README.md'}")
+    return EXIT_OK
+
+
 def cmd_templates(args: argparse.Namespace) -> int:
     engine = engine_from_args(args)
     for name in engine.template_names():
@@ -391,6 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--now", help="dates are relative to this (default: the fixtures' now)")
     generate.add_argument("--out", required=True, help="output .jsonl file")
     generate.set_defaults(func=cmd_fixtures_generate)
+
+    init = sub.add_parser("init", help="start a content project of your own in a new folder",
+                          description="Copy the demo brand's templates, blocks, locales, fixtures, assets and "
+                                      "segment rules into FOLDER, with a README for designers and a test file.")
+    init.add_argument("folder", help="a new or empty folder")
+    init.set_defaults(func=cmd_init)
 
     templates = sub.add_parser("templates", help="list the templates")
     templates.set_defaults(func=cmd_templates)

@@ -11,7 +11,6 @@ from typing import Callable
 from renderer.base.errors import RendererError
 from renderer.base.models import RenderedEmail
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
-from renderer.content.layout import default_content_root
 from renderer.engine import Engine
 
 
@@ -105,10 +104,10 @@ def write_gallery(out: Path, *, engine: Engine | None = None, fixtures: FixtureS
     so the gallery works offline. Returns the entries, errors included.
     """
     engine = engine or Engine()
-    fixtures = fixtures or FixtureSet.default()
+    fixtures = fixtures or FixtureSet(engine.layout.fixtures)
     entries = render_all(engine, fixtures)
     out.mkdir(parents=True, exist_ok=True)
-    assets = default_content_root() / "assets"
+    assets = engine.layout.assets
     if assets.is_dir():
         shutil.copytree(assets, out / "assets", dirs_exist_ok=True)
     assets_url = str(engine.brand().get("assets_url", ""))

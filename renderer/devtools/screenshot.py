@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from renderer.base.models import Event, Product, Profile
-from renderer.content.layout import default_content_root
 from renderer.devtools.gallery import localize_assets
 from renderer.engine import Engine
 
@@ -33,7 +32,7 @@ def screenshot_email(engine: Engine, template: str, out: str | Path, *, profile:
     if width < 200 or width > 2000:
         raise ValueError(f"width must be between 200 and 2000 pixels, not {width}")
     email = engine.render(template, profile=profile, recommendations=recommendations, event=event, now=now)
-    assets = assets or default_content_root() / "assets"
+    assets = assets or engine.layout.assets
     markup = localize_assets(email.html, str(engine.brand().get("assets_url") or ""), assets.resolve().as_uri())
     with tempfile.TemporaryDirectory(prefix="renderer-screenshot-") as folder:
         page = Path(folder) / f"{template}.html"
