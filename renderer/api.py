@@ -57,7 +57,7 @@ render_event = _over_default_engine(Engine.render_event)
 
 def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: Engine | None = None,
                 workers: int | None = None, chunk_size: int = 50,
-                respect_consent: bool = True, backend: str = "local",
+                transactional: bool = False, backend: str = "local",
                 scheduler: str | None = None) -> Iterator[Result]:
     """Render every request; yield one result per request, in order.
 
@@ -77,7 +77,8 @@ def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: E
             With ``backend="dask"`` and no scheduler: the embedded cluster's
             worker processes (default: one per core).
         chunk_size: requests a worker renders at a time.
-        respect_consent: skip recipients whose ``consent.email_marketing`` is false.
+        transactional: send to recipients without marketing consent too (receipts, password
+            resets); by default they are skipped with the code ``no_consent``, as everywhere.
         backend: ``"local"`` (this machine's processes) or ``"dask"`` (a Dask
             cluster; needs the ``dask`` extra, see docs/scaling.md).
         scheduler: with ``backend="dask"``, a scheduler's ``tcp://HOST:PORT``;
@@ -105,9 +106,9 @@ def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: E
         from renderer.batch.dask.cluster import render_many_dask  # imports distributed only when asked for
 
         return render_many_dask(requests, engine=engine, workers=workers, chunk_size=chunk_size,
-                                respect_consent=respect_consent, scheduler=scheduler)
+                                transactional=transactional, scheduler=scheduler)
     return render_local(requests, engine=engine, workers=workers, chunk_size=chunk_size,
-                        respect_consent=respect_consent)
+                        transactional=transactional)
 
 
 def check(templates: list[str] | None = None, *, engine: Engine | None = None,

@@ -289,8 +289,9 @@ class Engine:
     def prepare(self, template: str, *, profile: Profile | dict[str, Any],
                 recommendations: list[Product] | list[dict[str, Any]] | None = None,
                 event: Event | dict[str, Any] | None = None, now: datetime | None = None,
-                require_recommendations: bool | None = None) -> tuple[CompiledTemplate, Prepared]:
-        """Validate a request and build its context without rendering it."""
+                require_recommendations: bool | None = None,
+                transactional: bool = False) -> tuple[CompiledTemplate, Prepared]:
+        """Validate a request and build its context without rendering it (see :meth:`render`)."""
         locale = profile.locale if isinstance(profile, Profile) else \
             profile.get("locale", "en-US") if isinstance(profile, dict) else None
         compiled = self.compiled(template, self.language_for(locale))
@@ -303,7 +304,7 @@ class Engine:
         prepared = prepare(
             compiled, profile, recommendations=recommendations, event=event,
             now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled), rules=self.rules(),
-            fetch=fetch, personas=self.personas(), limits=self.limits,
+            fetch=fetch, personas=self.personas(), limits=self.limits, transactional=transactional,
         )
         return compiled, prepared
 
@@ -343,7 +344,8 @@ class Engine:
     def render(self, template: str, *, profile: Profile | dict[str, Any],
                recommendations: list[Product] | list[dict[str, Any]] | None = None,
                event: Event | dict[str, Any] | None = None,
-               now: datetime | None = None, require_recommendations: bool | None = None) -> RenderedEmail:
+               now: datetime | None = None, require_recommendations: bool | None = None,
+               transactional: bool = False) -> RenderedEmail:
         """Render one email for one recipient.
 
         Args:
@@ -354,14 +356,22 @@ class Engine:
             now: the render's clock; defaults to the current UTC time.
             require_recommendations: abort instead of falling back when no
                 recommendations can be had (default: the template's policy).
+            transactional: mail the recipient whatever their marketing consent
+                (receipts, password resets). By default a recipient whose
+                ``consent.email_marketing`` is false gets no email: the render
+                is aborted with the code ``no_consent``, before any recommendation
+                is fetched, the same policy ``render_many``, ``renderer batch``
+                and triggers apply.
 
         Raises:
             InvalidInput: bad profile, payload or event; every problem by field path.
-            RenderAborted: recommendations were required and could not be had.
+            RenderAborted: no consent (``no_consent``), or recommendations were
+                required and could not be had.
             TemplateNotFound, TemplateError, CompileError: content problems.
         """
         compiled, prepared = self.prepare(template, profile=profile, recommendations=recommendations,
-                                          event=event, now=now, require_recommendations=require_recommendations)
+                                          event=event, now=now, require_recommendations=require_recommendations,
+                                          transactional=transactional)
         return render_prepared(compiled, prepared)
 
     def trigger_templates(self) -> dict[str, str]:

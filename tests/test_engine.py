@@ -131,3 +131,48 @@ def test_a_broken_template_file_is_named_with_its_problem(content_copy, path, ol
 def test_engine_rejects_missing_folders(tmp_path):
     with pytest.raises(renderer.RendererError, match="templates_dir"):
         Engine(templates_dir=tmp_path / "nope", blocks_dir=tmp_path)
+
+
+OPTED_OUT = dict(PROFILE, id="optout", consent={"email_marketing": False})
+
+
+class CountingSource:
+    """A recommendation source that counts its calls (consent must be refused before any fetch)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def fetch(self, profile, limit):
+        self.calls += 1
+        return []
+
+
+def test_a_recipient_without_consent_gets_no_marketing_email_anywhere():
+    source = CountingSource()
+    engine = Engine(recommendations=source)
+    with pytest.raises(renderer.RenderAborted) as aborted:
+        engine.render("recommendations", profile=OPTED_OUT, now=FIXTURE_NOW)
+    assert aborted.value.code == "no_consent" and source.calls == 0, "refused before any recommendation call"
+    with pytest.raises(renderer.RenderAborted, match="no_consent"):
+        renderer.render("welcome", profile=OPTED_OUT, now=FIXTURE_NOW)
+    [skipped] = renderer.render_many([renderer.RenderRequest("welcome", OPTED_OUT, now=FIXTURE_NOW)], engine=engine)
+    assert isinstance(skipped, renderer.Skipped) and skipped.code == "no_consent"
+
+
+def test_transactional_mail_goes_out_whatever_the_consent():
+    email = Engine().render("welcome", profile=OPTED_OUT, now=FIXTURE_NOW, transactional=True)
+    assert email.subject
+    [result] = renderer.render_many([renderer.RenderRequest("welcome", OPTED_OUT, now=FIXTURE_NOW)],
+                                    transactional=True)
+    assert isinstance(result, renderer.RenderedEmail)
+
+
+def test_the_module_level_functions_take_exactly_the_engine_methods_parameters():
+    import inspect
+
+    for name in ("render", "render_event"):
+        method = list(inspect.signature(getattr(Engine, name)).parameters.values())[1:]
+        assert list(inspect.signature(getattr(renderer, name)).parameters.values()) == method, name
+        assert getattr(renderer, name).__doc__ == getattr(Engine, name).__doc__
+    assert "require_recommendations" in inspect.signature(renderer.render).parameters
+    assert renderer.TriggerOutcome and renderer.Skip and "Skip" in renderer.__all__

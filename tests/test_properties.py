@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from renderer import Engine, Failed, InvalidInput, RenderedEmail, RenderRequest, Skipped, render_many
+from renderer import Engine, Failed, InvalidInput, RenderAborted, RenderedEmail, RenderRequest, Skipped, render_many
 from renderer.batch.job import JobSpec, run_batch
 from renderer.content.fixtures import FIXTURE_NOW
 
@@ -161,6 +161,11 @@ def test_generated_profiles_and_payloads_render_or_raise_invalid_input(template,
     except InvalidInput as error:
         assert error.problems and all(p.loc and p.message for p in error.problems)
         event("refused")
+        return
+    except RenderAborted as error:
+        # The consent policy: no marketing email to a recipient who has not consented.
+        assert error.code == "no_consent" and profile["consent"]["email_marketing"] is False
+        event("no consent")
         return
     event("rendered")
     check_email(template, data, email)

@@ -74,11 +74,23 @@ def _age(delta: timedelta) -> str:
     return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
 
 
+def consent_skip(profile: Profile) -> Skip | None:
+    """The consent policy, the one every render applies: no marketing email without consent.
+
+    ``Engine.render`` raises it as :class:`RenderAborted`, ``render_many`` and
+    ``renderer batch`` report it as a skipped record, triggers as their first
+    skip rule. Transactional mail (``transactional=True``) is exempt.
+    """
+    if not profile.consent.email_marketing:
+        return Skip("no_consent", "the recipient has not consented to marketing email")
+    return None
+
+
 def skip_reason(profile: Profile, event: Event, now: datetime, rule: TriggerRule) -> Skip | None:
     """The first skip rule that applies, or ``None`` when the email should go out."""
     age = now - event.occurred_at
-    if not profile.consent.email_marketing:
-        return Skip("no_consent", "the recipient has not consented to marketing email")
+    if skip := consent_skip(profile):
+        return skip
     if age < rule.wait:
         return Skip("event_too_recent", f"the event is {_age(age)} old; this trigger waits {_age(rule.wait)}")
     if age > rule.window:

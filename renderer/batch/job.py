@@ -65,7 +65,7 @@ class JobSpec:
     template: str
     now: datetime | None
     shared_recommendations: Any = None
-    respect_consent: bool = True
+    transactional: bool = False
 
 
 def _record(line: int, result: RenderedEmail | Skipped | Failed) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def render_record(engine: Engine, spec: JobSpec, line_number: int, text: str,
                             f"recommendations line {line_number}: not JSON ({error.msg})", "InvalidInput")
             return _record(line_number, failed)
         request["recommendations"] = recs.get("products") if isinstance(recs, dict) else recs
-    return _record(line_number, render_one(engine, line_number, request, respect_consent=spec.respect_consent))
+    return _record(line_number, render_one(engine, line_number, request, transactional=spec.transactional))
 
 
 def render_line(engine: Engine, spec: JobSpec, line_number: int, text: str, recommendations_text: str | None) -> str:

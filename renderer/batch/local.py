@@ -81,7 +81,7 @@ def request_id(request: RenderRequest | dict[str, Any], index: int) -> str:
 
 
 def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, Any], *,
-               respect_consent: bool = True) -> Result:
+               transactional: bool = False) -> Result:
     """Render one request; every failure becomes a :class:`Failed` record."""
     rid = request_id(request, index)
     try:
@@ -91,10 +91,8 @@ def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, An
     try:
         profile, event, recommendations = parse_request("render request", req.profile, req.event,
                                                         req.recommendations)
-        if respect_consent and not profile.consent.email_marketing:
-            return Skipped(rid, index, "no_consent", "the recipient has not consented to marketing email")
         return engine.render(req.template, profile=profile, recommendations=recommendations,
-                             event=event, now=req.now)
+                             event=event, now=req.now, transactional=transactional)
     except InvalidInput as error:
         return Failed(rid, index, str(error), type(error).__name__, [str(p) for p in error.problems])
     except RenderAborted as error:
@@ -153,7 +151,7 @@ def worker_engine() -> Engine:
     return _worker_engine
 
 
-def _render_chunk(chunk: SpoolChunk, respect_consent: bool) -> list[Spooled]:
+def _render_chunk(chunk: SpoolChunk, transactional: bool) -> list[Spooled]:
     # Each result goes into the chunk's spool slot as soon as it is made
     # (renderer/batch/spool.py), in the compact form of _wire: sending 100 pickled
     # emails back through the pool's pipe made two workers slower than one.
@@ -165,7 +163,7 @@ def _render_chunk(chunk: SpoolChunk, respect_consent: bool) -> list[Spooled]:
         items = [(index, _worker_requests[index]) for index in items]
     with SlotWriter(chunk.slot) as slot:
         for index, request in items:
-            slot.write(_wire(render_one(engine, index, request, respect_consent=respect_consent)))
+            slot.write(_wire(render_one(engine, index, request, transactional=transactional)))
     return [slot.result((len(items),))]
 
 
@@ -288,7 +286,7 @@ def _done(value: Any) -> Future[Any]:
 
 def render_local(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: Engine,
                  workers: int | None = None, chunk_size: int = 50,
-                 respect_consent: bool = True) -> Iterator[Result]:
+                 transactional: bool = False) -> Iterator[Result]:
     """Render every request on this machine; one result per request, in order.
 
     ``renderer.render_many`` (``renderer/api.py``) validates the options and
@@ -296,7 +294,7 @@ def render_local(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: 
     """
     if workers is None or workers == 1:
         for index, request in enumerate(requests):
-            yield render_one(engine, index, request, respect_consent=respect_consent)
+            yield render_one(engine, index, request, transactional=transactional)
         return
 
     # A list (or tuple) stays where it is: forked workers read it from the memory they
@@ -316,5 +314,5 @@ def render_local(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: 
     with spool_folder() as folder:
         for output in ordered_pool_map(_render_chunk, spooled(pieces, folder, in_flight(workers)),
                                        workers=workers, initializer=init_worker, initargs=(engine, shared),
-                                       on_lost=lost, args=(respect_consent,)):
+                                       on_lost=lost, args=(transactional,)):
             yield from _unspooled(output)

@@ -203,7 +203,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             # Validated once for the whole job (and a broken file refused before any render).
             shared = read_products(recs)
     spec = JobSpec(template=args.template, now=parse_now(args.now), shared_recommendations=shared,
-                   respect_consent=not args.ignore_consent)
+                   transactional=args.transactional)
     if args.engine == "dask":
         from renderer.cli.dask import run_dask_command
 
@@ -365,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--now", help="render clock, ISO 8601 (default: now)")
     batch.add_argument("--resume", action="store_true", help="continue an interrupted run")
     batch.add_argument("--restart", action="store_true", help="discard earlier output and start over")
-    batch.add_argument("--ignore-consent", action="store_true",
+    batch.add_argument("--transactional", "--ignore-consent", dest="transactional", action="store_true",
                        help="render recipients without marketing consent too (e.g. transactional mail)")
     batch.set_defaults(func=cmd_batch)
 

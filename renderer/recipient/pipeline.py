@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from renderer.audience.personas import Persona, Personas
 from renderer.audience.segments import RuleSet
-from renderer.base.errors import InvalidInput, Problem, RendererError, TemplateError
+from renderer.audience.triggers import consent_skip
+from renderer.base.errors import InvalidInput, Problem, RenderAborted, RendererError, TemplateError
 from renderer.base.limits import DEFAULT_LIMITS, Limits
 from renderer.base.models import (
     BlockTrace,
@@ -224,7 +225,8 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             event: Event | dict[str, Any] | None, now: datetime,
             brand: dict[str, Any], rules: RuleSet | None = None,
             fetch: Callable[[Profile], tuple[list[Product], list[str]]] | None = None,
-            personas: Personas | None = None, limits: Limits = DEFAULT_LIMITS) -> Prepared:
+            personas: Personas | None = None, limits: Limits = DEFAULT_LIMITS,
+            transactional: bool = False) -> Prepared:
     """Validate one recipient's inputs and compute everything the render needs.
 
     ``fetch`` is asked for recommendations (and warnings) when none were given
@@ -232,6 +234,7 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
 
     Raises:
         InvalidInput: every problem in profile, recommendations and event, by path.
+        RenderAborted: the recipient has no marketing consent and the mail is not ``transactional``.
         TemplateError: a ``show_if`` failed for this recipient's data.
     """
     clock: list[Problem] = []
@@ -245,6 +248,8 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         raise InvalidInput("render request", clock + error.problems) from None
     if clock:
         raise InvalidInput("render request", clock)
+    if not transactional and (refusal := consent_skip(recipient)):
+        raise RenderAborted(refusal.code, refusal.message)
     warnings: list[str] = []
     if products is None:
         wanted = fetch is not None and "RecommendedProducts" in compiled.assembled.tokens

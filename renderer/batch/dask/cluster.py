@@ -173,7 +173,7 @@ def _result(future: Future, lost: Callable[[str], R]) -> R:
 
 
 def render_many_dask(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: Engine,
-                     workers: int | None, chunk_size: int, respect_consent: bool,
+                     workers: int | None, chunk_size: int, transactional: bool,
                      scheduler: str | None) -> Iterator[Result]:
     """``render_many`` on a Dask cluster: same results, same order; see :func:`renderer.batch.local.render_many`.
 
@@ -188,4 +188,4 @@ def render_many_dask(requests: Iterable[RenderRequest | dict[str, Any]], *, engi
 
     with dask_client(scheduler=scheduler, workers=workers) as client:
         yield from map_ordered(client, render_requests, chunked(enumerate(requests), chunk_size),
-                               args=(job, respect_consent), on_lost=lost)
+                               args=(job, transactional), on_lost=lost)

@@ -72,7 +72,7 @@ def _recommendations_digest(spec: JobSpec, per_line: Path | None) -> str | None:
 def _job(spec: JobSpec, now: datetime, worker_job: WorkerJob, inputs: list[InputFile], partitions: int,
          recommendations: str | None) -> dict[str, Any]:
     return {
-        "template": spec.template, "now": now.isoformat(), "respect_consent": spec.respect_consent,
+        "template": spec.template, "now": now.isoformat(), "transactional": spec.transactional,
         "recommendations": recommendations, "content_hash": worker_job.content_hash,
         "inputs": [{"file": str(f.path), "lines": f.lines, "records": f.records, "sha256": f.sha256}
                    for f in inputs],

@@ -204,7 +204,7 @@ def _template_of(request: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def render_requests(job: WorkerJob, respect_consent: bool, chunk: list[tuple[int, Any]]) -> list[Result]:
+def render_requests(job: WorkerJob, transactional: bool, chunk: list[tuple[int, Any]]) -> list[Result]:
     """Render a chunk of ``render_many`` requests; one result each, as ``render_one`` gives.
 
     Raises:
@@ -212,4 +212,4 @@ def render_requests(job: WorkerJob, respect_consent: bool, chunk: list[tuple[int
     """
     templates = {name for _, request in chunk if (name := _template_of(request))}
     engine = worker_engine(job, templates)
-    return [render_one(engine, index, request, respect_consent=respect_consent) for index, request in chunk]
+    return [render_one(engine, index, request, transactional=transactional) for index, request in chunk]
