@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
+from renderer.base.errors import ConfigError
 from renderer.batch.local import RenderRequest, Result, render_local
 from renderer.engine import Engine
 
@@ -94,13 +95,13 @@ def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: E
         'Welcome to Fernhill'
     """
     if workers is not None and workers < 1:
-        raise ValueError("workers must be at least 1")
+        raise ConfigError("workers must be at least 1")
     if chunk_size < 1:
-        raise ValueError("chunk_size must be at least 1")
+        raise ConfigError("chunk_size must be at least 1")
     if backend not in ("local", "dask"):
-        raise ValueError(f"backend must be 'local' or 'dask', not {backend!r}")
+        raise ConfigError(f"backend must be 'local' or 'dask', not {backend!r}")
     if scheduler is not None and backend != "dask":
-        raise ValueError("a scheduler is only used with backend='dask'")
+        raise ConfigError("a scheduler is only used with backend='dask'")
     engine = engine or default_engine()
     if backend == "dask":
         from renderer.batch.dask.cluster import render_many_dask  # imports distributed only when asked for

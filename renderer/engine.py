@@ -14,6 +14,7 @@ from renderer.audience.personas import Personas, PersonasFile
 from renderer.audience.segments import RuleSet
 from renderer.audience.triggers import DEFAULT_RULES, TriggerOutcome, TriggerRule, skip_reason
 from renderer.base.errors import (
+    ConfigError,
     InvalidInput,
     PersonaFileError,
     Problem,
@@ -117,7 +118,7 @@ class Engine:
             raise RendererError(f"content {str(self.layout.root)!r} has no {folder.name}/ folder: pass "
                                 "Engine(content=DIR) or set RENDERER_CONTENT (renderer init DIR makes one)")
         if reload_interval < 0:
-            raise ValueError("reload_interval must be >= 0")
+            raise ConfigError("reload_interval must be >= 0")
         self.auto_reload = auto_reload
         self.reload_interval = reload_interval
         if recommendations is not None and not isinstance(recommendations, RecommendationSource):
@@ -327,7 +328,7 @@ class Engine:
         try:
             return list(self.recommendations.fetch(profile, policy.limit)), []
         except RecommendationUnavailable as error:
-            reason = error.reason
+            reason = error.reason  # the source's RecommendationUnavailable
         except Exception as error:  # a broken source must not break the render
             reason = f"the source failed: {type(error).__name__}"
         if required:

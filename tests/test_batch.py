@@ -47,7 +47,8 @@ def test_render_many_yields_one_result_per_request_in_order(engine, fixtures, wo
     assert kinds.count("RenderedEmail") == profiles and kinds.count("Failed") == 3 and kinds.count("Skipped") == 1
     failed = [r for r in results if isinstance(r, Failed)]
     assert [(f.index, f.id) for f in failed] == [(1, "no-email"), (3, "x"), (4, "cust_min_0001")]
-    assert failed[0].problems == ["profile.email: Field required"]
+    assert failed[0].problems == [{"type": "missing", "loc": ("profile", "email"), "msg": "Field required",
+                                   "input": None}]
     assert "unexpected keyword argument 'colour'" in failed[1].error
     assert "unknown template 'no_such_template'" in failed[2].error
     skipped = results[-1]
@@ -171,7 +172,8 @@ def test_batch_count_in_equals_count_out(tmp_path, capsys, workers):
     records = read_records(out)
     assert [r["line"] for r in records] == list(range(1, 61))
     assert records[4]["status"] == "failed" and "line 5: not JSON" in records[4]["error"]
-    assert records[8]["status"] == "failed" and records[8]["problems"] == ["profile.email: not a valid email address"]
+    assert records[8]["status"] == "failed" and records[8]["problems"] == [
+        {"type": "value_error", "loc": ["profile", "email"], "msg": "not a valid email address", "input": "bad"}]
     rendered = [r for r in records if r["status"] == "rendered"]
     assert rendered and all(r["html"].startswith("<!doctype html>") and r["text"] for r in rendered)
     assert {r["status"] for r in records} <= {"rendered", "skipped", "failed"}

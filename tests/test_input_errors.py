@@ -65,7 +65,7 @@ def test_every_broken_request_is_one_failed_record(engine):
     assert len(results) == len(requests)
     failed = [r for r in results if isinstance(r, Failed)]
     assert [f.kind for f in failed] == ["InvalidInput"] * 4 + ["TemplateNotFound"]
-    assert failed[0].problems[0].startswith("profile.id: ")
+    assert failed[0].problems[0]["loc"] == ("profile", "id") and failed[0].problems[0]["msg"]
     assert results[-1].subject == "Welcome to Fernhill"
 
 
@@ -181,7 +181,8 @@ def test_batch_reports_bad_lines_as_failed_records(tmp_path, capsys):
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["status"] for r in records] == ["rendered", "failed", "failed"]
     assert "not JSON" in records[1]["error"]
-    assert records[2]["problems"] == ["profile.id: Input should be a valid string", "profile.email: Field required"]
+    assert [(p["loc"], p["msg"]) for p in records[2]["problems"]] == [
+        (["profile", "id"], "Input should be a valid string"), (["profile", "email"], "Field required")]
     assert "Traceback" not in capsys.readouterr().err
 
 
@@ -211,4 +212,40 @@ def test_a_batch_line_with_a_lone_surrogate_is_a_failed_record_not_a_crash(tmp_p
     assert main(["batch", "welcome", "--profiles", profiles, "--out", str(out)]) == 1
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n")[:-1]]
     assert [(r["line"], r["status"]) for r in records] == [(1, "rendered"), (2, "failed"), (3, "rendered")]
-    assert records[1]["id"] == "x\ud800" and records[1]["problems"][0].startswith("profile.id:")
+    assert records[1]["id"] == "x\ud800" and records[1]["problems"][0]["loc"] == ["profile", "id"]
+
+
+def test_invalid_input_errors_have_pydantics_shape_and_survive_pickling():
+    import pickle
+
+    with pytest.raises(InvalidInput) as caught:
+        Engine().render("welcome", profile={"id": 7, "email": "nope", "orders": [{"id": "o1"}]}, now=FIXTURE_NOW)
+    errors = caught.value.errors()
+    by_loc = {e["loc"]: e for e in errors}
+    assert by_loc[("profile", "email")] == {"type": "value_error", "loc": ("profile", "email"),
+                                            "msg": "not a valid email address", "input": "nope"}
+    assert by_loc[("profile", "id")]["type"] == "string_type" and by_loc[("profile", "id")]["input"] == 7
+    assert ("profile", "orders", 0, "placed_at") in by_loc, "list indexes are ints, as in pydantic"
+    assert by_loc[("profile", "orders", 0, "placed_at")]["input"] is None, "a whole object is not repeated"
+    assert pickle.loads(pickle.dumps(caught.value)).errors() == errors
+
+
+@pytest.mark.parametrize("error, code", [
+    (InvalidInput("profile", []), "invalid_input"),
+    (TemplateNotFound("nope"), "not_found"),
+    (TemplateError("broken", "blocks/hero.mjml", 3), "template_error"),
+])
+def test_every_error_has_a_stable_code_and_the_cli_exit_code(error, code):
+    assert error.code == code and error.exit_code == 2
+
+
+def test_a_bug_is_not_passed_off_as_bad_input(monkeypatch):
+    # A ValueError from inside the renderer is a bug: it must surface, not become "error: ..." and exit 2.
+    import renderer.cli.main as cli
+
+    def broken(args):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(cli, "cmd_templates", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        cli.main(["templates"])

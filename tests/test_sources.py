@@ -183,7 +183,7 @@ def test_required_recommendations_abort_the_render():
         with pytest.raises(RenderAborted) as caught:
             engine.render("welcome", profile={"id": "c", "email": "c@example.com"}, now=FIXTURE_NOW,
                           require_recommendations=True)
-    assert caught.value.code == "recommendations_unavailable" and "HTTP 503" in caught.value.reason
+    assert caught.value.code == "recommendations_unavailable" and "HTTP 503" in caught.value.message
 
 
 def test_a_broken_custom_source_costs_a_warning_not_the_email():
@@ -253,4 +253,4 @@ def test_an_aborted_render_is_a_skip_in_a_batch(content_copy):
         [result] = render_many([RenderRequest("welcome", {"id": "c", "email": "c@example.com"}, now=FIXTURE_NOW)],
                                engine=engine)
     assert isinstance(result, Skipped) and result.code == "recommendations_unavailable"
-    assert "HTTP 503" in result.reason
+    assert "HTTP 503" in result.message

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from renderer.audience.features import Features
 from renderer.base.errors import PersonaFileError
+from renderer.base.models import problems_from
 
 FORMAT = "renderer-personas"
 VERSION = 1
@@ -270,15 +271,6 @@ class Personas:
         return Persona(label.name, label.slug, label.segment, round(math.sqrt(distance), 4))
 
 
-def _problems(error: ValidationError) -> str:
-    lines = []
-    for problem in error.errors(include_url=False):
-        where = ".".join(str(part) for part in problem["loc"])
-        message = problem["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {message}" if where else message)
-    return "; ".join(lines)
-
-
 def parse_personas(data: Any, path: str = "<personas>") -> Personas:
     """Validate a decoded personas file.
 
@@ -293,7 +285,8 @@ def parse_personas(data: Any, path: str = "<personas>") -> Personas:
     try:
         spec = PersonaFile.model_validate(data)
     except ValidationError as error:
-        raise PersonaFileError(f"invalid personas file: {_problems(error)}", path) from None
+        problems = "; ".join(str(problem) for problem in problems_from(error))
+        raise PersonaFileError(f"invalid personas file: {problems}", path) from None
     return Personas.from_spec(spec, path)
 
 

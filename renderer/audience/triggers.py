@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from renderer.base.errors import ConfigError
 from renderer.base.models import Event, Profile, RenderedEmail
 
 
@@ -36,7 +37,7 @@ class TriggerRule:
 
     def __post_init__(self) -> None:
         if min(self.wait, self.window, self.cooldown) < timedelta(0) or self.wait >= self.window:
-            raise ValueError("trigger timings must be non-negative, with wait shorter than window")
+            raise ConfigError("trigger timings must be non-negative, with wait shorter than window")
 
 
 DEFAULT_RULES: dict[str, TriggerRule] = {

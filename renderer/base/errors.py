@@ -1,8 +1,10 @@
 """One family of errors for everything the engine raises.
 
 Every error inherits :class:`RendererError` and the builtin it resembles, so
-callers can catch either. All of them survive pickling, because batch workers
-are processes and send errors back to the parent.
+callers can catch either. Each class has a stable ``code`` (for logs, HTTP
+answers and batch records) and the ``exit_code`` the ``renderer`` command ends
+with. All of them survive pickling, because batch workers are processes and
+send errors back to the parent.
 """
 
 from __future__ import annotations
@@ -14,6 +16,22 @@ from typing import Any
 class RendererError(Exception):
     """Base class of every error raised by the renderer."""
 
+    code = "renderer_error"
+    exit_code = 2
+    """What the ``renderer`` command exits with (1 means: it ran, and some recipients failed)."""
+
+
+class ConfigError(RendererError, ValueError):
+    """A keyword argument given to the library is out of range or contradicts another."""
+
+    code = "config"
+
+
+class UsageError(RendererError, ValueError):
+    """The ``renderer`` command was called with options that do not go together."""
+
+    code = "usage"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -22,17 +40,34 @@ class Problem:
     loc: str
     message: str
     type: str = "value_error"
+    input: Any = None
+    """The offending value when it is a scalar (strings cut to 200 characters); ``None`` otherwise."""
 
     def __str__(self) -> str:
         return f"{self.loc}: {self.message}" if self.loc else self.message
 
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        """``loc`` as pydantic gives it: keys and list indexes (``("profile", "orders", 0, "total")``)."""
+        return tuple(int(part) if part.isdigit() else part for part in self.loc.split(".")) if self.loc else ()
+
+    def details(self) -> dict[str, Any]:
+        """This problem in the shape of pydantic's ``ErrorDetails``: type, loc, msg, input."""
+        return {"type": self.type, "loc": self.path, "msg": self.message, "input": self.input}
+
     def under(self, prefix: str) -> Problem:
         """The same problem, located inside ``prefix`` (``email`` under ``profile`` is ``profile.email``)."""
-        return Problem(f"{prefix}.{self.loc}" if self.loc else prefix, self.message, self.type)
+        return Problem(f"{prefix}.{self.loc}" if self.loc else prefix, self.message, self.type, self.input)
 
 
 class InvalidInput(RendererError, ValueError):
-    """A profile, payload or event failed validation; lists every problem."""
+    """A profile, payload or event failed validation; lists every problem.
+
+    ``problems`` are :class:`Problem` objects; :meth:`errors` gives them as
+    pydantic's ``ValidationError.errors()`` does, for code that handles both.
+    """
+
+    code = "invalid_input"
 
     def __init__(self, what: str, problems: list[Problem]) -> None:
         self.what = what
@@ -42,12 +77,18 @@ class InvalidInput(RendererError, ValueError):
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"invalid {what} ({count} {noun}):\n{lines}")
 
+    def errors(self) -> list[dict[str, Any]]:
+        """Every problem as a dict: ``type``, ``loc`` (a tuple), ``msg`` and ``input``."""
+        return [problem.details() for problem in self.problems]
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.what, self.problems))
 
 
 class TemplateNotFound(RendererError, LookupError):
     """No template (or block) of that name exists in the content folders."""
+
+    code = "not_found"
 
     def __init__(self, name: str, kind: str = "template", available: list[str] | None = None) -> None:
         self.name = name
@@ -62,6 +103,8 @@ class TemplateNotFound(RendererError, LookupError):
 
 class TemplateError(RendererError, ValueError):
     """A template, block or content file is broken; names the file and line."""
+
+    code = "template_error"
 
     def __init__(self, message: str, filename: str | None = None, lineno: int | None = None) -> None:
         self.message = message
@@ -79,25 +122,35 @@ class TemplateError(RendererError, ValueError):
 class CompileError(TemplateError):
     """MJML compilation or CSS inlining of a template failed."""
 
+    code = "compile_error"
+
 
 class RenderAborted(RendererError, RuntimeError):
-    """The render was stopped on purpose (like Braze's abort_message): no email is produced."""
+    """The render was stopped on purpose (like Braze's abort_message): no email is produced.
 
-    def __init__(self, code: str, reason: str) -> None:
+    ``code`` says why (``no_consent``, ``recommendations_required``); ``message`` says it in
+    words: the same two fields as a trigger's ``Skip`` and a batch's ``Skipped``.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
         self.code = code
-        self.reason = reason
-        super().__init__(f"render aborted ({code}): {reason}")
+        self.message = message
+        super().__init__(f"render aborted ({code}): {message}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.code, self.reason))
+        return (type(self), (self.code, self.message))
 
 
 class PersonaFileError(TemplateError):
     """A personas model file is missing, not JSON, or does not validate; names the file."""
 
+    code = "personas_file"
+
 
 class PersonaFitError(RendererError, ValueError):
     """Personas cannot be fitted: too few profiles, a bad k, or scikit-learn missing."""
+
+    code = "personas_fit"
 
 
 class ContentMismatch(RendererError, RuntimeError):
@@ -106,6 +159,8 @@ class ContentMismatch(RendererError, RuntimeError):
     ``what`` is ``content`` (templates, blocks, rules, personas) or ``code``
     (the renderer package and the libraries it compiles with).
     """
+
+    code = "content_mismatch"
 
     def __init__(self, what: str, expected: str, found: str, worker: str) -> None:
         self.what = what
@@ -120,12 +175,18 @@ class ContentMismatch(RendererError, RuntimeError):
 
 
 class ClusterError(RendererError, RuntimeError):
-    """The Dask cluster cannot be started or reached, or the ``dask`` extra is not installed."""
+    """The Dask cluster cannot be started or reached."""
+
+    code = "cluster"
 
 
 class BatchStateError(RendererError, FileExistsError):
     """The output or a partial run already exists and the caller did not say what to do."""
 
+    code = "output_exists"
+
 
 class MissingExtra(RendererError, ImportError):
     """A feature needs an optional dependency group that is not installed; says which to install."""
+
+    code = "missing_extra"

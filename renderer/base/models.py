@@ -249,14 +249,22 @@ M = TypeVar("M", bound=BaseModel)
 _PRODUCTS = TypeAdapter(list[Product])
 
 
-def _problems(error: ValidationError, prefix: str = "") -> list[Problem]:
+def _scalar(value: Any) -> Any:
+    """A value worth repeating in an error: scalars only, long strings cut (profiles can be huge)."""
+    if isinstance(value, str):
+        return value if len(value) <= 200 else value[:200] + "…"
+    return value if isinstance(value, (int, float, bool)) or value is None else None
+
+
+def problems_from(error: ValidationError, prefix: str = "") -> list[Problem]:
+    """pydantic's errors as :class:`Problem` objects: the one flattening of validation errors."""
     problems = []
-    for detail in error.errors(include_url=False, include_input=False):
+    for detail in error.errors(include_url=False):
         path = ".".join(str(part) for part in detail["loc"])
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
         message = detail["msg"].removeprefix("Value error, ")
-        problems.append(Problem(loc=path, message=message, type=detail["type"]))
+        problems.append(Problem(loc=path, message=message, type=detail["type"], input=_scalar(detail.get("input"))))
     return problems
 
 
@@ -271,7 +279,7 @@ def parse(model: type[M], data: Any, *, what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise InvalidInput(what, _problems(error)) from None
+        raise InvalidInput(what, problems_from(error)) from None
 
 
 def parse_products(data: Any, *, what: str = "recommendations") -> list[Product]:
@@ -281,7 +289,7 @@ def parse_products(data: Any, *, what: str = "recommendations") -> list[Product]
     try:
         return _PRODUCTS.validate_python(data)
     except ValidationError as error:
-        raise InvalidInput(what, _problems(error)) from None
+        raise InvalidInput(what, problems_from(error)) from None
 
 
 def parse_request(what: str, profile: Any, event: Any = None,

@@ -74,7 +74,7 @@ def _record(line: int, result: RenderedEmail | Skipped | Failed) -> dict[str, An
                 "preheader": result.preheader, "segments": result.segments, "blocks": result.blocks,
                 "warnings": result.warnings, "headers": result.headers, "html": result.html, "text": result.text}
     if isinstance(result, Skipped):
-        return {"line": line, "id": result.id, "status": "skipped", "code": result.code, "reason": result.reason}
+        return {"line": line, "id": result.id, "status": "skipped", "code": result.code, "message": result.message}
     return {"line": line, "id": result.id, "status": "failed", "error": result.error, "kind": result.kind,
             "problems": result.problems}
 

@@ -46,12 +46,12 @@ class RenderRequest:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """A recipient deliberately not emailed, with a reason code."""
+    """A recipient deliberately not emailed: why, as a code and in words (as a trigger's ``Skip``)."""
 
     id: str
     index: int
     code: str
-    reason: str
+    message: str
     status: str = "skipped"
 
 
@@ -63,7 +63,8 @@ class Failed:
     index: int
     error: str
     kind: str
-    problems: list[str] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    """For invalid input, every problem as ``InvalidInput.errors()`` gives it (type, loc, msg, input)."""
     status: str = "failed"
 
 
@@ -94,9 +95,9 @@ def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, An
         return engine.render(req.template, profile=profile, recommendations=recommendations,
                              event=event, now=req.now, transactional=transactional)
     except InvalidInput as error:
-        return Failed(rid, index, str(error), type(error).__name__, [str(p) for p in error.problems])
+        return Failed(rid, index, str(error), type(error).__name__, error.errors())
     except RenderAborted as error:
-        return Skipped(rid, index, error.code, error.reason)
+        return Skipped(rid, index, error.code, error.message)
     except RendererError as error:
         return Failed(rid, index, str(error), type(error).__name__)
     except Exception as error:  # a bug must cost one recipient, not the batch
@@ -176,7 +177,7 @@ def _wire(result: Result) -> bytes:
     if isinstance(result, RenderedEmail):
         fields: tuple[Any, ...] = (0, *result.plain())
     elif isinstance(result, Skipped):
-        fields = (1, result.id, result.index, result.code, result.reason)
+        fields = (1, result.id, result.index, result.code, result.message)
     else:
         fields = (2, result.id, result.index, result.error, result.kind, result.problems)
     try:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from renderer.base.errors import UsageError
 from renderer.batch.job import JobSpec
 from renderer.engine import Engine
 
@@ -25,9 +26,9 @@ def run_dask_command(args: argparse.Namespace, engine: Engine, spec: JobSpec, pe
     from renderer.batch.dask.manifest import PartEntry
 
     if args.out == "-":
-        raise ValueError("--engine dask writes a folder of part files and a manifest; give --out FOLDER")
+        raise UsageError("--engine dask writes a folder of part files and a manifest; give --out FOLDER")
     if args.partitions is not None and args.partitions < 1:
-        raise ValueError("--partitions must be at least 1")
+        raise UsageError("--partitions must be at least 1")
     console = Console(stderr=True)
     progress = Progress(TextColumn("rendering partitions"), BarColumn(), MofNCompleteColumn(),
                         console=console, disable=not console.is_terminal, transient=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from renderer.audience.fit import DEFAULT_MAX_K, DEFAULT_SILHOUETTE_SAMPLE
-from renderer.base.errors import RendererError
+from renderer.base.errors import RendererError, UsageError
 from renderer.cli import preview as preview_commands
 from renderer.cli.args import add_request_arguments, engine_from_args, parse_now, request_from_args
 from renderer.cli.screenshot import register as register_screenshot
@@ -209,7 +209,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
         return run_dask_command(args, engine, spec, per_line)
     if args.scheduler or args.partitions or args.shared_out:
-        raise ValueError("--scheduler, --partitions and --shared-out need --engine dask")
+        raise UsageError("--scheduler, --partitions and --shared-out need --engine dask")
     console = Console(stderr=True)
     # A pipe (--profiles /dev/stdin, a FIFO) can be read once only: no total, no ETA.
     total = _count_lines(profiles) if profiles.is_file() else None
@@ -296,7 +296,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
             print(path)
         return EXIT_OK
     if args.name is None:
-        raise ValueError(f"name a schema ({', '.join(SCHEMAS)}) or pass --out DIR for all of them")
+        raise UsageError(f"name a schema ({', '.join(SCHEMAS)}) or pass --out DIR for all of them")
     sys.stdout.write(schema_text(args.name))
     return EXIT_OK
 
@@ -460,11 +460,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(_route(list(sys.argv[1:] if argv is None else argv)))
     try:
         return args.func(args)
-    except (RendererError, OSError, ValueError) as error:
+    except RendererError as error:
+        # The project's errors say what is wrong and where; each knows its exit code.
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except OSError as error:
+        # A file that cannot be read or written (missing, no permission, disk full): plain, exit 2.
         if args.debug:
             raise
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE_OR_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    # Anything else is a bug in the renderer: its traceback is the report to file.
 
 
 if __name__ == "__main__":

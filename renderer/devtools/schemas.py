@@ -63,12 +63,21 @@ class RenderedRecord(_Record):
     text: str
 
 
+class ProblemRecord(BaseModel):
+    """One problem of an invalid input, as pydantic reports it: type, loc (keys and indexes), msg, input."""
+
+    type: str
+    loc: list[Union[str, int]]
+    msg: str
+    input: Any = None
+
+
 class SkippedRecord(_Record):
     """A recipient deliberately not emailed (``code``: ``no_consent``, ``recommendations_required``, ...)."""
 
     status: Literal["skipped"]
     code: str
-    reason: str
+    message: str
 
 
 class FailedRecord(_Record):
@@ -77,7 +86,7 @@ class FailedRecord(_Record):
     status: Literal["failed"]
     error: str
     kind: str
-    problems: list[str]
+    problems: list[ProblemRecord]
 
 
 BatchRecord = Annotated[Union[RenderedRecord, SkippedRecord, FailedRecord], Field(discriminator="status")]

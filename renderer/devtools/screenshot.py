@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from renderer.base.errors import ConfigError
 from renderer.base.models import Event, Product, Profile
 from renderer.devtools.gallery import localize_assets
 from renderer.engine import Engine
@@ -30,7 +31,7 @@ def screenshot_email(engine: Engine, template: str, out: str | Path, *, profile:
     from renderer.devtools.browser import chromium, screenshot_file
 
     if width < 200 or width > 2000:
-        raise ValueError(f"width must be between 200 and 2000 pixels, not {width}")
+        raise ConfigError(f"width must be between 200 and 2000 pixels, not {width}")
     email = engine.render(template, profile=profile, recommendations=recommendations, event=event, now=now)
     assets = assets or engine.layout.assets
     markup = localize_assets(email.html, str(engine.brand().get("assets_url") or ""), assets.resolve().as_uri())

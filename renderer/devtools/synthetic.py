@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from renderer.base.errors import ConfigError
 from renderer.base.extras import needs_extra
 
 with needs_extra("fixtures", "synthetic profiles"):
@@ -109,7 +110,7 @@ def _load_catalog(catalog: list[dict] | None) -> list[dict]:
     required = {"id", "name", "url", "price"}
     if not isinstance(catalog, list) or not catalog or not all(isinstance(p, dict) and required <= p.keys()
                                                                for p in catalog):
-        raise ValueError("catalog must be a non-empty list of product dicts with id, name, url and price")
+        raise ConfigError("catalog must be a non-empty list of product dicts with id, name, url and price")
     return catalog
 
 
@@ -267,14 +268,14 @@ def generate_profiles(count: int, *, seed: int = 0, now: datetime, catalog: list
         ValueError: for a negative ``count``, bad ``weights`` or a malformed ``catalog``.
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ValueError(f"count must be a non-negative integer, got {count!r}")
+        raise ConfigError(f"count must be a non-negative integer, got {count!r}")
     weights = DEFAULT_WEIGHTS if weights is None else weights
     unknown = set(weights) - set(ARCHETYPES)
     if unknown:
-        raise ValueError(f"weights has unknown archetypes {sorted(unknown)}; known: {', '.join(ARCHETYPES)}")
+        raise ConfigError(f"weights has unknown archetypes {sorted(unknown)}; known: {', '.join(ARCHETYPES)}")
     values = list(weights.values())
     if not all(isinstance(w, (int, float)) and math.isfinite(w) and w >= 0 for w in values) or not sum(values) > 0:
-        raise ValueError(f"weights must be finite and non-negative, and not all zero; got {weights!r}")
+        raise ConfigError(f"weights must be finite and non-negative, and not all zero; got {weights!r}")
     now = now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
     return _generate(count, seed, now.replace(microsecond=0), _load_catalog(catalog),
                      [weights.get(name, 0) for name in ARCHETYPES])

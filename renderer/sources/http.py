@@ -17,6 +17,7 @@ import time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from renderer.base.errors import ConfigError
 from renderer.base.extras import needs_extra
 
 with needs_extra("http", "HttpRecommendationSource"):
@@ -69,11 +70,11 @@ class HttpRecommendationSource:
                               max_bytes=max_bytes, headers=dict(headers or {}),
                               breaker_failures=breaker_failures, breaker_reset=breaker_reset)
         if "{profile_id}" not in url_template:
-            raise ValueError("url_template must contain {profile_id}")
+            raise ConfigError("url_template must contain {profile_id}")
         if budget <= 0 or min(timeout) <= 0:
-            raise ValueError("budget and timeouts must be positive")
+            raise ConfigError("budget and timeouts must be positive")
         if retries < 0 or max_items < 1 or max_bytes < 1:
-            raise ValueError("retries must be >= 0, max_items and max_bytes >= 1")
+            raise ConfigError("retries must be >= 0, max_items and max_bytes >= 1")
         self.url_template = url_template
         # The host names failures; a user:password@ before it must not show.
         netloc = urlsplit(url_template.replace("{", "").replace("}", "")).netloc

@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from renderer.base.errors import ConfigError
 from renderer.base.models import Product, Profile
 from renderer.sources.base import RecommendationSource, RecommendationUnavailable
 
@@ -37,7 +38,7 @@ class RateLimitedSource:
                  max_wait: float = 0.1, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         if per_second <= 0 or burst < 1 or max_wait < 0:
-            raise ValueError("per_second must be positive, burst at least 1 and max_wait at least 0")
+            raise ConfigError("per_second must be positive, burst at least 1 and max_wait at least 0")
         self.source = source
         self.per_second = per_second
         self.burst = burst

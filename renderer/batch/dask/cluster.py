@@ -21,7 +21,7 @@ from collections import deque
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
-from renderer.base.errors import ClusterError
+from renderer.base.errors import ClusterError, ConfigError
 from renderer.base.extras import needs_extra
 from renderer.batch.dask.worker import WorkerJob, render_requests
 from renderer.batch.local import Failed, RenderRequest, Result, chunked, request_id
@@ -57,7 +57,7 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None,
     """
     distributed = _distributed()
     if workers is not None and workers < 1:
-        raise ValueError("workers must be at least 1")
+        raise ConfigError("workers must be at least 1")
     if scheduler is None:
         try:
             cluster = local_cluster(workers or os.cpu_count() or 1)

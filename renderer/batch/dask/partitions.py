@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from renderer.base.errors import RendererError
+from renderer.base.errors import ConfigError, RendererError
 
 LINES_PER_PARTITION = 500  # about 25 MB of output per partition for a typical email
 MIN_PARTITIONS = 8  # so that even a small job spreads over a few workers
@@ -99,7 +99,7 @@ def plan(files: list[InputFile], partitions: int) -> list[Partition]:
         ValueError: ``partitions`` is less than 1.
     """
     if partitions < 1:
-        raise ValueError("partitions must be at least 1")
+        raise ConfigError("partitions must be at least 1")
     sized = [f for f in files if f.lines]
     total = sum(f.lines for f in sized)
     quotas = [partitions * f.lines / total for f in sized]
