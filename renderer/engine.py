@@ -12,7 +12,7 @@ from typing import Any
 
 from renderer.audience.personas import Personas, PersonasFile
 from renderer.audience.segments import RuleSet
-from renderer.audience.triggers import DEFAULT_RULES, TriggerOutcome, TriggerRule, skip_reason
+from renderer.audience.triggers import DEFAULT_RULES, Skip, TriggerOutcome, TriggerRule, skip_reason
 from renderer.base.errors import (
     ConfigError,
     InvalidInput,
@@ -398,6 +398,15 @@ class Engine:
         self._triggers = (now, found)
         return found
 
+    def trigger_skip(self, profile: Profile, event: Event, now: datetime,
+                     rules: dict[str, TriggerRule] | None = None) -> Skip | None:
+        """Why a trigger would send nothing for this profile and event (``None``: it would send).
+
+        The skip rules :meth:`render_event` runs, for callers that show the
+        decision beside an email (the preview) without rendering it twice.
+        """
+        return skip_reason(profile, event, now, (rules or DEFAULT_RULES).get(event.type, TriggerRule()))
+
     def render_event(self, *, profile: Profile | dict[str, Any], event: Event | dict[str, Any],
                      now: datetime | None = None,
                      recommendations: list[Product] | list[dict[str, Any]] | None = None,
@@ -420,8 +429,7 @@ class Engine:
             raise TemplateNotFound(happened.type, "template for event", sorted(templates))
         template = templates[happened.type]
         now = now or datetime.now(timezone.utc)
-        rule = (rules or DEFAULT_RULES).get(happened.type, TriggerRule())
-        skip = skip_reason(recipient, happened, now, rule)
+        skip = self.trigger_skip(recipient, happened, now, rules)
         if skip is not None:
             return TriggerOutcome(happened.type, template, skip=skip)
         email = self.render(template, profile=recipient, event=happened, now=now,

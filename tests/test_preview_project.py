@@ -179,3 +179,11 @@ def test_labels():
     assert person('{"first_name": "さくら", "last_name": "山本", "email": "s@example.com"}').initials == "さ山"
     assert person('{"email": "someone@example.com"}').name == "someone@example.com"
     assert person("not json").name == "Unreadable profile"
+
+
+def test_a_profile_without_consent_is_shown_with_why_it_would_not_be_sent(project):
+    name = project.custom.add('{"id": "p9", "email": "p9@example.com", "consent": {"email_marketing": false}}')
+    preview = project.render(Selection("welcome", name))
+    assert preview.email is not None, "the designer still sees the email"
+    assert preview.trigger is not None and preview.trigger.code == "no_consent"
+    assert project.render(Selection("welcome", "new_customer")).trigger is None

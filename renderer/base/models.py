@@ -219,6 +219,13 @@ class RenderedEmail:
     headers: dict[str, str] = field(default_factory=dict)
     """Mail headers to send with it: ``List-Unsubscribe`` and ``List-Unsubscribe-Post``."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """The email as JSON-ready values: what ``renderer render --format json`` prints and a
+        batch record carries (without the trace)."""
+        return {"template": self.template, "profile_id": self.profile_id, "subject": self.subject,
+                "preheader": self.preheader, "segments": self.segments, "blocks": self.blocks,
+                "warnings": self.warnings, "headers": self.headers, "html": self.html, "text": self.text}
+
     def plain(self) -> tuple[Any, ...]:
         """Every field as builtin values (traces as tuples), for :func:`email_from_plain`.
 

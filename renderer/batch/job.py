@@ -70,9 +70,9 @@ class JobSpec:
 
 def _record(line: int, result: RenderedEmail | Skipped | Failed) -> dict[str, Any]:
     if isinstance(result, RenderedEmail):
-        return {"line": line, "id": result.profile_id, "status": "rendered", "subject": result.subject,
-                "preheader": result.preheader, "segments": result.segments, "blocks": result.blocks,
-                "warnings": result.warnings, "headers": result.headers, "html": result.html, "text": result.text}
+        record = {"line": line, "id": result.profile_id, "status": "rendered", **result.to_dict()}
+        del record["template"], record["profile_id"]  # the job names the template; the id is above
+        return record
     if isinstance(result, Skipped):
         return {"line": line, "id": result.id, "status": "skipped", "code": result.code, "message": result.message}
     return {"line": line, "id": result.id, "status": "failed", "error": result.error, "kind": result.kind,

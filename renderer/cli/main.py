@@ -30,11 +30,7 @@ _GLOBAL_VALUE_OPTIONS = {"--content", "--templates", "--blocks", "--locales", "-
 def cmd_render(args: argparse.Namespace) -> int:
     email = engine_from_args(args).render(args.template, **request_from_args(args))
     if args.format == "json":
-        output = json.dumps({
-            "template": email.template, "profile_id": email.profile_id, "subject": email.subject,
-            "preheader": email.preheader, "segments": email.segments, "blocks": email.blocks,
-            "warnings": email.warnings, "headers": email.headers, "html": email.html, "text": email.text,
-        }, ensure_ascii=False, indent=2) + "\n"
+        output = json.dumps(email.to_dict(), ensure_ascii=False, indent=2) + "\n"
     elif args.format == "text":
         output = email.text
     else:

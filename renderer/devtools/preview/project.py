@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from renderer.audience.triggers import DEFAULT_RULES, Skip, TriggerRule, skip_reason
+from renderer.audience.triggers import Skip, consent_skip
 from renderer.base.errors import InvalidInput, Problem, RendererError, TemplateNotFound
 from renderer.base.models import RenderedEmail, parse_request
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
@@ -71,7 +71,7 @@ class Preview:
     event: str | None = None
     """The template's event type (``cart_abandoned``), when it is a trigger template."""
     trigger: Skip | None = None
-    """Why the trigger would send nothing for this profile and event (its skip rule), if it would not."""
+    """Why this email would not be sent (a trigger's skip rule, or no consent), if it would not."""
     pending: bool = False
     """Not rendered yet: its template is still being compiled in the background (gallery cards only)."""
 
@@ -191,15 +191,15 @@ class PreviewProject:
             # Validated once here: the render and the trigger's skip rules both read the models.
             recipient, event, recommendations = parse_request(
                 "render request", profile, self._event(event_type, choice), self._recommendations(selection))
+            # Shown whatever the consent; the chip below says when it would not be sent.
             email = self.engine.render(selection.template, profile=recipient, recommendations=recommendations,
-                                       event=event, now=FIXTURE_NOW)
+                                       event=event, now=FIXTURE_NOW, transactional=True)
         except InvalidInput as error:
             return Preview(selection, problems=error.problems, profile_text=profile_text, event=event_type)
         except RendererError as error:
             return Preview(selection, content_error=error, profile_text=profile_text, event=event_type)
         # The email is shown either way; this says whether the trigger would send it.
-        trigger = None if event is None else skip_reason(recipient, event, FIXTURE_NOW,
-                                                         DEFAULT_RULES.get(event.type, TriggerRule()))
+        trigger = consent_skip(recipient) if event is None else self.engine.trigger_skip(recipient, event, FIXTURE_NOW)
         return Preview(selection, email=email, profile_text=profile_text, event=event_type, trigger=trigger)
 
     def gallery(self, *, ready_only: bool = False) -> list[GalleryRow]:
