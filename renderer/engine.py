@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from renderer.audience.personas import Personas, PersonasFile
+from renderer.audience.personas import Personas, load_personas
 from renderer.audience.segments import RuleSet
 from renderer.audience.triggers import DEFAULT_RULES, Skip, TriggerOutcome, TriggerRule, skip_reason
 from renderer.base.errors import (
@@ -28,6 +26,7 @@ from renderer.base.models import Event, Product, Profile, RenderedEmail, parse_r
 from renderer.compile.pipeline import CompiledTemplate, compile_template, render_reference
 from renderer.content.json_io import read_products
 from renderer.content.layout import ContentLayout
+from renderer.content.reload import Reloading
 from renderer.content.loader import (
     content_fingerprint,
     fingerprint,
@@ -48,18 +47,6 @@ from renderer.content.locales import (
 )
 from renderer.recipient.pipeline import Prepared, prepare, render_prepared
 from renderer.sources.base import RecommendationSource, RecommendationUnavailable
-
-
-@dataclass
-class _CacheEntry:
-    compiled: CompiledTemplate
-    files: list[Path]
-    mtimes: list[float]
-    checked_at: float
-
-
-def _mtimes(files: list[Path]) -> list[float]:
-    return [f.stat().st_mtime_ns if f.exists() else -1 for f in files]
 
 
 class Engine:
@@ -121,21 +108,36 @@ class Engine:
             raise ConfigError("reload_interval must be >= 0")
         self.auto_reload = auto_reload
         self.reload_interval = reload_interval
+        self._interval = reload_interval if auto_reload else None
         if recommendations is not None and not isinstance(recommendations, RecommendationSource):
             raise TypeError("recommendations must have a fetch(profile, limit) method")
         self.recommendations = recommendations
         if limits is not None and not isinstance(limits, Limits):
             raise TypeError("limits must be a renderer.base.limits.Limits")
         self.limits = limits or DEFAULT_LIMITS
-        self._bestsellers: list[Product] | None = None
-        self._cache: dict[tuple[str, str], _CacheEntry] = {}
-        self._languages: tuple[frozenset[str], float] | None = None
-        self._rules: tuple[list[float], float, RuleSet] | None = None
-        self._triggers: tuple[float, dict[str, str]] | None = None
-        self._lock = threading.Lock()
-        self._personas = PersonasFile(personas, reload_interval=reload_interval if auto_reload else None) \
-            if personas else None
+        self._personas_path = Path(personas) if personas else None
+        self._init_caches()
         self.personas()  # a broken or mismatched personas file fails here, not at the first render
+
+    def _init_caches(self) -> None:
+        """Every cache of content: each one the same reload mechanism (``content/reload.py``)."""
+        interval, layout = self._interval, self.layout
+        self._lock = threading.Lock()  # one compile at a time
+        self._cache: dict[tuple[str, str], Reloading[CompiledTemplate]] = {}
+        self._rules = Reloading(lambda: [layout.segments], lambda _: RuleSet.load(layout.segments)
+                                if layout.segments.exists() else RuleSet.empty(), interval=interval)
+        self._languages = Reloading(lambda: [layout.locales], lambda _: available_languages(layout.locales),
+                                    interval=interval)
+        self._triggers = Reloading(self._template_files, lambda _: self._find_triggers(), interval=interval)
+        self._bestsellers = Reloading(lambda: [layout.bestsellers], lambda _: read_products(layout.bestsellers)
+                                      if layout.bestsellers.exists() else [], interval=interval)
+        path = self._personas_path
+        self._personas = Reloading(lambda: [path], lambda _: load_personas(path), interval=interval) \
+            if path is not None else None
+
+    def _template_entry(self, name: str, language: str) -> Reloading[CompiledTemplate]:
+        return Reloading(lambda: self._template_sources(name, language),
+                         lambda previous: self._compile(name, language, previous), interval=self._interval)
 
     def personas(self) -> Personas | None:
         """The personas model (reloaded when its file changes), or ``None`` when not configured.
@@ -145,7 +147,7 @@ class Engine:
         """
         if self._personas is None:
             return None
-        personas = self._personas.current()
+        personas = self._personas.get()
         window = self.rules().config.window_days
         if personas.window_days != window:
             raise PersonaFileError(f"fitted with a {personas.window_days}-day feature window, but the "
@@ -161,7 +163,7 @@ class Engine:
         """
         return {
             "content": self.layout,
-            "personas": str(self._personas.path) if self._personas is not None else None,
+            "personas": str(self._personas_path) if self._personas_path is not None else None,
             "recommendations": self.recommendations,
             "limits": self.limits,
             "auto_reload": self.auto_reload,
@@ -173,8 +175,15 @@ class Engine:
         personas already loaded, with ``recommendations`` as its source and a lock of its own."""
         twin = copy.copy(self)
         twin.recommendations = recommendations
-        twin._cache = dict(self._cache)
-        twin._lock = threading.Lock()  # the parent's may have been held by another thread at fork
+        # Caches of its own (with locks of their own: the parent's may have been held by
+        # another thread at fork), holding what the parent already loaded.
+        twin._init_caches()
+        for name in ("_rules", "_languages", "_triggers", "_bestsellers", "_personas"):
+            if getattr(self, name) is not None:
+                getattr(twin, name).adopt(getattr(self, name))
+        for (name, language), entry in self._cache.items():
+            twin._cache[(name, language)] = twin._template_entry(name, language)
+            twin._cache[(name, language)].adopt(entry)
         return twin
 
     def content_hash(self) -> str:
@@ -184,7 +193,7 @@ class Engine:
         inputs; batch workers compare it with the job's before rendering.
         """
         return content_fingerprint(self.layout,
-                                   personas_file=self._personas.path if self._personas is not None else None)
+                                   personas_file=self._personas_path)
 
     def template_names(self) -> list[str]:
         """Names of every template in the templates folder."""
@@ -196,31 +205,14 @@ class Engine:
         Raises:
             TemplateError: the rules file is broken (rule name and line).
         """
-        now = time.monotonic()
-        cached = self._rules
-        if cached is not None and (not self.auto_reload or now - cached[1] < self.reload_interval):
-            return cached[2]
-        files = [self.layout.segments]
-        mtimes = _mtimes(files)
-        if cached is not None and cached[0] == mtimes:
-            self._rules = (mtimes, now, cached[2])
-            return cached[2]
-        rules = RuleSet.load(self.layout.segments) if self.layout.segments.exists() else RuleSet.empty()
-        self._rules = (mtimes, now, rules)
-        return rules
+        return self._rules.get()
 
     def brand(self) -> dict[str, Any]:
         return load_brand(self.layout)
 
     def languages(self) -> frozenset[str]:
-        """Languages with a locale file (re-listed at most once per ``reload_interval``)."""
-        now = time.monotonic()
-        cached = self._languages
-        if cached is not None and (not self.auto_reload or now - cached[1] < self.reload_interval):
-            return cached[0]
-        languages = available_languages(self.layout.locales)
-        self._languages = (languages, now)
-        return languages
+        """Languages with a locale file (re-listed when a locale file is added or removed)."""
+        return self._languages.get()
 
     def language_for(self, locale: Any) -> str:
         """The language a recipient's email is compiled in: their locale's, if translated, else English."""
@@ -238,25 +230,16 @@ class Engine:
         """
         if not isinstance(name, str):
             raise TemplateNotFound(repr(name), "template", self.template_names())
-        key = (name, language)
-        entry = self._cache.get(key)
-        now = time.monotonic()
+        entry = self._cache.get((name, language))
         if entry is not None:
-            if not self.auto_reload or now - entry.checked_at < self.reload_interval:
-                return entry.compiled
-            if _mtimes(entry.files) == entry.mtimes:
-                entry.checked_at = now
-                return entry.compiled
-            # Changed files: only a successful compile refreshes checked_at, so a
-            # broken edit keeps failing on every call instead of the previous
-            # build coming back for the next reload_interval.
-        with self._lock:
-            # Another thread (the preview's background compiler) may have
-            # compiled it while this one waited for the lock.
-            latest = self._cache.get(key)
-            if latest is not None and latest is not entry and _mtimes(latest.files) == latest.mtimes:
-                return latest.compiled
-            return self._compile(key, entry, now)
+            return entry.get()
+        entry = self._cache.setdefault((name, language), self._template_entry(name, language))
+        try:
+            return entry.get()
+        except RendererError:
+            if entry.current is None:  # never built: an unknown name must not stay in the cache
+                self._cache.pop((name, language), None)
+            raise
 
     def is_compiled(self, name: str, language: str = DEFAULT_LANGUAGE) -> bool:
         """Whether :meth:`compiled` would answer from its cache now, without compiling.
@@ -265,27 +248,21 @@ class Engine:
         ready at once and leave the rest to its background compiler.
         """
         entry = self._cache.get((name, language))
-        if entry is None:
-            return False
-        if not self.auto_reload or time.monotonic() - entry.checked_at < self.reload_interval:
-            return True
-        return _mtimes(entry.files) == entry.mtimes
+        return entry is not None and entry.fresh()
 
-    def _compile(self, key: tuple[str, str], previous: _CacheEntry | None, now: float) -> CompiledTemplate:
-        name, language = key
-        spec = load_template(self.layout, name)
-        files = source_files(self.layout, spec) + locale_files(self.layout.locales, language)
-        mtimes = _mtimes(files)
-        digest = fingerprint(files)
-        if previous is not None and previous.compiled.fingerprint == digest:
-            self._cache[key] = _CacheEntry(previous.compiled, files, mtimes, now)
-            return previous.compiled
-        blocks = {use.block: load_block(self.layout, use.block) for use in spec.blocks}
-        catalog = load_catalog(self.layout.locales, language)
-        compiled = compile_template(spec, blocks, load_theme(self.layout), load_brand(self.layout), digest, catalog,
-                                    load_layout(self.layout))
-        self._cache[key] = _CacheEntry(compiled, files, mtimes, now)
-        return compiled
+    def _template_sources(self, name: str, language: str) -> list[Path]:
+        return source_files(self.layout, load_template(self.layout, name)) + locale_files(self.layout.locales, language)
+
+    def _compile(self, name: str, language: str, previous: CompiledTemplate | None) -> CompiledTemplate:
+        with self._lock:
+            spec = load_template(self.layout, name)
+            digest = fingerprint(source_files(self.layout, spec) + locale_files(self.layout.locales, language))
+            if previous is not None and previous.fingerprint == digest:
+                return previous  # touched, not changed
+            blocks = {use.block: load_block(self.layout, use.block) for use in spec.blocks}
+            catalog = load_catalog(self.layout.locales, language)
+            return compile_template(spec, blocks, load_theme(self.layout), load_brand(self.layout), digest,
+                                    catalog, load_layout(self.layout))
 
     def prepare(self, template: str, *, profile: Profile | dict[str, Any],
                 recommendations: list[Product] | list[dict[str, Any]] | None = None,
@@ -310,11 +287,8 @@ class Engine:
         return compiled, prepared
 
     def bestsellers(self) -> list[Product]:
-        """The brand's fallback products (``blocks/bestsellers.json``), or none."""
-        if self._bestsellers is None:
-            path = self.layout.bestsellers
-            self._bestsellers = read_products(path) if path.exists() else []
-        return self._bestsellers
+        """The brand's fallback products (``blocks/bestsellers.json``, reloaded when it changes), or none."""
+        return self._bestsellers.get()
 
     def _fetch_recommendations(self, compiled: CompiledTemplate, profile: Profile,
                                required: bool) -> tuple[list[Product], list[str]]:
@@ -378,24 +352,26 @@ class Engine:
     def trigger_templates(self) -> dict[str, str]:
         """Event type -> the template that declares it with ``event:``.
 
-        Looked up once per ``reload_interval`` (every template file is read), not per event.
+        Looked up again only when a template file changes, not per event.
 
         Raises:
             TemplateError: two templates declare the same event.
         """
-        now = time.monotonic()
-        if self._triggers is not None and (not self.auto_reload or now - self._triggers[0] < self.reload_interval):
-            return self._triggers[1]
+        return self._triggers.get()
+
+    def _template_files(self) -> list[Path]:
+        return [self.layout.templates, *(self.layout.templates / f"{name}.yaml" for name in self.template_names())]
+
+    def _find_triggers(self) -> dict[str, str]:
         found: dict[str, str] = {}
         for name in self.template_names():
-            event_type = self.compiled(name).spec.event
+            event_type = load_template(self.layout, name).event
             if event_type is None:
                 continue
             if event_type in found:
                 raise TemplateError(f"templates {found[event_type]!r} and {name!r} both declare event "
                                     f"{event_type!r}", str(self.layout.templates / f"{name}.yaml"))
             found[event_type] = name
-        self._triggers = (now, found)
         return found
 
     def trigger_skip(self, profile: Profile, event: Event, now: datetime,

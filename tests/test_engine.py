@@ -44,7 +44,7 @@ def test_broken_edit_fails_on_every_call_until_fixed(content_copy):
     engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks",
                     reload_interval=3600)
     engine.compiled("welcome")
-    engine._cache[("welcome", "en")].checked_at -= 7200  # as if the interval had passed
+    engine._cache[("welcome", "en")]._loaded.checked_at -= 7200  # as if the interval had passed
     hero = content_copy / "blocks" / "hero.mjml"
     original = hero.read_text()
     hero.write_text(original.replace("[% endif %]", "", 1))

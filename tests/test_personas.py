@@ -128,11 +128,11 @@ def test_the_error_is_in_the_family_and_survives_pickling(tmp_path):
     assert type(copy) is PersonaFileError and str(copy) == str(error)
 
 
-def test_assignment_needs_numpy_but_not_scikit_learn(planted_personas):
+def test_assignment_needs_neither_numpy_nor_scikit_learn(planted_personas):
     code = ("import sys, renderer; from renderer import Engine; "
             f"e = Engine(personas={str(planted_personas)!r}); "
             "e.render('welcome', profile={'id': 'a', 'email': 'a@example.com'}); "
-            "print(sorted(m for m in ('sklearn', 'matplotlib', 'scipy') if m in sys.modules))")
+            "print(sorted(m for m in ('numpy', 'sklearn', 'matplotlib', 'scipy') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

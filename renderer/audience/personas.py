@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
@@ -319,36 +318,3 @@ def dump_personas(spec: PersonaFile) -> str:
     """
     text = json.dumps(spec.model_dump(mode="json"), indent=2, ensure_ascii=False)
     return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(n.strip() for n in m.group(1).split(",")) + "]", text) + "\n"
-
-
-class PersonasFile:
-    """A personas file that is reloaded when it changes, as rules and templates are.
-
-    Raises (on creation and on reload):
-        PersonaFileError: the file is missing, not JSON or not a valid personas model.
-    """
-
-    def __init__(self, path: str | Path, *, reload_interval: float | None = 1.0) -> None:
-        self.path = Path(path)
-        self.reload_interval = reload_interval
-        self._stamp = self._mtime()
-        self._checked_at = time.monotonic()
-        self._personas = load_personas(self.path)
-
-    def _mtime(self) -> int:
-        try:
-            return self.path.stat().st_mtime_ns
-        except OSError:
-            return -1
-
-    def current(self) -> Personas:
-        """The loaded personas, reloaded first if the file changed (checked at most once per interval)."""
-        now = time.monotonic()
-        if self.reload_interval is None or now - self._checked_at < self.reload_interval:
-            return self._personas
-        self._checked_at = now
-        stamp = self._mtime()
-        if stamp != self._stamp:
-            self._personas = load_personas(self.path)
-            self._stamp = stamp
-        return self._personas
