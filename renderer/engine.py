@@ -26,7 +26,6 @@ from renderer.base.models import Event, Product, Profile, RenderedEmail, parse_r
 from renderer.compile.pipeline import CompiledTemplate, compile_template, render_reference
 from renderer.content.json_io import read_products
 from renderer.content.layout import ContentLayout
-from renderer.content.reload import Reloading
 from renderer.content.loader import (
     content_fingerprint,
     fingerprint,
@@ -45,6 +44,7 @@ from renderer.content.locales import (
     load_catalog,
     locale_files,
 )
+from renderer.content.reload import Reloading
 from renderer.recipient.pipeline import Prepared, prepare, render_prepared
 from renderer.sources.base import RecommendationSource, RecommendationUnavailable
 

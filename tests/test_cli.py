@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -62,6 +63,12 @@ def test_gallery_renders_every_pair(tmp_path, capsys):
         assert f'href="{page.parent.name}/{page.name}"' in index
         assert page.with_suffix(".txt").exists()
     assert f"rendered {len(pages)} of {len(pages)}" in capsys.readouterr().out
+    # The index is the preview's own gallery page, with links to files: it opens offline.
+    assert "Every email, for every customer" in index and (out / "_static" / "preview.css").is_file()
+    assert 'href="/' not in index and 'src="/' not in index, "no server routes in a static gallery"
+    for frame in re.findall(r'<iframe src="([^"]+)"', index):
+        assert (out / frame).is_file(), frame
+    assert (out / "assets" / "brand" / "logo-light.png").is_file()
 
 
 def test_fixtures_generate_is_deterministic(tmp_path, capsys):

@@ -22,7 +22,6 @@ import contextlib
 import json
 import logging
 import re
-from pathlib import Path
 from typing import Any, AsyncIterator
 from urllib.parse import parse_qs, unquote
 
@@ -44,7 +43,6 @@ from renderer.devtools.preview.watch import ChangeHub, watch_content
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent / "static"
 MAX_FORM_BYTES = 1 << 20
 KEEPALIVE_SECONDS = 15.0
 NO_STORE = {"Cache-Control": "no-store"}
@@ -100,7 +98,7 @@ def create_app(project: PreviewProject, *, host: str = "127.0.0.1", watch: bool 
         Route("/frame/{template}.txt", _frame_text),
         Route("/custom", _custom, methods=["POST"]),
         Route("/events", _events),
-        Mount("/_static", StaticFiles(directory=STATIC), name="static"),
+        Mount("/_static", StaticFiles(directory=pages.STATIC_FILES), name="static"),
     ]
     if project.paths.assets.is_dir():
         routes.append(Mount("/assets", StaticFiles(directory=project.paths.assets), name="assets"))

@@ -18,9 +18,11 @@ from renderer.base.errors import RendererError
 from renderer.content.fixtures import FIXTURE_NOW
 from renderer.content.layout import ContentLayout
 from renderer.devtools.preview.checks import check_email
-from renderer.devtools.preview.project import AUTO, NONE, GalleryRow, Preview, PreviewProject
+from renderer.devtools.preview.project import AUTO, NONE, GalleryRow, Preview, PreviewProject, Selection
 
 PAGES = Path(__file__).parent / "html"
+STATIC_FILES = Path(__file__).parent / "static"
+"""The preview's CSS and JavaScript (served at ``/_static``, copied into a static gallery)."""
 EXCERPT_LINES = 3
 
 _ENV = jinja2.Environment(
@@ -93,23 +95,62 @@ def _render(page: str, **context: Any) -> str:
     return _ENV.get_template(page).render(**context)
 
 
-def _chrome(project: PreviewProject) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Links:
+    """Where a page's links point: the preview server's routes, or the files of a static gallery."""
+
+    static: bool = False
+
+    def root(self) -> str:
+        return "index.html" if self.static else "/"
+
+    def own_file(self, name: str) -> str:
+        """The preview's own CSS and JavaScript."""
+        return f"_static/{name}" if self.static else f"/_static/{name}"
+
+    def asset(self, path: str) -> str:
+        """One of the content's images (``brand/logo-light.png``)."""
+        return f"assets/{path}" if self.static else f"/assets/{path}"
+
+    def email(self, selection: Selection) -> str:
+        """The page of one email: its view on the server, the email itself in a static gallery."""
+        if self.static:
+            return f"{selection.template}/{selection.profile}.html"
+        return f"/email/{selection.template}?{selection.query()}"
+
+    def frame(self, selection: Selection) -> str:
+        """The email as a card's thumbnail shows it."""
+        if self.static:
+            return f"{selection.template}/{selection.profile}.html"
+        return f"/frame/{selection.template}.html?{selection.query()}"
+
+    def template(self, template: str) -> str:
+        """Where a template's error leads."""
+        return f"#t-{template}" if self.static else f"/email/{template}"
+
+
+LIVE = Links()
+STATIC = Links(static=True)
+
+
+def _chrome(project: PreviewProject, links: Links = LIVE) -> dict[str, Any]:
     brand_name = "Email"
     try:
         brand_name = str(project.engine.brand().get("name") or brand_name)
     except RendererError:
         pass
     logo = project.paths.assets / "brand" / "logo-light.png"
-    return {"brand_name": brand_name, "logo": "/assets/brand/logo-light.png" if logo.is_file() else None}
+    return {"brand_name": brand_name, "logo": links.asset("brand/logo-light.png") if logo.is_file() else None,
+            "links": links}
 
 
-def gallery_page(project: PreviewProject, rows: list[GalleryRow]) -> str:
-    """Every template x fixture profile as cards, grouped by template."""
+def gallery_page(project: PreviewProject, rows: list[GalleryRow], links: Links = LIVE) -> str:
+    """Every template x fixture profile as cards, grouped by template (for the server, or a static folder)."""
     previews = [p for row in rows for p in row.previews]
     pending = sum(1 for p in previews if p.pending)
     problems = sum(1 for row in rows if row.error) + sum(1 for p in previews if p.email is None and not p.pending)
     return _render(
-        "gallery.html", **_chrome(project), rows=rows, paths=project.paths, person=person,
+        "gallery.html", **_chrome(project, links), rows=rows, paths=project.paths, person=person,
         error_view=error_view, profiles=project.profile_names(), emails=len(previews),
         problems=problems, pending=pending, now=FIXTURE_NOW,
     )

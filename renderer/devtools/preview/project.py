@@ -119,9 +119,9 @@ class PreviewProject:
             small, so a saved file shows up within the live reload's second.
     """
 
-    def __init__(self, paths: ContentLayout, *, reload_interval: float = 0.2) -> None:
+    def __init__(self, paths: ContentLayout, *, reload_interval: float = 0.2, engine: Engine | None = None) -> None:
         self.paths = paths
-        self.engine = Engine(paths, reload_interval=reload_interval)
+        self.engine = engine or Engine(paths, reload_interval=reload_interval)
         self.fixtures = FixtureSet(paths.fixtures)
         self.custom = CustomProfiles()
         self._compile_errors: dict[tuple[str, str], RendererError] = {}

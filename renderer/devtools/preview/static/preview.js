@@ -179,6 +179,7 @@
   // Live reload: the server names the files that changed; the page re-renders in place.
   function connect() {
     const live = $("#live");
+    if (!live) return;  // a static gallery: no server to listen to
     const label = $(".live-label", live);
     const source = new EventSource("/events");
     let seenBefore = false;
