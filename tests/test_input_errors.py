@@ -241,11 +241,11 @@ def test_every_error_has_a_stable_code_and_the_cli_exit_code(error, code):
 
 def test_a_bug_is_not_passed_off_as_bad_input(monkeypatch):
     # A ValueError from inside the renderer is a bug: it must surface, not become "error: ..." and exit 2.
-    import renderer.cli.main as cli
+    import renderer.cli.content as content
 
     def broken(args):
         raise ValueError("a bug")
 
-    monkeypatch.setattr(cli, "cmd_templates", broken)
+    monkeypatch.setattr(content, "cmd_templates", broken)
     with pytest.raises(ValueError, match="a bug"):
-        cli.main(["templates"])
+        main(["templates"])

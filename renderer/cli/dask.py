@@ -8,9 +8,8 @@ from pathlib import Path
 
 from renderer.base.errors import UsageError
 from renderer.batch.job import JobSpec
+from renderer.cli.exits import EXIT_FAILED, EXIT_OK
 from renderer.engine import Engine
-
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def run_dask_command(args: argparse.Namespace, engine: Engine, spec: JobSpec, per_line: Path | None) -> int:

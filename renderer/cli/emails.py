@@ -1,0 +1,71 @@
+"""``renderer render`` and ``renderer trigger``: one email for one recipient, or for one event."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from renderer.cli.args import add_request_arguments, engine_from_args, parse_now, request_from_args
+from renderer.cli.exits import EXIT_OK
+from renderer.content.json_io import read_json
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    email = engine_from_args(args).render(args.template, **request_from_args(args))
+    if args.format == "json":
+        output = json.dumps(email.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "text":
+        output = email.text
+    else:
+        output = email.html
+    if args.out:
+        Path(args.out).write_text(output, encoding="utf-8")
+        print(f"wrote {args.out}: {email.subject!r} ({len(output.encode()) // 1024} KB)", file=sys.stderr)
+    else:
+        sys.stdout.write(output)
+    for warning in email.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_trigger(args: argparse.Namespace) -> int:
+    engine = engine_from_args(args)
+    outcome = engine.render_event(
+        profile=read_json(args.profile), event=read_json(args.event), now=parse_now(args.now),
+        recommendations=read_json(args.recommendations) if args.recommendations else None,
+    )
+    if outcome.skip is not None:
+        print(f"skip {outcome.event_type} -> {outcome.template}: {outcome.skip.code}: {outcome.skip.message}")
+        return EXIT_OK
+    email = outcome.email
+    assert email is not None  # an outcome is either a skip or an email
+    print(f"send {outcome.event_type} -> {outcome.template}: {email.subject!r} "
+          f"(segments: {', '.join(email.segments) or 'none'}; blocks: {', '.join(email.blocks)})")
+    for warning in email.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.out:
+        out = Path(args.out)
+        out.write_text(email.html, encoding="utf-8")
+        out.with_suffix(".txt").write_text(email.text, encoding="utf-8")
+        print(f"wrote {out} and {out.with_suffix('.txt')}")
+    return EXIT_OK
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add this group's commands to the ``renderer`` parser."""
+    sub = subparsers
+    render = sub.add_parser("render", help="render one email for one profile")
+    add_request_arguments(render)
+    render.add_argument("--format", choices=["html", "text", "json"], default="html")
+    render.add_argument("--out", help="write here instead of standard output")
+    render.set_defaults(func=cmd_render)
+
+    trigger = sub.add_parser("trigger", help="decide and render an automation trigger for one event")
+    trigger.add_argument("event", help="event JSON file (cart_abandoned, browse_abandoned, engaged_no_purchase)")
+    trigger.add_argument("--profile", required=True, help="profile JSON file")
+    trigger.add_argument("--recommendations", help="recommendations JSON file (a list of products)")
+    trigger.add_argument("--now", help="clock, ISO 8601 (default: now)")
+    trigger.add_argument("--out", help="write the email here (HTML; the text part next to it as .txt)")
+    trigger.set_defaults(func=cmd_trigger)
