@@ -13,8 +13,9 @@ engine and its compilers load when a name that needs them is first used.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from renderer.base.lazy import lazy_names
 
 # Each public name and the module that defines it.
 _EXPORTS = {
@@ -46,13 +47,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'renderer' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_names(globals(), _EXPORTS)
 
 
 def __dir__() -> list[str]:

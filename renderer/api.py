@@ -47,6 +47,8 @@ def _over_default_engine(method: F) -> F:
     def call(*args: Any, **kwargs: Any) -> Any:
         return method(default_engine(), *args, **kwargs)
 
+    call.__qualname__ = call.__name__ = method.__name__
+    call.__module__ = __name__
     parameters = list(inspect.signature(method).parameters.values())[1:]  # without ``self``
     call.__signature__ = inspect.signature(method).replace(parameters=parameters)  # type: ignore[attr-defined]
     return call  # type: ignore[return-value]

@@ -14,8 +14,9 @@ the names here load on first use, so importing this package costs nothing.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from renderer.base.lazy import lazy_names
 
 _EXPORTS = {
     "RecommendationSource": "renderer.sources.base",
@@ -30,13 +31,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'renderer.sources' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), _EXPORTS)
 
 
 if TYPE_CHECKING:
