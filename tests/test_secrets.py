@@ -31,7 +31,7 @@ def source(server: ScriptedServer, **options) -> HttpRecommendationSource:
     return HttpRecommendationSource(
         f"http://apiuser:PASSWORDSECRET@{host}/recs/{{profile_id}}?limit={{limit}}&key=QUERYSECRET",
         headers={"X-Api-Key": "HEADERSECRET", "Authorization": "Bearer BEARERSECRET"},
-        cache_ttl=0, retries=1, backoff=0.001, **options)
+        cache_ttl=0, retries=1, backoff=0.001, **{"budget": 30.0, "timeout": (10.0, 10.0), **options})
 
 
 SCENARIOS = {
@@ -54,7 +54,10 @@ def assert_no_secret(*texts: str) -> None:
 def test_secrets_stay_out_of_warnings_errors_logs_and_output(caplog, scenario):
     caplog.set_level(logging.DEBUG)
     with ScriptedServer(*SCENARIOS[scenario]) as server:
-        engine = Engine(recommendations=source(server))
+        # Generous budgets (a busy machine must not turn an answer into a timeout), but a short
+        # one where the server is too slow on purpose.
+        budget = {"budget": 0.3, "timeout": (0.3, 0.3)} if scenario == "too_slow" else {}
+        engine = Engine(recommendations=source(server, **budget))
         email = engine.render("welcome", profile=PROFILE, now=FIXTURE_NOW)
         expected = nullcontext() if scenario == "retry_then_success" else pytest.raises(RenderAborted)
         with expected as aborted:
