@@ -1,6 +1,6 @@
 """Hostile templates: the sandbox refuses escapes and runaway work, naming the file.
 
-What the source shows is refused when the template compiles (``stages/guard.py``);
+What the source shows is refused when the template compiles (``sandbox/guard.py``);
 what depends on recipient data is refused at render time, as a TemplateError
 for that recipient alone and a ``Failed`` record in a batch.
 """

@@ -265,7 +265,7 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
 
 def check_content(engine: Engine, templates: Iterable[str] | None = None,
                   fixtures: FixtureSet | None = None) -> CheckReport:
-    """Check the given templates (default: all) against every fixture; see :meth:`Engine.check`."""
+    """Check the given templates (default: all) against every fixture; see :func:`renderer.check`."""
     names = list(templates) if templates else engine.template_names()
     known = set(engine.template_names())
     fixture_set = fixtures or _default_fixtures(engine)

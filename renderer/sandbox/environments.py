@@ -127,7 +127,7 @@ def _environment(**options: Any) -> BoundedSandbox:
 
 def _recipient_environment(**options: Any) -> ImmutableSandboxedEnvironment:
     environment = _environment(**options)
-    # Links made of tokens are tagged with UTM parameters per recipient (stages/links.py).
+    # Links made of tokens are tagged with UTM parameters per recipient (sandbox/urls.py; static links are tagged in compile/links.py).
     environment.filters["utm"] = utm_filter
     environment.filters.update(FILTERS)
     return environment

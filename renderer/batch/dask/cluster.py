@@ -175,7 +175,7 @@ def _result(future: Future, lost: Callable[[str], R]) -> R:
 def render_many_dask(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: Engine,
                      workers: int | None, chunk_size: int, transactional: bool,
                      scheduler: str | None) -> Iterator[Result]:
-    """``render_many`` on a Dask cluster: same results, same order; see :func:`renderer.batch.local.render_many`.
+    """``render_many`` on a Dask cluster: same results, same order; see :func:`renderer.render_many`.
 
     Raises:
         ContentMismatch: a worker's content or code differs from ``engine``'s.
