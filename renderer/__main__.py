@@ -1,5 +1,3 @@
-import sys
+from renderer.cli import run
 
-from renderer.cli.main import main
-
-sys.exit(main())
+run()

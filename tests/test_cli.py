@@ -91,3 +91,26 @@ def test_batch_rejects_a_worker_or_chunk_count_below_one(tmp_path, capsys, optio
         main(["batch", "welcome", "--profiles", str(tmp_path / "in.jsonl"), "--out", "-", option, "0"])
     assert stopped.value.code == 2
     assert f"argument {option}: must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_the_command_loads_no_library_before_its_error_handler_runs():
+    # Ctrl+C is handled inside main(); what loads before it (the import of the command) stays small.
+    import subprocess
+    import sys
+
+    code = ("import sys, renderer.cli.main; print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'jinja2', 'pydantic', 'mjml', 'premailer', 'lxml', 'babel', 'yaml', 'rich'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_ctrl_c_while_the_command_loads_is_a_quiet_exit(monkeypatch, capsys):
+    import renderer.cli.main as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["templates"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+

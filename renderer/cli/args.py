@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from renderer.base.errors import InvalidInput, Problem
-from renderer.content.json_io import read_json
 from renderer.content.layout import ContentLayout
-from renderer.engine import Engine
+
+if TYPE_CHECKING:
+    from renderer.engine import Engine
 
 
 def parse_now(value: str | None) -> datetime | None:
@@ -35,6 +36,8 @@ def content_from_args(args: argparse.Namespace) -> ContentLayout:
 
 def engine_from_args(args: argparse.Namespace, **options: Any) -> Engine:
     """The Engine the global options describe (content and ``--personas``), with ``options`` added."""
+    from renderer.engine import Engine
+
     return Engine(args.content, templates_dir=args.templates, blocks_dir=args.blocks, locales_dir=args.locales,
                   personas=args.personas, **options)
 
@@ -50,6 +53,8 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
 
 def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of ``Engine.render`` that :func:`add_request_arguments` read."""
+    from renderer.content.json_io import read_json
+
     return {
         "profile": read_json(args.profile),
         "recommendations": read_json(args.recommendations) if args.recommendations else None,

@@ -10,7 +10,6 @@ from pathlib import Path
 from renderer.audience.fit import DEFAULT_MAX_K, DEFAULT_SILHOUETTE_SAMPLE
 from renderer.cli.args import engine_from_args, parse_now
 from renderer.cli.exits import EXIT_OK
-from renderer.engine import Engine
 
 
 def cmd_segments(args: argparse.Namespace) -> int:
@@ -63,6 +62,7 @@ def cmd_segments_fit(args: argparse.Namespace) -> int:
     from renderer.audience.fit.personas import fit_personas, read_features
     from renderer.audience.fit.report import report_columns, report_rows, summary, write_chart
     from renderer.audience.personas import dump_personas
+    from renderer.engine import Engine
 
     config = Engine(args.content, templates_dir=args.templates, blocks_dir=args.blocks,
                     segments_file=args.rules).rules().config

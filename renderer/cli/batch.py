@@ -9,7 +9,6 @@ from pathlib import Path
 from renderer.base.errors import UsageError
 from renderer.cli.args import engine_from_args, parse_now
 from renderer.cli.exits import EXIT_FAILED, EXIT_OK
-from renderer.content.json_io import read_products
 
 
 def _count_lines(path: Path) -> int:
@@ -33,6 +32,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from renderer.batch.job import JobSpec, run_batch
+    from renderer.content.json_io import read_products
 
     engine = engine_from_args(args)
     engine.compiled(args.template)  # a broken template fails here, once, not per recipient

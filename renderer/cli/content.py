@@ -9,7 +9,6 @@ from pathlib import Path
 from renderer.base.errors import UsageError
 from renderer.cli.args import engine_from_args
 from renderer.cli.exits import EXIT_FAILED, EXIT_OK
-from renderer.devtools.gallery import write_gallery
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -21,6 +20,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:
+    from renderer.devtools.gallery import write_gallery
+
     out = Path(args.out)
     entries = write_gallery(out, engine=engine_from_args(args))
     failed = [e for e in entries if e.error]

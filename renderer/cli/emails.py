@@ -9,7 +9,6 @@ from pathlib import Path
 
 from renderer.cli.args import add_request_arguments, engine_from_args, parse_now, request_from_args
 from renderer.cli.exits import EXIT_OK
-from renderer.content.json_io import read_json
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -31,6 +30,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_trigger(args: argparse.Namespace) -> int:
+    from renderer.content.json_io import read_json
+
     engine = engine_from_args(args)
     outcome = engine.render_event(
         profile=read_json(args.profile), event=read_json(args.event), now=parse_now(args.now),

@@ -11,12 +11,18 @@ problem is a bug, and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
 from renderer.base.errors import RendererError
-from renderer.cli import audience, batch, content, emails, preview, screenshot
-from renderer.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE_OR_INPUT
+from renderer.cli.audience import register as register_audience
+from renderer.cli.batch import register as register_batch
+from renderer.cli.content import register as register_content
+from renderer.cli.emails import register as register_emails
+from renderer.cli.exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE_OR_INPUT
+from renderer.cli.preview import register as register_preview
+from renderer.cli.screenshot import register as register_screenshot
 
 _COMMANDS = "{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,init,preview,screenshot}"
 _GLOBAL_VALUE_OPTIONS = {"--content", "--templates", "--blocks", "--locales", "--personas"}
@@ -34,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     # The unlisted "segments-fit" is what `segments fit` is rewritten to (see _route).
     sub = parser.add_subparsers(dest="command", required=True, metavar=_COMMANDS)
 
-    for group in (emails, content, audience, batch, preview, screenshot):
-        group.register(sub)
+    for register in (register_emails, register_content, register_audience, register_batch, register_preview,
+                     register_screenshot):
+        register(sub)
     for command in sub.choices.values():
         # --content after the command word too (`renderer preview --content DIR`); absent, the global one stands.
         command.add_argument("--content", metavar="DIR", default=argparse.SUPPRESS,
@@ -68,19 +75,26 @@ def _route(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_route(list(sys.argv[1:] if argv is None else argv)))
+    words = _route(list(sys.argv[1:] if argv is None else argv))
+    command = _command_index(words)
+    debug = "--debug" in (words if command is None else words[:command])
     try:
+        # Inside the try: Ctrl+C while the libraries load is as quiet as at any other moment.
+        args = build_parser().parse_args(words)
         return args.func(args)
     except RendererError as error:
         # The project's errors say what is wrong and where; each knows its exit code.
-        if args.debug:
+        if debug:
             raise
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:
+        # The reader went away (`renderer templates | head -1`): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OSError as error:
         # A file that cannot be read or written (missing, no permission, disk full): plain, exit 2.
-        if args.debug:
+        if debug:
             raise
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE_OR_INPUT
