@@ -29,8 +29,6 @@ class BackgroundCompiler:
         self._on_progress = on_progress
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._settled = threading.Event()
-        self._lock = threading.Lock()
         # A daemon: a compile in progress never holds up the server's exit.
         self._thread = threading.Thread(target=self._run, name="preview-compiler", daemon=True)
 
@@ -40,31 +38,22 @@ class BackgroundCompiler:
 
     def poke(self) -> None:
         """Compile whatever the gallery still lacks (again after a content change)."""
-        with self._lock:
-            self._settled.clear()
-            self._wake.set()
+        self._wake.set()
 
     def stop(self) -> None:
         """Stop after the compile in progress; does not wait for it."""
         self._stop.set()
         self._wake.set()
 
-    def wait_settled(self, timeout: float) -> bool:
-        """Block until every poke so far has been worked through; whether that happened in time."""
-        return self._settled.wait(timeout)
-
     def _run(self) -> None:
         while True:
             self._wake.wait()
             if self._stop.is_set():
                 return
-            with self._lock:
-                self._wake.clear()
+            # Cleared before the queue is read: a poke from now on runs another round.
+            self._wake.clear()
             for template, language in self.project.compile_queue():
                 if self._stop.is_set():
                     return
                 self.project.compile(template, language)
                 self._on_progress()
-            with self._lock:
-                if not self._wake.is_set():
-                    self._settled.set()
