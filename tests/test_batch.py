@@ -22,6 +22,7 @@ from renderer.cli.main import main
 from renderer.content.fixtures import FIXTURE_NOW
 
 from conftest import PROJECT_ROOT
+from batch_support import open_fifo_for_writing, read_records
 from profiles import audience
 
 
@@ -157,10 +158,6 @@ def test_a_chunk_that_kills_every_worker_is_reported_not_dropped(tmp_path):
 # --- the batch command ----------------------------------------------------------------------
 
 
-def read_records(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_batch_count_in_equals_count_out(tmp_path, capsys, workers):
     source = audience(tmp_path / "in.jsonl", 60, broken_lines={5: '{"id": "torn', 9: json.dumps({"id": "e", "email": "bad"})})
@@ -192,19 +189,6 @@ def test_batch_refuses_to_overwrite_without_restart(tmp_path, capsys):
     assert main(args) == 2
     assert "already exists; pass --restart" in capsys.readouterr().err
     assert main(args + ["--restart"]) == 0
-
-
-def open_fifo_for_writing(fifo: Path, reader: subprocess.Popen) -> int:
-    """The write end of ``fifo`` once ``reader`` has opened it (fails if it exits first)."""
-    while True:
-        try:
-            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:  # ENXIO: no reader yet
-            assert reader.poll() is None, "the batch ended before it read its input: " + reader.stderr.read()
-            time.sleep(0.02)
-            continue
-        os.set_blocking(fd, True)
-        return fd
 
 
 @pytest.mark.parametrize("how,workers", [(signal.SIGKILL, "1"), (signal.SIGINT, "2")])

@@ -14,7 +14,7 @@ from typing import IO, Callable, Iterable, Iterator
 
 from renderer.audience.personas import Personas
 from renderer.audience.segments import RuleSet
-from renderer.base.jsonl import MAX_LISTED_PROBLEMS, InvalidLines, read_profiles
+from renderer.base.jsonl import MAX_LISTED_PROBLEMS, InvalidLines, LineError, read_profiles
 
 SAMPLE_IDS = 3
 
@@ -38,14 +38,14 @@ class SegmentReport:
         return self.counts[segment] / self.valid if self.valid else 0.0
 
 
-def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
+def segment_audience(lines: Iterable[str | LineError], rules: RuleSet, now: datetime, *,
                      out: IO[str] | None = None,
                      on_progress: Callable[[int], None] | None = None,
                      personas: Personas | None = None) -> SegmentReport:
     """Assign segments to every profile line; bad lines are reported, not fatal.
 
     Args:
-        lines: JSON Lines, one profile per line (blank lines are skipped).
+        lines: JSON Lines, one profile per line (blank lines are skipped): ``split_lines`` of a file.
         rules: the segment rules.
         now: the clock for derived features.
         out: where to write one JSON line per valid profile (id, segments,
@@ -58,7 +58,7 @@ def segment_audience(lines: Iterable[str], rules: RuleSet, now: datetime, *,
     invalid = InvalidLines()
     last_line = 0
 
-    def counted(raw: Iterable[str]) -> Iterator[str]:
+    def counted(raw: Iterable[str | LineError]) -> Iterator[str | LineError]:
         nonlocal last_line
         for last_line, text in enumerate(raw, start=1):  # noqa: B007 - last_line is read after the loop
             yield text

@@ -1,21 +1,105 @@
-"""Stream profiles from JSON Lines, keeping bad lines as problems, not errors."""
+"""Reading JSON Lines that no single line can stop: bytes in, one verdict per line out.
+
+A JSON Lines file is split on ``\\n`` only: a carriage return inside a line
+is JSON whitespace, not a line break, so line numbers always match what an
+editor and ``sed -n Np`` show. Each line is decoded on its own; a line that
+is not UTF-8, longer than :data:`MAX_LINE_BYTES`, not JSON or nested too
+deeply to read becomes a :class:`LineError` for that line alone, and the
+lines after it are read as usual. The batch job, the Dask partitions,
+``renderer segments`` and ``segments fit`` all read their input here.
+"""
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
-from renderer.base.errors import InvalidInput
+from renderer.base.errors import InvalidInput, Problem
 from renderer.base.models import Profile, parse
 
 MAX_LISTED_PROBLEMS = 50
+MAX_LINE_BYTES = 1 << 20
+"""The longest input line read (1 MiB, newline excluded); a longer one is one failed line."""
+_SKIP_CHUNK = 1 << 16
+
+
+class LineError(ValueError):
+    """One input line that cannot be read as a JSON value.
+
+    Attributes:
+        type: why, as a pydantic-style error type: ``utf8_invalid``,
+            ``line_too_long``, ``json_invalid`` or ``json_too_deep``.
+        message: the same in plain words, without the line number.
+    """
+
+    def __init__(self, type: str, message: str) -> None:  # noqa: A002 - the field is called type everywhere
+        super().__init__(type, message)
+        self.type = type
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def details(self) -> dict[str, Any]:
+        """The problem as a failed record lists it: the shape of :meth:`Problem.details` (the whole line)."""
+        return Problem("", self.message, self.type).details()
+
+
+def split_lines(handle: BinaryIO, *, max_bytes: int = MAX_LINE_BYTES) -> Iterator[str | LineError]:
+    """Each line of a file opened in binary mode: its text, or the :class:`LineError` that stops it.
+
+    Lines end at ``\\n`` only. Memory stays within ``max_bytes`` per line
+    however long a line is: the rest of an overlong line is read in chunks
+    and dropped. A UTF-8 byte order mark at the start of the file is ignored.
+    """
+    first = True
+    while raw := handle.readline(max_bytes + 1):
+        if first:
+            first = False
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        if len(raw) > max_bytes and not raw.endswith(b"\n"):
+            size = len(raw)
+            while raw and not raw.endswith(b"\n"):
+                raw = handle.readline(_SKIP_CHUNK)
+                size += len(raw.rstrip(b"\n"))
+            yield LineError("line_too_long", f"longer than {max_bytes:,} bytes ({size:,} bytes); "
+                                             "split the record or shorten its values")
+            continue
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            yield LineError("utf8_invalid", f"not UTF-8 (byte 0x{raw[error.start]:02x} at byte {error.start + 1})")
+
+
+def stripped(line: str | LineError) -> str | LineError:
+    """A line without surrounding whitespace; a LineError as it is."""
+    return line.strip() if isinstance(line, str) else line
+
+
+def loads_line(text: str) -> Any:
+    """The JSON value of one line.
+
+    Raises:
+        LineError: the line is not JSON, or is nested too deeply to read.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise LineError("json_invalid", f"not JSON ({error.msg} at column {error.colno})") from None
+    except RecursionError:
+        raise LineError("json_too_deep", "not readable JSON: arrays or objects nested too deeply") from None
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, in words: ``an array``, ``a string``, ``null``..."""
+    kinds = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "null" if value is None else kinds.get(type(value), "an object")
 
 
 def line_problem(line_number: int, error: Exception) -> str:
     """One bad JSON Lines line in plain words, starting with its line number."""
-    if isinstance(error, json.JSONDecodeError):
-        return f"line {line_number}: not JSON ({error.msg} at column {error.colno})"
     if isinstance(error, InvalidInput):
         return f"line {line_number}: " + "; ".join(str(p) for p in error.problems)
     return f"line {line_number}: {error}"
@@ -34,19 +118,23 @@ class InvalidLines:
             self.listed.append((line_number, line_problem(line_number, error)))
 
 
-def read_profiles(lines: Iterable[str], invalid: InvalidLines, *,
+def read_profiles(lines: Iterable[str | LineError], invalid: InvalidLines, *,
                   on_progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, Profile]]:
     """Yield (line number, profile) for every valid line; record the others in ``invalid``.
 
+    ``lines`` is :func:`split_lines` of a file (or any iterable of lines).
     Blank lines are skipped; ``on_progress`` is called every 1,000 lines read.
     """
     for number, line in enumerate(lines, start=1):
         if on_progress and number % 1000 == 0:
             on_progress(number)
+        if isinstance(line, LineError):
+            invalid.add(number, line)
+            continue
         line = line.strip()
         if not line:
             continue
         try:
-            yield number, parse(Profile, json.loads(line), what="profile")
-        except (json.JSONDecodeError, InvalidInput) as error:
+            yield number, parse(Profile, loads_line(line), what="profile")
+        except (LineError, InvalidInput) as error:
             invalid.add(number, error)

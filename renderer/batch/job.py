@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
 from renderer.base.errors import BatchStateError
+from renderer.base.jsonl import LineError, json_kind, loads_line, split_lines, stripped
 from renderer.batch.local import (
     Failed,
     RenderedEmail,
@@ -79,14 +80,25 @@ def _record(line: int, result: RenderedEmail | Skipped | Failed) -> dict[str, An
             "problems": result.problems}
 
 
-def render_record(engine: Engine, spec: JobSpec, line_number: int, text: str,
-                  recommendations_text: str | None) -> dict[str, Any]:
-    """Turn one input line (a profile, or a request object) into one output record."""
+def _unreadable(line_number: int, error: LineError, what: str = "line") -> dict[str, Any]:
+    return {"line": line_number, "id": None, "status": "failed", "kind": "InvalidInput",
+            "error": f"{what} {line_number}: {error}", "problems": [error.details()]}
+
+
+def render_record(engine: Engine, spec: JobSpec, line_number: int, text: str | LineError,
+                  recommendations_text: str | LineError | None) -> dict[str, Any]:
+    """Turn one input line (a profile, or a request object) into one output record.
+
+    ``text`` is the line, or the :class:`LineError` that kept it from being read.
+    """
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        return {"line": line_number, "id": None, "status": "failed", "kind": "InvalidInput",
-                "error": f"line {line_number}: not JSON ({error.msg} at column {error.colno})", "problems": []}
+        if isinstance(text, LineError):
+            raise text
+        data = loads_line(text)
+        if not isinstance(data, dict):
+            raise LineError("dict_type", f"not a JSON object but {json_kind(data)}")
+    except LineError as error:
+        return _unreadable(line_number, error)
     request: dict[str, Any] = {"template": spec.template, "now": spec.now}
     if isinstance(data, dict) and "profile" in data:
         request.update(profile=data.get("profile"), recommendations=data.get("recommendations"),
@@ -97,11 +109,11 @@ def render_record(engine: Engine, spec: JobSpec, line_number: int, text: str,
         request["recommendations"] = spec.shared_recommendations
     if recommendations_text is not None:
         try:
-            recs = json.loads(recommendations_text)
-        except json.JSONDecodeError as error:
-            failed = Failed(str(request.get("id") or ""), line_number,
-                            f"recommendations line {line_number}: not JSON ({error.msg})", "InvalidInput")
-            return _record(line_number, failed)
+            if isinstance(recommendations_text, LineError):
+                raise recommendations_text
+            recs = loads_line(recommendations_text)
+        except LineError as error:
+            return _unreadable(line_number, error, "recommendations line")
         request["recommendations"] = recs.get("products") if isinstance(recs, dict) else recs
     return _record(line_number, render_one(engine, line_number, request, transactional=spec.transactional))
 
@@ -165,15 +177,25 @@ def last_complete_line(partial: Path) -> tuple[int, int]:
     return 0, 0
 
 
-def _numbered(path: Path, start_after: int, recommendations: Path | None) -> Iterator[tuple[int, str, str | None]]:
-    recs_handle = recommendations.open(encoding="utf-8") if recommendations else None
+def numbered_lines(path: Path, start_after: int,
+                   recommendations: Path | None) -> Iterator[tuple[int, str | LineError, str | LineError | None]]:
+    """(number, line, recommendations line) for every non-blank line after ``start_after``.
+
+    Both files are read as bytes and split on ``\\n`` only (renderer.base.jsonl):
+    an unreadable line is passed on as its LineError, to become that line's
+    failed record. A missing or blank recommendations line reads as ``null``.
+    """
+    recs_handle = recommendations.open("rb") if recommendations else None
+    recs_lines = split_lines(recs_handle) if recs_handle else None
     try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                recs_line = next(recs_handle, "") if recs_handle else None
-                if number <= start_after or not line.strip():
+        with path.open("rb") as handle:
+            for number, line in enumerate(split_lines(handle), start=1):
+                recs_line = next(recs_lines, "") if recs_lines else None
+                if number <= start_after or (isinstance(line, str) and not line.strip()):
                     continue
-                yield number, line.strip(), (recs_line.strip() or "null") if recs_handle else None
+                if recs_line is not None:
+                    recs_line = stripped(recs_line) or "null"
+                yield number, stripped(line), recs_line
     finally:
         if recs_handle:
             recs_handle.close()
@@ -224,7 +246,7 @@ def run_batch(engine: Engine, spec: JobSpec, profiles: Path, out: Path, *, worke
 def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: int,
                    recommendations_lines: Path | None, workers: int, chunk_size: int, handle: BinaryIO,
                    summary: BatchSummary, on_line: Callable[[int], None] | None) -> None:
-    lines = _numbered(profiles, start_after, recommendations_lines)
+    lines = numbered_lines(profiles, start_after, recommendations_lines)
     if workers <= 1:
         for number, text, recs in lines:
             record = render_record(engine, spec, number, text, recs)

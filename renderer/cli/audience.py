@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from renderer.audience.fit import DEFAULT_MAX_K, DEFAULT_SILHOUETTE_SAMPLE
+from renderer.base.jsonl import split_lines
 from renderer.cli.args import engine_from_args, parse_now
 from renderer.cli.exits import EXIT_OK
 
@@ -24,8 +25,8 @@ def cmd_segments(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     out = open(args.out, "w", encoding="utf-8") if args.out else None
     try:
-        with open(args.profiles, encoding="utf-8") as lines, console.status("reading profiles") as status:
-            report = segment_audience(lines, rules, now, out=out, personas=personas,
+        with open(args.profiles, "rb") as handle, console.status("reading profiles") as status:
+            report = segment_audience(split_lines(handle), rules, now, out=out, personas=personas,
                                       on_progress=lambda n: status.update(f"{n:,} profiles read"))
     finally:
         if out is not None:
@@ -68,8 +69,8 @@ def cmd_segments_fit(args: argparse.Namespace) -> int:
                     segments_file=args.rules).rules().config
     now = parse_now(args.now) or datetime.now(timezone.utc)
     console = Console(stderr=True)
-    with open(args.profiles, encoding="utf-8") as lines, console.status("reading profiles") as status:
-        table = read_features(lines, now, config=config,
+    with open(args.profiles, "rb") as handle, console.status("reading profiles") as status:
+        table = read_features(split_lines(handle), now, config=config,
                               on_progress=lambda n: status.update(f"{n:,} profiles read"))
     with console.status(f"fitting {args.k or 'the best number of'} personas on {table.rows:,} profiles"):
         result = fit_personas(table, now=now, k=args.k, seed=args.seed, config=config, max_k=args.max_k,

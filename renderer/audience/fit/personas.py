@@ -41,7 +41,7 @@ from renderer.audience.personas import (
     Scaler,
 )
 from renderer.base.errors import PersonaFitError
-from renderer.base.jsonl import InvalidLines, read_profiles
+from renderer.base.jsonl import InvalidLines, LineError, read_profiles
 
 
 def _log1p(values: np.ndarray) -> np.ndarray:
@@ -78,7 +78,7 @@ class FitResult:
     labels: np.ndarray
 
 
-def read_features(lines: Iterable[str], now: datetime, *, config: FeatureConfig = FeatureConfig(),
+def read_features(lines: Iterable[str | LineError], now: datetime, *, config: FeatureConfig = FeatureConfig(),
                   features: tuple[str, ...] = DEFAULT_FEATURES,
                   on_progress: Callable[[int], None] | None = None) -> FeatureTable:
     """Derive the clustering features of every profile line.
@@ -86,7 +86,7 @@ def read_features(lines: Iterable[str], now: datetime, *, config: FeatureConfig 
     Memory is one row of floats per valid profile; nothing else is kept.
 
     Args:
-        lines: JSON Lines, one profile per line (blank lines are skipped).
+        lines: JSON Lines, one profile per line (blank lines are skipped): ``split_lines`` of a file.
         now: the clock for derived features.
         config: windows and currency rates (the rules file's ``features:``).
         features: names from :data:`~renderer.audience.personas.FEATURES`.

@@ -2,7 +2,9 @@
 
 The input is one JSON Lines file, a folder of them (``*.jsonl``) or a glob.
 Line numbers are the physical lines of each file (from 1), as ``renderer
-batch`` reports them; blank lines are counted but render nothing.
+batch`` reports them; blank lines are counted but render nothing. Files are
+read as bytes and split on ``\\n`` only (:mod:`renderer.base.jsonl`), so an
+unreadable line is that line's failure and the numbers agree with the local batch.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from pathlib import Path
 from typing import Iterator
 
 from renderer.base.errors import ConfigError, RendererError
+from renderer.base.jsonl import LineError, split_lines, stripped
 
 LINES_PER_PARTITION = 500  # about 25 MB of output per partition for a typical email
 MIN_PARTITIONS = 8  # so that even a small job spreads over a few workers
 
-Line = tuple[int, str, "str | None"]
-"""(line number, the line's text, the aligned recommendations line or None)."""
+Line = tuple[int, "str | LineError", "str | LineError | None"]
+"""(line number, the line's text, the aligned recommendations line or None); a LineError for an unreadable line."""
 
 
 @dataclass(frozen=True)
@@ -72,15 +75,17 @@ def scan(path: Path) -> InputFile:
     """Count the lines of ``path`` (all of them, and those not blank) and hash its text.
 
     Lines are split as :func:`read_partitions` (and the local batch) split
-    them, text mode with universal newlines, so the numbers always agree.
+    them, on ``\\n`` only, so the numbers always agree; the hash is of the bytes.
     """
     digest = hashlib.sha256()
     lines = records = 0
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            digest.update(line.encode("utf-8"))
+    with path.open("rb") as handle:
+        for line in split_lines(handle):
             lines += 1
-            records += bool(line.strip())
+            records += not isinstance(line, str) or bool(line.strip())
+        handle.seek(0)
+        while block := handle.read(1 << 20):
+            digest.update(block)
     return InputFile(path, lines, records, digest.hexdigest())
 
 
@@ -131,21 +136,22 @@ def read_partitions(partitions: list[Partition], recommendations: Path | None = 
     for path, parts in by_file.items():
         if all(p.index in skip for p in parts):
             continue
-        recs = recommendations.open(encoding="utf-8") if recommendations else None
+        recs_file = recommendations.open("rb") if recommendations else None
+        recs = split_lines(recs_file) if recs_file else None
         try:
-            with path.open(encoding="utf-8") as handle:
-                numbered = enumerate(handle, start=1)
+            with path.open("rb") as handle:
+                numbered = enumerate(split_lines(handle), start=1)
                 for partition in parts:
                     lines: list[Line] = []
                     for number, text in numbered:
                         recs_text = next(recs, "") if recs else None
-                        if number >= partition.first_line and text.strip():
-                            lines.append((number, text.strip(),
-                                          (recs_text.strip() or "null") if recs_text is not None else None))
+                        if number >= partition.first_line and (not isinstance(text, str) or text.strip()):
+                            lines.append((number, stripped(text),
+                                          (stripped(recs_text) or "null") if recs_text is not None else None))
                         if number == partition.last_line:
                             break
                     if partition.index not in skip:
                         yield partition, lines
         finally:
-            if recs:
-                recs.close()
+            if recs_file:
+                recs_file.close()
