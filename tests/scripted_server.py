@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import socketserver
 import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -95,3 +96,46 @@ class ScriptedServer:
         self._closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class TrickleServer:
+    """A TCP server on 127.0.0.1 that sends ``data`` to each connection, one byte every ``drip`` seconds.
+
+    Below HTTP: e.g. a TLS record header and then a handshake that never completes.
+    """
+
+    def __init__(self, data: bytes, drip: float) -> None:
+        self.data = data
+        self.drip = drip
+        self.connections = 0
+        self._closing = threading.Event()
+        server = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                server.connections += 1
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                try:
+                    for index in range(len(server.data)):
+                        if server._closing.wait(server.drip):
+                            return
+                        self.request.sendall(server.data[index:index + 1])
+                except OSError:
+                    pass  # the client gave up
+
+        self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.tcp.daemon_threads = True
+        self.thread = threading.Thread(target=self.tcp.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.tcp.server_address[1]
+
+    def __enter__(self) -> TrickleServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._closing.set()
+        self.tcp.shutdown()
+        self.tcp.server_close()

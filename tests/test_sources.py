@@ -19,7 +19,7 @@ from renderer.sources import (
     StaticSource,
 )
 
-from scripted_server import Reply, ScriptedServer
+from scripted_server import Reply, ScriptedServer, TrickleServer
 
 PRODUCTS = [{"id": f"P{i}", "name": f"Product {i}", "url": f"https://shop.example/p/{i}", "price": 10 + i}
             for i in range(6)]
@@ -124,6 +124,22 @@ def test_dripping_answers_are_failures_that_open_the_breaker(part):
             dripping.fetch(PROFILE, 3)
         assert server.count == 3, "an open circuit makes no calls"
     assert elapsed < 3 * (0.3 + 1.0), f"three dripped calls took {elapsed:.1f} s"
+
+
+def test_a_dripped_tls_handshake_keeps_the_budget():
+    # A TLS record header announcing 16 KB of handshake, then one byte per 100 ms (20 s in all).
+    # A guard, not a reproduction: Python bounds a whole handshake by the socket timeout, which
+    # the source clamps to the remaining budget, and the budget's cut must not change that.
+    with TrickleServer(b"\x16\x03\x03\x40\x00" + b"\x00" * 200, DRIP) as server:
+        https = HttpRecommendationSource(f"https://127.0.0.1:{server.port}/recs/{{profile_id}}", cache_ttl=0,
+                                         budget=0.3, timeout=(10.0, 10.0), retries=0)
+        started = time.monotonic()
+        with pytest.raises(RecommendationUnavailable, match="no complete answer within the 300 ms budget"):
+            https.fetch(PROFILE, 3)
+        elapsed = time.monotonic() - started
+        assert server.connections == 1
+    print(f"dripped TLS handshake: gave up after {elapsed * 1000:.0f} ms (the drip takes 20 s)")
+    assert elapsed < 0.3 + 1.0, f"took {elapsed:.1f} s: the handshake stretched the 300 ms budget"
 
 
 def test_concurrent_dripped_fetches_each_keep_their_budget():
