@@ -126,6 +126,18 @@ def test_dripping_answers_are_failures_that_open_the_breaker(part):
     assert elapsed < 3 * (0.3 + 1.0), f"three dripped calls took {elapsed:.1f} s"
 
 
+def test_a_retry_that_drips_is_cut_at_the_budget_too():
+    # The retry opens a new connection (often on the descriptor number the first one freed).
+    with ScriptedServer(Reply(503), DRIPPING["body"]) as server:
+        dripping = source(server, budget=0.3, timeout=(0.3, 0.3), retries=1, backoff=0.001)
+        started = time.monotonic()
+        with pytest.raises(RecommendationUnavailable, match="no complete answer within the 300 ms budget"):
+            dripping.fetch(PROFILE, 3)
+        elapsed = time.monotonic() - started
+        assert server.count == 2
+    assert elapsed < 0.3 + 1.0, f"took {elapsed:.1f} s: the dripping retry stretched the 300 ms budget"
+
+
 def test_a_dripped_tls_handshake_keeps_the_budget():
     # A TLS record header announcing 16 KB of handshake, then one byte per 100 ms (20 s in all).
     # A guard, not a reproduction: Python bounds a whole handshake by the socket timeout, which

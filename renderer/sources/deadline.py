@@ -52,10 +52,11 @@ class Deadline:
         self.at = 0.0           # time.monotonic() of the deadline, set by __enter__
         self.expired = False
         self._lock = threading.Lock()
-        # One duplicate descriptor per watched TCP connection (by the descriptor it duplicates):
-        # shutting it down ends every read on the connection, also through TLS, and being the
-        # Deadline's own it is never closed under the timer by the connection's owner.
-        self._cutters: dict[int, socket.socket] = {}
+        # A duplicate descriptor of each watched socket: shutting it down ends every read on the
+        # connection, also through TLS, and being the Deadline's own it is never closed under the
+        # timer by the connection's owner. Not keyed by descriptor number: a retry's new
+        # connection often gets the number its predecessor freed.
+        self._cutters: list[socket.socket] = []
         self._over = False
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
@@ -73,17 +74,17 @@ class Deadline:
         _active.deadline = None
         with self._lock:
             self._over = True
-            for cutter in self._cutters.values():
+            for cutter in self._cutters:
                 cutter.close()
             self._cutters.clear()
 
     def watch(self, sock: socket.socket) -> None:
         """Cut ``sock``'s connection at the deadline (at once if it has passed)."""
         with self._lock:
-            if self._over or sock.fileno() in self._cutters:
+            if self._over:
                 return
             cutter = socket.fromfd(sock.fileno(), sock.family, sock.type)
-            self._cutters[sock.fileno()] = cutter
+            self._cutters.append(cutter)
             if self.expired:
                 _shut(cutter)
 
@@ -92,7 +93,7 @@ class Deadline:
             if self._over:
                 return
             self.expired = True
-            for cutter in self._cutters.values():
+            for cutter in self._cutters:
                 _shut(cutter)
 
 
