@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -18,7 +19,7 @@ from renderer.sources import (
     StaticSource,
 )
 
-from scripted_server import Reply, ScriptedServer
+from scripted_server import Reply, ScriptedServer, TrickleServer
 
 PRODUCTS = [{"id": f"P{i}", "name": f"Product {i}", "url": f"https://shop.example/p/{i}", "price": 10 + i}
             for i in range(6)]
@@ -71,6 +72,122 @@ def test_a_server_slower_than_the_budget_falls_back_within_the_budget():
             slow.fetch(PROFILE, 3)
         elapsed = time.monotonic() - started
     assert elapsed < 30, f"took {elapsed:.1f} s: it waited for the answer instead of its budget"
+
+
+# One byte every 100 ms: each socket read gets a byte long before its timeout, so only a deadline
+# on the whole request stops it. Either drip would take 10+ s to finish; the budget is 300 ms.
+DRIP = 0.1
+PADDING = {"X-Padding": "x" * 100}
+DRIPPING = {
+    "headers": Reply(body=PRODUCTS[:1], headers=PADDING, drip_headers=DRIP),
+    "body": Reply(body=PRODUCTS[:2], drip_body=DRIP),
+    # Cut short, such a body would end where the cut ended it.
+    "body without a length": Reply(body=PRODUCTS[:2], drip_body=DRIP, length=False),
+}
+
+
+def drip_seconds(reply: Reply) -> float:
+    """How long the server would take to drip all of ``reply``."""
+    body = reply.encoded_body()
+    dripped = len(reply.head("HTTP/1.0", len(body))) if reply.drip_headers else len(body)
+    return dripped * DRIP
+
+
+@pytest.mark.parametrize("part", DRIPPING)
+def test_a_dripping_server_cannot_stretch_the_budget(part):
+    reply = DRIPPING[part]
+    assert drip_seconds(reply) >= 10
+    with ScriptedServer(reply) as server:
+        dripping = source(server, budget=0.3, timeout=(0.3, 0.3))
+        started = time.monotonic()
+        with pytest.raises(RecommendationUnavailable, match="no complete answer within the 300 ms budget"):
+            dripping.fetch(PROFILE, 3)
+        elapsed = time.monotonic() - started
+    print(f"dripped {part}: gave up after {elapsed * 1000:.0f} ms (the drip takes {drip_seconds(reply):.0f} s)")
+    # The bound is budget + 1 s so that a busy machine cannot fail it; without a total deadline
+    # the fetch lasts as long as the drip.
+    assert elapsed < 0.3 + 1.0, f"took {elapsed:.1f} s: the drip stretched the 300 ms budget"
+
+
+@pytest.mark.parametrize("part", DRIPPING)
+def test_dripping_answers_are_failures_that_open_the_breaker(part):
+    with ScriptedServer(DRIPPING[part]) as server:
+        dripping = source(server, budget=0.3, timeout=(0.3, 0.3), retries=0, breaker_failures=3,
+                          breaker_reset=60)
+        started = time.monotonic()
+        for _ in range(3):
+            with pytest.raises(RecommendationUnavailable, match="no complete answer"):
+                dripping.fetch(PROFILE, 3)
+        elapsed = time.monotonic() - started
+        assert server.count == 3
+        with pytest.raises(RecommendationUnavailable, match="circuit open after 3 consecutive failures"):
+            dripping.fetch(PROFILE, 3)
+        assert server.count == 3, "an open circuit makes no calls"
+    assert elapsed < 3 * (0.3 + 1.0), f"three dripped calls took {elapsed:.1f} s"
+
+
+def test_a_retry_that_drips_is_cut_at_the_budget_too():
+    # The retry opens a new connection (often on the descriptor number the first one freed).
+    with ScriptedServer(Reply(503), DRIPPING["body"]) as server:
+        dripping = source(server, budget=0.3, timeout=(0.3, 0.3), retries=1, backoff=0.001)
+        started = time.monotonic()
+        with pytest.raises(RecommendationUnavailable, match="no complete answer within the 300 ms budget"):
+            dripping.fetch(PROFILE, 3)
+        elapsed = time.monotonic() - started
+        assert server.count == 2
+    assert elapsed < 0.3 + 1.0, f"took {elapsed:.1f} s: the dripping retry stretched the 300 ms budget"
+
+
+def test_a_dripped_tls_handshake_keeps_the_budget():
+    # A TLS record header announcing 16 KB of handshake, then one byte per 100 ms (20 s in all).
+    # A guard, not a reproduction: Python bounds a whole handshake by the socket timeout, which
+    # the source clamps to the remaining budget, and the budget's cut must not change that.
+    with TrickleServer(b"\x16\x03\x03\x40\x00" + b"\x00" * 200, DRIP) as server:
+        https = HttpRecommendationSource(f"https://127.0.0.1:{server.port}/recs/{{profile_id}}", cache_ttl=0,
+                                         budget=0.3, timeout=(10.0, 10.0), retries=0)
+        started = time.monotonic()
+        with pytest.raises(RecommendationUnavailable, match="no complete answer within the 300 ms budget"):
+            https.fetch(PROFILE, 3)
+        elapsed = time.monotonic() - started
+        assert server.connections == 1
+    print(f"dripped TLS handshake: gave up after {elapsed * 1000:.0f} ms (the drip takes 20 s)")
+    assert elapsed < 0.3 + 1.0, f"took {elapsed:.1f} s: the handshake stretched the 300 ms budget"
+
+
+def test_concurrent_dripped_fetches_each_keep_their_budget():
+    with ScriptedServer(DRIPPING["body"]) as server:
+        shared = source(server, budget=0.3, timeout=(0.3, 0.3), retries=0, breaker_failures=100)
+        outcomes: list[tuple[str, float]] = []
+
+        def fetch() -> None:
+            started = time.monotonic()
+            try:
+                shared.fetch(PROFILE, 3)
+                outcome = "answered"
+            except RecommendationUnavailable as error:
+                outcome = str(error)
+            outcomes.append((outcome, time.monotonic() - started))
+
+        threads = [threading.Thread(target=fetch) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert [outcome for outcome, _ in outcomes] == [
+        f"127.0.0.1:{server.httpd.server_address[1]}: timed out, no complete answer within the 300 ms budget"] * 4
+    slowest = max(elapsed for _, elapsed in outcomes)
+    assert slowest < 0.3 + 1.0, f"the slowest of four fetches took {slowest:.1f} s"
+
+
+def test_after_a_dripped_answer_the_session_serves_the_next_fetch():
+    # The same session (its adapter and pool) behind a short and a generous budget.
+    with ScriptedServer(DRIPPING["body"], Reply(body=PRODUCTS)) as server:
+        dripping = source(server, budget=0.3, timeout=(0.3, 0.3))
+        with pytest.raises(RecommendationUnavailable, match="no complete answer"):
+            dripping.fetch(PROFILE, 3)
+        patient = source(server, session=dripping.session)
+        assert len(patient.fetch(PROFILE, 3)) == 3
+        assert server.count == 2
 
 
 def test_retry_after_longer_than_the_budget_gives_up_at_once():
@@ -179,6 +296,24 @@ def test_failure_falls_back_to_bestsellers_with_a_safe_warning():
     assert email.warnings == [f"recommendations unavailable: 127.0.0.1:{server.httpd.server_address[1]}: "
                               "HTTP 503 after 1 attempt; fallback used: bestsellers (4 products)"]
     assert "SECRET" not in email.warnings[0] and "TOPSECRET" not in email.warnings[0]
+
+
+def test_a_dripping_api_costs_a_render_its_budget_and_falls_back():
+    with ScriptedServer(DRIPPING["headers"]) as server:
+        engine = Engine(recommendations=source(server, budget=0.3, timeout=(0.3, 0.3), retries=0))
+        profile = {"id": "c", "email": "c@example.com"}
+        # Compiles the template (a given payload makes no call), so that the render below only fetches.
+        engine.render("welcome", profile=profile, now=FIXTURE_NOW, recommendations=PRODUCTS)
+        started = time.monotonic()
+        email = engine.render("welcome", profile=profile, now=FIXTURE_NOW)
+        elapsed = time.monotonic() - started
+    assert email.warnings == [f"recommendations unavailable: 127.0.0.1:{server.httpd.server_address[1]}: "
+                              "timed out, no complete answer within the 300 ms budget; "
+                              "fallback used: bestsellers (4 products)"]
+    bestsellers = json.loads((engine.layout.bestsellers).read_text())
+    assert bestsellers[0]["name"] in email.html
+    assert server.count == 1
+    assert elapsed < 0.3 + 1.0, f"the render took {elapsed:.1f} s: the drip stretched the 300 ms budget"
 
 
 def test_required_recommendations_abort_the_render():

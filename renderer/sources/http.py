@@ -1,7 +1,9 @@
 """Recommendations from an HTTP API, fetched just before rendering.
 
 Robust by construction: explicit connect/read timeouts, a total time budget
-per recipient (default 300 ms), retries of connect errors, 429 and 5xx
+per recipient (default 300 ms) that a timer enforces on the connection itself
+(``sources/deadline.py``: a server dripping its headers or body one byte at a
+time is cut at the budget), retries of connect errors, 429 and 5xx
 decided by urllib3's ``Retry`` (GET only; ``Retry-After`` honoured but capped
 by the budget), a size limit on bodies, validation of the products, a TTL
 cache (cachetools) and a circuit breaker (pybreaker) that stops calling a
@@ -29,6 +31,7 @@ with needs_extra("http", "HttpRecommendationSource"):
 from renderer.base.models import Product, Profile
 from renderer.sources import redact
 from renderer.sources.base import RecommendationUnavailable, validate_payload
+from renderer.sources.deadline import Deadline, DeadlineAdapter
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -43,7 +46,8 @@ class HttpRecommendationSource:
     Args:
         url_template: e.g. ``"https://recs.example/v1/users/{profile_id}?limit={limit}"``.
         timeout: (connect, read) seconds for one attempt.
-        budget: total seconds per recipient, retries and waits included.
+        budget: total seconds per recipient, retries and waits included; when it runs out the
+            connection is cut, however the server sends (see ``sources/deadline.py``).
         retries: how many times to retry a connect error, 429 or 5xx.
         backoff: urllib3 backoff factor between retries (seconds).
         cache_ttl: seconds a successful answer is reused (0 disables the cache).
@@ -53,7 +57,8 @@ class HttpRecommendationSource:
         headers: sent with every request (e.g. an API key); never logged.
         breaker_failures: consecutive failures that open the circuit.
         breaker_reset: seconds the circuit stays open before one trial call.
-        session: a requests Session to use (default: a new one).
+        session: a requests Session to use (default: a new one); its ``http://`` and
+            ``https://`` adapters are replaced by ones the budget can cut.
 
     Raises (from fetch):
         RecommendationUnavailable: with a reason that is safe to show.
@@ -89,6 +94,9 @@ class HttpRecommendationSource:
         self.max_bytes = max_bytes
         self.headers = dict(headers or {})
         self.session = session or requests.Session()
+        adapter = DeadlineAdapter()
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, adapter)
         self.cache: TTLCache[str, list[Product]] | None = (
             TTLCache(maxsize=cache_size, ttl=cache_ttl) if cache_ttl > 0 else None)
         self._cache_lock = threading.Lock()
@@ -121,7 +129,11 @@ class HttpRecommendationSource:
         return products[:limit]
 
     def _fetch(self, url: str) -> list[Product]:
-        deadline = time.monotonic() + self.budget
+        with Deadline(self.budget) as cutoff:
+            return self._get(url, cutoff)
+
+    def _get(self, url: str, cutoff: Deadline) -> list[Product]:
+        deadline = cutoff.at
         retry = self.retry
         attempts = 0
         while True:
@@ -138,6 +150,8 @@ class HttpRecommendationSource:
                 raise RecommendationUnavailable(
                     f"{self.host}: timed out ({_attempts(attempts)}, {self._ms()} budget)") from None
             except requests.ConnectionError as error:
+                if cutoff.expired:
+                    raise self._cut() from None
                 try:
                     retry = retry.increment("GET", url, error=_as_urllib3(error))
                 except Exception:
@@ -158,14 +172,14 @@ class HttpRecommendationSource:
                     raise _NotFound(f"{self.host}: HTTP 404, no recommendations for this profile")
                 if response.status_code != 200:
                     raise RecommendationUnavailable(f"{self.host}: HTTP {response.status_code}")
-                body = self._read(response, deadline)
+                body = self._read(response, cutoff)
             try:
                 data = json.loads(body)
             except ValueError:
                 raise RecommendationUnavailable(f"{self.host}: the answer is not JSON") from None
             return validate_payload(data, origin=self.host)
 
-    def _read(self, response: requests.Response, deadline: float) -> bytes:
+    def _read(self, response: requests.Response, cutoff: Deadline) -> bytes:
         chunks: list[bytes] = []
         size = 0
         try:
@@ -173,13 +187,21 @@ class HttpRecommendationSource:
                 size += len(chunk)
                 if size > self.max_bytes:
                     raise RecommendationUnavailable(f"{self.host}: answer larger than {self.max_bytes:,} bytes")
-                if time.monotonic() > deadline:
-                    raise RecommendationUnavailable(f"{self.host}: answer still arriving after the "
-                                                    f"{self._ms()} budget")
+                if time.monotonic() > cutoff.at:
+                    raise self._cut()
                 chunks.append(chunk)
         except requests.RequestException:
+            if cutoff.expired:
+                raise self._cut() from None
             raise RecommendationUnavailable(f"{self.host}: the answer was cut off or too slow") from None
+        if cutoff.expired:
+            # A body without a length ends where the cut ended it: it is not the answer.
+            raise self._cut()
         return b"".join(chunks)
+
+    def _cut(self) -> RecommendationUnavailable:
+        return RecommendationUnavailable(
+            f"{self.host}: timed out, no complete answer within the {self._ms()} budget")
 
     def _wait(self, seconds: float, deadline: float, attempts: int) -> None:
         """Sleep before a retry, unless the wait would overrun the budget."""
