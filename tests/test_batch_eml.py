@@ -7,11 +7,13 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from renderer.batch.eml import eml_name
 from renderer.cli.main import main
 from renderer.content.fixtures import FIXTURE_NOW
+from renderer.devtools.schemas import json_schema
 
 from conftest import PROJECT_ROOT
 from profiles import audience
@@ -110,6 +112,9 @@ def test_batch_eml_writes_one_message_per_rendered_recipient(engine, tmp_path, c
         assert message["Message-ID"] == record["message_id"]
         assert message["To"].addresses[0].addr_spec == profile["email"]
         assert parts(message) == [canonical(email.text), canonical(email.html)]
+    schema = json_schema("eml-record")
+    for record in records:
+        jsonschema.validate(record, schema)
     assert f"rendered {len(rendered)}, skipped {len(skipped)}, failed 2" in capsys.readouterr().out
 
 
