@@ -15,8 +15,12 @@ non-ASCII words RFC 2047-encoded), with two changes:
   into an RFC 2047 encoded word, which no mail client reads as a URL.
 
 Each part is the email's text in MIME's canonical form: lines end in CRLF
-and the body ends with a line break. Building a message costs well under a
-millisecond next to the render; the module is imported on first use only.
+and the body ends with a line break.
+
+Cost: building a message of about 50 KB takes about 7 ms and flattening it
+(``as_bytes``) 2 to 3 ms, ten times a render: the stdlib's quoted-printable
+encoder and header parsers are pure Python. The module is imported on the
+first message only.
 """
 
 from __future__ import annotations
