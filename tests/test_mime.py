@@ -81,7 +81,7 @@ def header_block(raw: bytes) -> bytes:
 
 def raw_header(raw: bytes, name: str) -> bytes:
     """A header as it travelled, folding lines included."""
-    found = re.search(rb"^" + name.encode() + rb": (.*?)\r\n(?![ \t])", header_block(raw) + b"\r\n", re.M | re.S)
+    found = re.search(rb"^" + name.encode() + rb": (.*?)\r\n(?![ \t])", header_block(raw) + b"\r\n", re.MULTILINE | re.DOTALL)
     assert found, name
     return found.group(1)
 
@@ -188,7 +188,7 @@ def test_lines_that_start_with_from_survive_smtplib(smtp_server):
     text_part, html_part = message.iter_parts()
     for part in (text_part, html_part):
         assert part["Content-Transfer-Encoding"] == "quoted-printable"
-        assert re.search(r"^=46rom ", part.get_payload(), re.M), "the case under test occurs"
+        assert re.search(r"^=46rom ", part.get_payload(), re.MULTILINE), "the case under test occurs"
         assert max(len(line) for line in part.get_payload().splitlines()) <= 76
     arrived = BytesParser(policy=policy.default).parsebytes(deliver(smtp_server, message))
     decoded = [part.get_payload(decode=True) for part in arrived.iter_parts()]
@@ -241,7 +241,7 @@ def test_a_recipient_name_cannot_add_a_header(smtp_server):
     to = recipient_address(profile)
     assert to.display_name == "Ana Bcc: victim@example.com Lima"
     raw = deliver(smtp_server, rendered().to_message(sender=SENDER, to=to))
-    assert not re.search(rb"^Bcc:", header_block(raw), re.M)
+    assert not re.search(rb"^Bcc:", header_block(raw), re.MULTILINE)
     assert BytesParser(policy=policy.default).parsebytes(raw)["To"].addresses == (to,)
 
 

@@ -48,7 +48,7 @@ _FIELD_NAME = re.compile(r"^[!-9;-~]+$")
 _URL_LIST = re.compile(r"^<[!-;=?-~]+>(, ?<[!-;=?-~]+>)*$")
 _URL = re.compile(r"<[^>]*>")
 _NOT_ASCII = "internationalized addresses are not supported (they need SMTPUTF8)"
-_FROM_LINE = re.compile(r"^From ", re.M)
+_FROM_LINE = re.compile(r"^From ", re.MULTILINE)
 MAX_LINE = 998
 """SMTP's limit on a line, in octets, without its CRLF (RFC 5321 section 4.5.3.1.6)."""
 
