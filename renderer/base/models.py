@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,10 @@ from pydantic import (
 )
 
 from renderer.base.errors import InvalidInput, Problem
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
+    from email.message import EmailMessage
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -225,6 +229,42 @@ class RenderedEmail:
         return {"template": self.template, "profile_id": self.profile_id, "subject": self.subject,
                 "preheader": self.preheader, "segments": self.segments, "blocks": self.blocks,
                 "warnings": self.warnings, "headers": self.headers, "html": self.html, "text": self.text}
+
+    def to_message(self, *, sender: str | Address, to: str | Address, reply_to: str | Address | None = None,
+                   message_id: str | None = None, date: datetime | None = None) -> EmailMessage:
+        """The email as a MIME message to hand to a mail server (``smtplib``, an API, a file).
+
+        multipart/alternative with the text and the HTML part, ``From``,
+        ``To``, ``Reply-To`` (when given), ``Subject``, ``Date``,
+        ``Message-ID``, ``MIME-Version`` and :attr:`headers`
+        (``List-Unsubscribe``), on ``email.policy.SMTP``: CRLF line ends,
+        headers folded, non-ASCII names and subjects RFC 2047-encoded, the
+        HTML quoted-printable so that no line exceeds SMTP's 998 octets.
+        See ``renderer/base/mime.py``.
+
+        Args:
+            sender: ``From``: ``"Fernhill <hello@fernhill.example>"``, a bare
+                address, or an ``email.headerregistry.Address``.
+            to: the recipient, likewise (``mime.recipient_address(profile)``
+                builds it from a profile).
+            reply_to: ``Reply-To``, likewise; left out when ``None``.
+            message_id: ``<unique@domain>``; default a new one at the sender's domain.
+            date: ``Date``; default now (naive means UTC).
+
+        Raises:
+            InvalidInput: every bad argument by name (``sender``, ``to``,
+                ``reply_to``, ``message_id``, ``date``): missing, not one
+                address, not ASCII, or holding CR or LF; or a bad ``subject``
+                or ``headers.<name>``.
+
+        Example:
+            >>> message = email.to_message(sender="Fernhill <hello@fernhill.example>",
+            ...                            to="Jonas Müller <jonas@example.de>")  # doctest: +SKIP
+            >>> smtplib.SMTP("localhost").send_message(message)  # doctest: +SKIP
+        """
+        from renderer.base.mime import email_message
+
+        return email_message(self, sender=sender, to=to, reply_to=reply_to, message_id=message_id, date=date)
 
     def plain(self) -> tuple[Any, ...]:
         """Every field as builtin values (traces as tuples), for :func:`email_from_plain`.

@@ -36,6 +36,7 @@ from renderer.batch.local import (
     render_one,
     worker_engine,
 )
+from renderer.batch.eml import EmlOutput
 from renderer.batch.spool import SlotWriter, SpoolChunk, Spooled, append_spooled, spool_folder, spooled
 from renderer.engine import Engine
 
@@ -67,6 +68,8 @@ class JobSpec:
     now: datetime | None
     shared_recommendations: Any = None
     transactional: bool = False
+    eml: EmlOutput | None = None
+    """Write each rendered email as a ``.eml`` file and only name it in its record (``batch/eml.py``)."""
 
 
 def _record(line: int, result: RenderedEmail | Skipped | Failed) -> dict[str, Any]:
@@ -115,7 +118,10 @@ def render_record(engine: Engine, spec: JobSpec, line_number: int, text: str | L
         except LineError as error:
             return _unreadable(line_number, error, "recommendations line")
         request["recommendations"] = recs.get("products") if isinstance(recs, dict) else recs
-    return _record(line_number, render_one(engine, line_number, request, transactional=spec.transactional))
+    result = render_one(engine, line_number, request, transactional=spec.transactional)
+    if spec.eml is not None and isinstance(result, RenderedEmail):
+        return spec.eml.record(line_number, result, request["profile"])
+    return _record(line_number, result)
 
 
 def render_line(engine: Engine, spec: JobSpec, line_number: int, text: str, recommendations_text: str | None) -> str:

@@ -51,6 +51,32 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--now", help="render clock, ISO 8601 (default: now)")
 
 
+def add_message_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--from`` and ``--reply-to``: the envelope of ``--format eml`` messages."""
+    parser.add_argument("--from", dest="sender", metavar="ADDRESS",
+                        help="with --format eml: the From address, e.g. 'Fernhill <hello@fernhill.example>' "
+                        "(default: sender in blocks/brand.yaml)")
+    parser.add_argument("--reply-to", metavar="ADDRESS", help="with --format eml: a Reply-To address")
+
+
+def envelope_from_args(args: argparse.Namespace, engine: Engine) -> tuple[str, str | None]:
+    """``(sender, reply_to)`` for ``--format eml``: ``--from``, else the brand's ``sender``; both checked.
+
+    Raises:
+        InvalidInput: no sender anywhere, or an address that is not one valid address.
+    """
+    from renderer.base.mime import checked_address
+
+    sender = args.sender if args.sender is not None else engine.brand().get("sender")
+    if sender is None:
+        raise InvalidInput("--from", [Problem("sender", "no sender address: pass --from 'Name <address>' "
+                                                        "or set sender: in blocks/brand.yaml", type="missing")])
+    checked_address("sender", sender)
+    if args.reply_to is not None:
+        checked_address("reply_to", args.reply_to)
+    return sender, args.reply_to
+
+
 def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of ``Engine.render`` that :func:`add_request_arguments` read."""
     from renderer.content.json_io import read_json

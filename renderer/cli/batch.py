@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from renderer.base.errors import UsageError
-from renderer.cli.args import engine_from_args, parse_now
+from renderer.cli.args import add_message_arguments, engine_from_args, envelope_from_args, parse_now
 from renderer.cli.exits import EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from renderer.batch.eml import EmlOutput
+    from renderer.engine import Engine
 
 
 def _count_lines(path: Path) -> int:
@@ -25,6 +31,18 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _eml_output(args: argparse.Namespace, engine: Engine, now: datetime | None) -> tuple[Path, EmlOutput]:
+    """``--format eml``: the job's index in the ``--out`` folder, and where its messages go."""
+    from renderer.batch.eml import INDEX, EmlOutput
+
+    if args.engine == "dask" or args.out == "-":
+        raise UsageError("--format eml writes a folder of files: it needs --out DIR and the local engine")
+    sender, reply_to = envelope_from_args(args, engine)
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / INDEX, EmlOutput(folder, sender, reply_to, now)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -45,8 +63,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
         else:
             # Validated once for the whole job (and a broken file refused before any render).
             shared = read_products(recs)
-    spec = JobSpec(template=args.template, now=parse_now(args.now), shared_recommendations=shared,
-                   transactional=args.transactional)
+    now = parse_now(args.now)
+    out = Path(args.out)
+    eml = None
+    if args.format == "eml":
+        out, eml = _eml_output(args, engine, now)
+    spec = JobSpec(template=args.template, now=now, shared_recommendations=shared,
+                   transactional=args.transactional, eml=eml)
     if args.engine == "dask":
         from renderer.cli.dask import run_dask_command
 
@@ -74,7 +97,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 progress.update(task, completed=done, rate=done / elapsed if elapsed else 0.0)
 
         try:
-            summary = run_batch(engine, spec, profiles, Path(args.out), workers=args.workers or 1,
+            summary = run_batch(engine, spec, profiles, out, workers=args.workers or 1,
                                 recommendations_lines=per_line, resume=args.resume, restart=args.restart,
                                 chunk_size=args.chunk_size, on_line=advance)
         except KeyboardInterrupt:
@@ -100,6 +123,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     batch.add_argument("--out", required=True,
                        help="output JSON Lines file, or - for standard output (not resumable); "
                        "with --engine dask a folder of part files and manifest.json")
+    batch.add_argument("--format", choices=["jsonl", "eml"], default="jsonl",
+                       help="eml: --out is a folder of one .eml message per rendered recipient "
+                       "and index.jsonl, the job's records (resumable)")
+    add_message_arguments(batch)
     batch.add_argument("--workers", type=_positive, help="worker processes (default 1: in process; "
                        "with --engine dask, the embedded cluster's, default one per core)")
     batch.add_argument("--chunk-size", type=_positive, default=100, metavar="N",

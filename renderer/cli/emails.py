@@ -6,27 +6,64 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from renderer.cli.args import add_request_arguments, engine_from_args, parse_now, request_from_args
+from renderer.cli.args import (
+    add_message_arguments,
+    add_request_arguments,
+    engine_from_args,
+    envelope_from_args,
+    parse_now,
+    request_from_args,
+)
 from renderer.cli.exits import EXIT_OK
+
+if TYPE_CHECKING:
+    from renderer.base.models import RenderedEmail
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    email = engine_from_args(args).render(args.template, **request_from_args(args))
-    if args.format == "json":
-        output = json.dumps(email.to_dict(), ensure_ascii=False, indent=2) + "\n"
-    elif args.format == "text":
-        output = email.text
+    engine = engine_from_args(args)
+    envelope = envelope_from_args(args, engine) if args.format == "eml" else None
+    request = request_from_args(args)
+    email = engine.render(args.template, **request)
+    if envelope is not None:
+        _write_message(args, email, envelope, request)
     else:
-        output = email.html
-    if args.out:
-        Path(args.out).write_text(output, encoding="utf-8")
-        print(f"wrote {args.out}: {email.subject!r} ({len(output.encode()) // 1024} KB)", file=sys.stderr)
-    else:
-        sys.stdout.write(output)
+        if args.format == "json":
+            output = json.dumps(email.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        elif args.format == "text":
+            output = email.text
+        else:
+            output = email.html
+        if args.out:
+            Path(args.out).write_text(output, encoding="utf-8")
+            print(f"wrote {args.out}: {email.subject!r} ({len(output.encode()) // 1024} KB)", file=sys.stderr)
+        else:
+            sys.stdout.write(output)
     for warning in email.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
+
+
+def _write_message(args: argparse.Namespace, email: RenderedEmail, envelope: tuple[str, str | None],
+                   request: dict[str, Any]) -> None:
+    """``--format eml``: the MIME message, as bytes (CRLF line ends), to ``--out`` or standard output."""
+    from renderer.base.mime import recipient_address
+
+    sender, reply_to = envelope
+    # --now, when given, is the Date too: the same command writes the same message but for its
+    # Message-ID and MIME boundary.
+    message = email.to_message(sender=sender, to=recipient_address(request["profile"]), reply_to=reply_to,
+                               date=request["now"])
+    data = message.as_bytes()
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(f"wrote {args.out}: {email.subject!r} ({len(data) // 1024} KB)", file=sys.stderr)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
 
 
 def cmd_trigger(args: argparse.Namespace) -> int:
@@ -59,8 +96,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = subparsers
     render = sub.add_parser("render", help="render one email for one profile")
     add_request_arguments(render)
-    render.add_argument("--format", choices=["html", "text", "json"], default="html")
+    render.add_argument("--format", choices=["html", "text", "json", "eml"], default="html",
+                        help="eml: the MIME message (multipart/alternative, headers, CRLF) to send as it is")
     render.add_argument("--out", help="write here instead of standard output")
+    add_message_arguments(render)
     render.set_defaults(func=cmd_render)
 
     trigger = sub.add_parser("trigger", help="decide and render an automation trigger for one event")

@@ -92,6 +92,23 @@ class FailedRecord(_Record):
 BatchRecord = Annotated[Union[RenderedRecord, SkippedRecord, FailedRecord], Field(discriminator="status")]
 
 
+class MessageRecord(_Record):
+    """An email written as a MIME message (``renderer batch --format eml``): its file, not its HTML and text."""
+
+    status: Literal["rendered"]
+    file: str = Field(description="The .eml file in the output folder: input line and sanitized id.")
+    message_id: str
+    subject: str
+    preheader: str
+    segments: list[str]
+    blocks: list[str]
+    warnings: list[str]
+    headers: dict[str, str]
+
+
+EmlRecord = Annotated[Union[MessageRecord, SkippedRecord, FailedRecord], Field(discriminator="status")]
+
+
 SCHEMAS: dict[str, Any] = {
     "profile": Profile,
     "product": Product,
@@ -99,6 +116,7 @@ SCHEMAS: dict[str, Any] = {
     "event": Event,
     "batch-line": Union[BatchRequest, Profile],
     "batch-record": BatchRecord,
+    "eml-record": EmlRecord,
 }
 """Schema name -> the model (or type) it describes."""
 
@@ -110,6 +128,8 @@ _TITLES = {
     "recommendations": ("Recommendations", "A recommendations payload: a list of products, best first."),
     "batch-line": ("BatchLine", "A renderer batch input line: a bare profile, or a request object."),
     "batch-record": ("BatchRecord", "A renderer batch output line: rendered, skipped or failed, by its status."),
+    "eml-record": ("EmlRecord", "A line of index.jsonl of renderer batch --format eml: rendered (with its "
+                   ".eml file), skipped or failed."),
 }
 
 
