@@ -23,7 +23,7 @@ from renderer.base.errors import (
 )
 from renderer.base.limits import DEFAULT_LIMITS, Limits
 from renderer.base.models import Event, Product, Profile, RenderedEmail, parse_request
-from renderer.compile.pipeline import CompiledTemplate, compile_template, render_reference
+from renderer.compile.pipeline import CompiledTemplate, compile_template, reference_mjml, render_reference
 from renderer.content.json_io import read_products
 from renderer.content.layout import ContentLayout
 from renderer.content.loader import (
@@ -417,9 +417,22 @@ class Engine:
                          event: Event | dict[str, Any] | None = None,
                          now: datetime | None = None) -> str:
         """The slow per-recipient path (Jinja -> MJML -> inline): a test oracle."""
-        compiled, prepared = self.prepare(template, profile=profile,
-                                          recommendations=recommendations, event=event, now=now)
+        compiled, context = self._reference_context(template, profile=profile, recommendations=recommendations,
+                                                    event=event, now=now)
+        return render_reference(compiled, context)
+
+    def reference_mjml(self, template: str, *, profile: Profile | dict[str, Any],
+                       recommendations: list[Product] | list[dict[str, Any]] | None = None,
+                       event: Event | dict[str, Any] | None = None,
+                       now: datetime | None = None) -> str:
+        """The MJML the reference path compiles for this recipient (after its Jinja pass)."""
+        compiled, context = self._reference_context(template, profile=profile, recommendations=recommendations,
+                                                    event=event, now=now)
+        return reference_mjml(compiled, context)
+
+    def _reference_context(self, template: str, **request: Any) -> tuple[CompiledTemplate, dict[str, Any]]:
+        compiled, prepared = self.prepare(template, **request)
         context = prepared.context
         email = render_prepared(compiled, prepared)
         context.update(Subject=email.subject, Preheader=email.preheader)
-        return render_reference(compiled, context)
+        return compiled, context
