@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from renderer.audience.fit import DEFAULT_MAX_K, DEFAULT_SILHOUETTE_SAMPLE
-from renderer.base.jsonl import split_lines
 from renderer.cli.args import engine_from_args, parse_now
 from renderer.cli.exits import EXIT_OK
 
@@ -18,6 +17,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from renderer.audience.report import segment_audience
+    from renderer.base.jsonl import split_lines
 
     engine = engine_from_args(args, segments_file=args.rules)
     rules, personas = engine.rules(), engine.personas()
@@ -63,6 +63,7 @@ def cmd_segments_fit(args: argparse.Namespace) -> int:
     from renderer.audience.fit.personas import fit_personas, read_features
     from renderer.audience.fit.report import report_columns, report_rows, summary, write_chart
     from renderer.audience.personas import dump_personas
+    from renderer.base.jsonl import split_lines
     from renderer.engine import Engine
 
     config = Engine(args.content, templates_dir=args.templates, blocks_dir=args.blocks,
