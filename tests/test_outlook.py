@@ -141,13 +141,13 @@ def test_line_length_rule_flags_a_line_over_998_octets():
 
 # --- line breaks that change no document ------------------------------------
 
-def test_breaks_go_inside_tags_never_into_text_pre_or_plain_comments():
+def test_breaks_go_before_attributes_never_into_text_pre_or_plain_comments():
     html = ('<html><head><style>td { color: red }</style></head><body><table><tr><td class="a" style="x:1">'
             '<pre class="p">  two  spaces <b class="q">bold</b></pre><!-- a comment <i class="c"> -->'
             '<!--[if mso | IE]><table role="presentation" width="600"><tr><![endif]--></td></tr></table></body></html>')
-    broken = break_long_lines(html)
+    broken = break_long_lines(html, target=1)
     assert len(broken) == len(html)
-    assert '<td\nclass="a" style="x:1">' in broken and '<b\nclass="q">' in broken
+    assert '<td\nclass="a"\nstyle="x:1">' in broken and '<b\nclass="q">' in broken
     assert "<pre\nclass=\"p\">  two  spaces " in broken and "<!-- a comment <i class=\"c\"> -->" in broken
     assert '<!--[if mso | IE]><table\nrole="presentation" width="600"><tr><![endif]-->' in broken
     assert "td { color: red }" in broken
@@ -161,9 +161,13 @@ def test_breaks_go_inside_tags_never_into_text_pre_or_plain_comments():
     assert body(broken) == body(html)
 
 
-def test_a_long_tag_is_broken_before_every_attribute():
-    tag = '<a href="https://example.com/' + "x" * 200 + '" target="_blank" style="color:red">'
-    assert break_long_lines(tag + "go</a>").count("\n") == 3
+def test_lines_are_filled_and_conditional_comments_always_broken_the_same_way():
+    ghost = '<!--[if mso | IE]><table role="presentation" width="600"><tr><![endif]-->'
+    assert break_long_lines("<p>short</p>" + ghost) == "<p>short</p>" + ghost.replace("<table ", "<table\n")
+    page = "<table>" + '<tr><td class="cell" style="padding:0 12px">A cell of text</td></tr>' * 400 + "</table>"
+    broken = break_long_lines(page)
+    assert page.count("\n") == 0 and 50 < broken.count("\n") < 200
+    assert longest_line(broken) <= 400
 
 
 # --- every bundled email ----------------------------------------------------

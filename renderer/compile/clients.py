@@ -16,11 +16,11 @@ reference path gets them too):
   leaves alone, instead of being copied onto every table and cell.
 - :func:`break_long_lines`, on the inlined HTML: RFC 5322 caps a line at 998
   octets, and the HTML is otherwise one line of tens of KB. A line break goes
-  where it changes no document: between a start tag's name and its first
-  attribute (``<td style=...`` -> ``<td`` newline ``style=...``), and between
-  every two attributes of a long tag. Outlook's conditional comments get the
-  same inside their tags (their text is MRML's, equal for every recipient);
-  text, ``<pre>`` content and other comments are never touched.
+  where it changes no document: before an attribute (``<td style=...`` ->
+  ``<td`` newline ``style=...``), filling lines to about 400 characters.
+  The tags in Outlook's conditional comments are broken before their first
+  attribute (their text is MRML's, equal for every recipient); text, ``<pre>``
+  content and other comments are never touched.
 
 The known differences between MRML and MJML are listed in docs/outlook.md.
 """
@@ -85,8 +85,8 @@ def prepare_for_inlining(html: str) -> str:
     return html
 
 
-LONG_TAG = 160
-"""A start tag longer than this (in characters) gets a line break before every attribute."""
+LINE_TARGET = 400
+"""Lines are filled up to about this many characters before a break is put in."""
 
 _TAG_NAME = re.compile(r"<[A-Za-z][^\s/>]*")
 _ATTRIBUTE = re.compile(r"""(\s+)[^\s=>/"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?""")
@@ -94,8 +94,8 @@ _CONDITIONAL = re.compile(r"\[if [^\]]*\]>(.*)<!\[endif\]\Z", re.S)
 _GHOST_TAG = re.compile(r"<[A-Za-z][^>]*>")
 
 
-def _tag_gaps(tag: str, offset: int) -> list[int]:
-    """Where to break ``tag`` (found at ``offset``): before its first attribute, before each if it is long."""
+def _attribute_gaps(tag: str, offset: int) -> list[int]:
+    """The offsets of the whitespace before each attribute of ``tag`` (found at ``offset``)."""
     name = _TAG_NAME.match(tag)
     if name is None:
         return []
@@ -103,51 +103,70 @@ def _tag_gaps(tag: str, offset: int) -> list[int]:
     while (attribute := _ATTRIBUTE.match(tag, position)) is not None and attribute.end() > position:
         gaps.append(offset + attribute.start(1))
         position = attribute.end()
-    return gaps if len(tag) > LONG_TAG else gaps[:1]
+    return gaps
 
 
 class _BreakPoints(HTMLParser):
-    """Finds the gaps before attributes: in start tags, and in the tags of Outlook's conditional comments."""
+    """Finds where a line break changes nothing: before attributes.
+
+    ``optional`` are the gaps of the document's own start tags; ``fixed`` are
+    the first gap of each tag in Outlook's conditional comments. A comment's
+    text is part of the document, so it is broken the same way whatever comes
+    before it: its tags come from MRML and are equal for every recipient,
+    which keeps the fast and reference paths equal.
+    """
 
     def __init__(self, line_starts: list[int]) -> None:
         super().__init__(convert_charrefs=False)
         self.line_starts = line_starts
-        self.gaps: list[int] = []
+        self.optional: list[int] = []
+        self.fixed: list[int] = []
 
     def _offset(self) -> int:
         line, column = self.getpos()
         return self.line_starts[line - 1] + column
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.gaps += _tag_gaps(self.get_starttag_text() or "", self._offset())
+        self.optional += _attribute_gaps(self.get_starttag_text() or "", self._offset())
 
     handle_startendtag = handle_starttag
 
     def handle_comment(self, data: str) -> None:
-        # The HTML Outlook reads: its tags come from MRML, the same for every
-        # recipient, so breaking them keeps the fast and reference paths equal.
         conditional = _CONDITIONAL.match(data)
         if conditional is None:
             return
         inner = self._offset() + len("<!--") + conditional.start(1)
         for tag in _GHOST_TAG.finditer(conditional.group(1)):
-            self.gaps += _tag_gaps(tag.group(0), inner + tag.start())
+            self.fixed += _attribute_gaps(tag.group(0), inner + tag.start())[:1]
 
 
-def break_long_lines(html: str) -> str:
-    """Put a line break before the first attribute of every start tag (before each, in a long tag).
+def break_long_lines(html: str, target: int = LINE_TARGET) -> str:
+    """Break lines before attributes, filling each to about ``target`` characters.
 
     A break replaces the space that was there, so the size stays the same; in
-    tags the parsed document is unchanged, and text is never touched.
+    the document's own tags the parsed document is unchanged, and text is never
+    touched. The tags in Outlook's conditional comments are always broken
+    before their first attribute.
     """
     line_starts = [0] + [m.end() for m in re.finditer("\n", html)]
     parser = _BreakPoints(line_starts)
     parser.feed(html)
     parser.close()
-    if not parser.gaps:
+    fixed = set(parser.fixed)
+    candidates = sorted(fixed | set(parser.optional))
+    breaks, line_start = [], 0
+    for index, gap in enumerate(candidates):
+        newline = html.rfind("\n", line_start, gap)
+        if newline != -1:
+            line_start = newline + 1
+        following = candidates[index + 1] if index + 1 < len(candidates) else len(html)
+        if gap in fixed or following - line_start > target:
+            breaks.append(gap)
+            line_start = gap + 1
+    if not breaks:
         return html
     chars = list(html)
-    for gap in parser.gaps:
+    for gap in breaks:
         chars[gap] = "\n"
     return "".join(chars)
 
