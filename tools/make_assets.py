@@ -5,7 +5,7 @@ Usage:
     python tools/make_assets.py [--out DIR]
 
 Writes (relative to DIR, default: the repository root):
-    assets/products/FH-1001.png ... FH-1016.png   480x480 product tiles
+    assets/products/FH-1001.png ... FH-1016.png   480x480 product tiles (transparent corners)
     assets/brand/logo.png, assets/brand/logo-light.png   360x80 wordmarks
     assets/hero/{welcome,newsletter,cart,browse,winback}.png   1200x600 scenes
 
@@ -52,7 +52,7 @@ CLAY = "#D98A64"
 WHITE = "#FFFFFF"
 
 GROUND = 392  # baseline (in 480 product space) that objects stand on
-CARD_BG = WHITE  # colour outside the rounded product tile
+CARD_RADIUS = 36  # the product tile's rounded corners; outside them the PNG is transparent
 
 
 # --- colour helpers ---------------------------------------------------------
@@ -853,15 +853,21 @@ def product_object(code):
 
 def render_product(code, category, shadow_w):
     tile, halo = TILE_COLOURS[category]
-    p = Pen(480, 480, CARD_BG)
-    p.rect((0, 0, 480, 480), tile, r=36)
+    # Drawn on the tile's own colour, so that no light edge is left where the
+    # corners fade to transparent (they show the email's background, dark or not).
+    p = Pen(480, 480, tile)
+    p.rect((0, 0, 480, 480), tile, r=CARD_RADIUS)
     p.circle(240, 236, 176, halo)
     if code in BACKDROPS:
         BACKDROPS[code](p)
     if shadow_w:
         p.ellipse((240 - shadow_w / 2, GROUND - 9, 240 + shadow_w / 2, GROUND + 11), col("#000000", 22))
     p.img.alpha_composite(product_object(code))
-    return p.output().convert("RGB")
+    corners = Pen(480, 480, 0, mode="L")
+    corners.d.rounded_rectangle(corners._box((0, 0, 480, 480)), radius=CARD_RADIUS * SS, fill=255)
+    img = p.output().convert("RGB")
+    img.putalpha(corners.output())
+    return img
 
 
 # ===========================================================================
@@ -1251,12 +1257,23 @@ HEROES = {
 # ===========================================================================
 
 def png_bytes(img: Image.Image, limit: int, colours=(128, 96, 64, 48, 32, 24, 16)) -> bytes:
-    """Quantise (no dithering) with the most colours that fit under `limit`."""
+    """Quantise (no dithering) with the most colours that fit under `limit`.
+
+    An RGBA image (a product tile with transparent corners) is quantised on its
+    colours; one more palette entry is transparent, used where it is mostly so.
+    """
     data = b""
+    rgb = img.convert("RGB")
+    clear = img.getchannel("A").point(lambda a: 255 if a < 128 else 0) if img.mode == "RGBA" else None
     for n in colours:
-        q = img.quantize(colors=n, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        q = rgb.quantize(colors=n - (clear is not None), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        if clear is not None:
+            index = len(q.getpalette()) // 3
+            q.putpalette(q.getpalette() + [0, 0, 0])
+            q.paste(index, mask=clear)
+            q.info["transparency"] = index
         buf = io.BytesIO()
-        q.save(buf, "PNG", optimize=True)
+        q.save(buf, "PNG", optimize=True, **({"transparency": q.info["transparency"]} if clear is not None else {}))
         data = buf.getvalue()
         if len(data) <= limit:
             break

@@ -260,7 +260,7 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
             f"{head}\n"
             "<mj-title>{{ Subject }}</mj-title>\n<mj-preview>{{ Preheader }}</mj-preview>\n"
             "</mj-head>\n"
-            f'<mj-body width="{width}" background-color="{background}">\n'
+            f'<mj-body width="{width}" background-color="{background}" css-class="dm-page">\n'
             + "\n".join(parts)
             + "\n</mj-body>\n</mjml>\n"
         )

@@ -7,6 +7,7 @@ import logging
 from premailer import Premailer
 
 from renderer.base.errors import CompileError
+from renderer.compile.clients import break_long_lines
 
 DOCTYPE = "<!doctype html>"
 
@@ -14,7 +15,11 @@ DOCTYPE = "<!doctype html>"
 def inline_css(html: str) -> str:
     """Move CSS rules into ``style`` attributes; keep media queries in ``<head>``.
 
-    premailer drops the doctype, so it is put back.
+    premailer drops the doctype, so it is put back. Its copying of ``width`` and
+    ``height`` from styles into attributes is off: it overwrote MRML's pixel
+    widths on images with ``width="100%"`` (Outlook then sizes the image from
+    the file) and wrote ``width`` on paragraphs. Lines are broken to fit
+    RFC 5322's 998 octets (:func:`~renderer.compile.clients.break_long_lines`).
 
     Raises:
         CompileError: when the HTML cannot be processed.
@@ -28,10 +33,11 @@ def inline_css(html: str) -> str:
             remove_classes=False,
             strip_important=False,
             disable_validation=True,
+            disable_basic_attributes=["width", "height"],
             cssutils_logging_level=logging.CRITICAL,
         ).transform(pretty_print=False)
     except Exception as error:
         raise CompileError(f"CSS inlining failed: {error}") from None
-    if inlined.lower().startswith("<!doctype"):
-        return inlined
-    return f"{DOCTYPE}\n{inlined}"
+    if not inlined.lower().startswith("<!doctype"):
+        inlined = f"{DOCTYPE}\n{inlined}"
+    return break_long_lines(inlined)

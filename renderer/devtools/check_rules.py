@@ -21,6 +21,8 @@ ERROR, WARNING = "error", "warning"
 GMAIL_CLIP_BYTES = 102 * 1024
 """Gmail hides everything after the first 102 KB of HTML behind "View entire message"."""
 SIZE_WARNING_BYTES = 90 * 1024
+MAX_LINE_OCTETS = 998
+"""RFC 5322: a line of a message is at most 998 octets."""
 SUBJECT_VISIBLE_CHARS = 70
 """Most inboxes cut a subject after about this many characters."""
 PREHEADER_MIN_CHARS = 40
@@ -61,10 +63,109 @@ def check_images(document: lxml.html.HtmlElement) -> list[Issue]:
         if not (image.get("alt") or "").strip():
             issues.append(Issue("image-alt", WARNING, f"image {src or '(no src)'} has no alt text: readers with "
                                 "images off, and screen readers, get nothing", src or "<img"))
-        if not (image.get("width") or "").strip():
+        width = (image.get("width") or "").strip()
+        if not width:
             issues.append(Issue("image-width", WARNING, f"image {src or '(no src)'} has no width attribute: "
                                 "Outlook shows it at its full natural size", src or "<img"))
+        elif not _PIXELS.fullmatch(width):
+            issues.append(Issue("image-width", ERROR, f"image {src or '(no src)'} has width={width!r}, not a "
+                                "number of pixels: Outlook for Windows sizes it from the image file", src or "<img"))
     return issues
+
+
+_PIXELS = re.compile(r"\d+")
+_PX_LENGTH = re.compile(r"(\d+(?:\.\d+)?)(?:px)?")
+_STYLE_WIDTH = re.compile(r"(?:^|;)\s*width\s*:\s*(\d+(?:\.\d+)?)px", re.I)
+_STYLE_PADDING = re.compile(r"(?:^|;)\s*padding(-left|-right)?\s*:\s*([^;]+)", re.I)
+_FOR_OUTLOOK = re.compile(r"<!--\[if (?![^\]]*!mso)[^\]]*\bmso\b[^\]]*\]>(.*?)<!\[endif\]-->", re.S)
+_NOT_FOR_OUTLOOK = re.compile(r"<!--\[if !mso[^\]]*\]><!-->.*?<!--<!\[endif\]-->", re.S)
+
+
+def outlook_view(html: str) -> lxml.html.HtmlElement:
+    """The document Outlook for Windows lays out: its conditional comments opened, ``[if !mso]`` parts gone."""
+    return lxml.html.document_fromstring(_FOR_OUTLOOK.sub(r"\1", _NOT_FOR_OUTLOOK.sub("", html)))
+
+
+def _pixel_width(element: lxml.html.HtmlElement) -> float | None:
+    style = _STYLE_WIDTH.search(element.get("style") or "")
+    if style:
+        return float(style.group(1))
+    attribute = _PX_LENGTH.fullmatch((element.get("width") or "").strip())
+    return float(attribute.group(1)) if attribute else None
+
+
+def _px(value: str) -> float:
+    number = _PX_LENGTH.fullmatch(value.strip())
+    return float(number.group(1)) if number else 0.0
+
+
+def _horizontal_padding(element: lxml.html.HtmlElement) -> float:
+    left = right = 0.0
+    for side, value in _STYLE_PADDING.findall(element.get("style") or ""):
+        if side == "-left":
+            left = _px(value)
+        elif side == "-right":
+            right = _px(value)
+        else:
+            parts = value.split()
+            if parts:
+                right = _px(parts[1] if len(parts) > 1 else parts[0])
+                left = _px(parts[3] if len(parts) > 3 else parts[1] if len(parts) > 1 else parts[0])
+    return left + right
+
+
+def _fmt(width: float) -> str:
+    return f"{width:g}"
+
+
+def check_outlook_widths(html: str) -> list[Issue]:
+    """Outlook lays out the ghost tables at their pixel widths: nothing may be wider than the room it is in.
+
+    The room starts at the email's width (its first fixed-width table) and shrinks
+    by each cell's horizontal padding; a row's cells add up, a table or image must
+    fit alone. A fractional width is rounded by Outlook, a pixel here or there.
+    """
+    body = outlook_view(html).find("body")
+    if body is None:
+        return []
+    found: dict[str, Issue] = {}
+    email_width = next((w for t in body.iter("table") if (w := _pixel_width(t)) is not None), None)
+    if email_width is None:
+        return []
+
+    def report(rule: str, severity: str, message: str) -> None:
+        found.setdefault(message, Issue(rule, severity, message))
+
+    def walk(element: lxml.html.HtmlElement, room: float) -> None:
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
+            width = _pixel_width(child) if child.tag in ("table", "td", "th", "img") else None
+            if width is not None and width != int(width):
+                report("outlook-width", WARNING, f"Outlook: a {child.tag} is {_fmt(width)} px wide, a fraction "
+                       "Outlook rounds (columns may wrap or leave a gap)")
+            if child.tag == "tr":
+                cells = [w for cell in child if isinstance(cell.tag, str) and (w := _pixel_width(cell)) is not None]
+                if sum(cells) > room + 0.5:
+                    report("outlook-width", ERROR, f"Outlook: a row of {len(cells)} cell{'s' * (len(cells) > 1)} "
+                           f"({' + '.join(_fmt(c) for c in cells)} px) is {_fmt(sum(cells))} px wide in "
+                           f"{_fmt(room)} px of room: the email is wider than {_fmt(email_width)} px there")
+            elif width is not None and child.tag in ("table", "img") and width > room + 0.5:
+                report("outlook-width", ERROR, f"Outlook: a {child.tag} {_fmt(width)} px wide sits in {_fmt(room)} "
+                       "px of room: it sticks out of its column")
+            inner = width if width is not None and child.tag in ("table", "td", "th") else room
+            walk(child, inner - _horizontal_padding(child) if child.tag in ("td", "th") else inner)
+
+    walk(body, email_width)
+    return list(found.values())
+
+
+def check_line_length(html: str) -> list[Issue]:
+    longest = max(len(line.encode()) for line in html.split("\n"))
+    if longest <= MAX_LINE_OCTETS:
+        return []
+    return [Issue("line-length", ERROR, f"the HTML has a line of {longest:,} octets: mail servers may break "
+                  f"lines over {MAX_LINE_OCTETS} (RFC 5322), even in the middle of a tag")]
 
 
 def check_links(document: lxml.html.HtmlElement) -> list[Issue]:
@@ -143,5 +244,7 @@ def check_email(email: RenderedEmail, unsubscribe_url: str | None) -> list[Issue
         *check_links(document),
         *check_unsubscribe(document, unsubscribe_url),
         *check_tables(document),
+        *check_outlook_widths(email.html),
+        *check_line_length(email.html),
         *check_size(email.html),
     ]

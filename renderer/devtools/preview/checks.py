@@ -21,7 +21,8 @@ from renderer.devtools.check_rules import (
 
 _SHOWN_APART = frozenset({"html-size", "subject", "preheader"})
 _LABELS = {"html-lang": "No language", "image-alt": "Image without alt text", "image-width": "Image without width",
-           "link-scheme": "Link not https", "unsubscribe": "No unsubscribe link", "table-role": "Layout tables"}
+           "link-scheme": "Link not https", "unsubscribe": "No unsubscribe link", "table-role": "Layout tables",
+           "outlook-width": "Too wide in Outlook", "line-length": "Line too long"}
 
 
 @dataclass(frozen=True)
