@@ -41,7 +41,6 @@ class Accepted:
     ours_image_width: int
 
 
-
 ACCEPTED: tuple[Accepted, ...] = ()
 """None today; an entry names a difference, its reason, and where it shows."""
 
@@ -140,12 +139,6 @@ def compare(page, engine, template: str, profile: str) -> tuple[list[str], set[s
 def test_layout_matches_the_reference_compiler(page, engine, template, profile):
     unexplained, _ = compare(page, engine, template, profile)
     assert not unexplained, f"{len(unexplained)} unexplained differences:\n" + "\n".join(unexplained)
-
-
-def test_the_accepted_differences_are_still_there(page, engine):
-    """An accepted difference that is gone must leave the list (e.g. once the padding fix is merged)."""
-    _, seen = compare(page, engine, "welcome", "new_customer")
-    assert ACCEPTED[0].name in seen, f"{ACCEPTED[0].name!r} no longer occurs: remove it from ACCEPTED"
 
 
 def test_a_layout_difference_is_found(page, engine):
