@@ -115,15 +115,13 @@ def join(context: BudgetContext, value: Any, d: str = "", attribute: Any = None)
     return _charged(context, jinja_filters.do_join(context.eval_ctx, items, d, attribute))
 
 
-@pass_context
-def batch(context: BudgetContext, value: Any, linecount: int, fill_with: Any = None) -> Any:
+def batch(value: Any, linecount: int, fill_with: Any = None) -> Any:
     """Jinja's ``batch``, with ``linecount`` at most ``MAX_WIDTH`` (a fill pads the last batch up to it)."""
     check_width("batch() size", linecount)
     return jinja_filters.do_batch(value, linecount, fill_with)
 
 
-@pass_context
-def slice_(context: BudgetContext, value: Any, slices: int, fill_with: Any = None) -> Any:
+def slice_(value: Any, slices: int, fill_with: Any = None) -> Any:
     """Jinja's ``slice``, with ``slices`` at most ``MAX_WIDTH``."""
     check_width("slice() count", slices)
     return jinja_filters.do_slice(value, slices, fill_with)

@@ -142,8 +142,14 @@ class TextBuffer(list):  # type: ignore[type-arg]
         list.append(self, part)
 
     def extend(self, parts: Iterable[Any]) -> None:
-        parts = tuple(parts)
-        charge_text(self.context, sum(map(len, parts)))
+        if type(parts) is not tuple:  # the generated code passes tuples
+            parts = tuple(parts)
+        context = self.context
+        size = sum(map(len, parts))
+        left = context.text_left - size
+        if left < 0:
+            charge_text(context, size)  # raises, with the message
+        context.text_left = left
         list.extend(self, parts)
 
 
@@ -238,7 +244,7 @@ class BoundedEscapeFormatter(_BoundedFields, SandboxedEscapeFormatter):
 class BudgetCodeGenerator(CodeGenerator):
     """Jinja's code generator, with loops counted and buffers and ``~`` charged.
 
-    Three small hooks: each ``for`` iterates ``environment.loop_items(context, ...)``
+    Three small hooks: each ``for`` iterates ``loop_items(context, ...)`` (``environment.loop_items``)
     (Jinja allows no custom node types, so the loop's iterable is recognised
     by identity when it is visited); each buffer is a :class:`TextBuffer`;
     each ``~`` result passes ``environment.built``.
@@ -252,10 +258,14 @@ class BudgetCodeGenerator(CodeGenerator):
         self._loop_iterables[id(node.iter)] = node.iter
         super().visit_For(node, frame)
 
+    def write_commons(self) -> None:
+        super().write_commons()
+        self.writeline("loop_items = environment.loop_items")
+
     def visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> Any:
         if self._loop_iterables.get(id(node)) is node:
             del self._loop_iterables[id(node)]
-            self.write("environment.loop_items(context, ")
+            self.write("loop_items(context, ")
             super().visit(node, *args, **kwargs)
             self.write(")")
             return None
