@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
+from jinja2.exceptions import SecurityError
 
 from renderer.base.errors import TemplateError
 from renderer.compile.links import tag_links, utm_config
@@ -131,6 +132,8 @@ def fill(source: str, values: dict[str, Any], filename: str, first_line: int = 1
         raise TemplateError(error.message or str(error), filename, first_line + (error.lineno or 1) - 1) from None
     except jinja2.UndefinedError as error:
         raise TemplateError(error.message or str(error), filename, first_line) from None
+    except SecurityError as error:  # the sandbox refused something, or a budget ran out
+        raise TemplateError(f"{type(error).__name__}: {error}", filename, first_line) from None
 
 
 def _fill_params(block: BlockSpec, given: dict[str, Any], helpers: dict[str, Any],

@@ -1,7 +1,8 @@
 """Compile-time checks that a template stays inside the sandbox (once per template).
 
-The sandbox (``environments.BoundedSandbox``) refuses unsafe attributes and
-oversized results at render time. What can be seen in the source is refused
+The sandbox (``environments.BoundedSandbox``) refuses unsafe attributes,
+oversized results and work beyond each render's budget (``budget.py``) at
+render time. What can be seen in the source is refused
 here instead, so that a broken or hostile template fails once, naming its
 file and line, rather than once per recipient:
 
