@@ -397,7 +397,7 @@ class Engine:
             InvalidInput: bad profile or event (every problem by field path).
             TemplateNotFound: no template declares this event type.
         """
-        recipient, happened, _ = parse_request("trigger", profile, event)
+        recipient, happened, _ = parse_request("trigger", profile, event, limits=self.limits)
         if happened is None:
             raise InvalidInput("trigger", [Problem("event", "Field required", "missing")])
         templates = self.trigger_templates()

@@ -192,11 +192,14 @@ def test_a_feed_of_thousands_of_products_is_capped(engine):
                           now=FIXTURE_NOW)
     grid = [t for t in body_of(email.html).xpath("//a/text()") if t.startswith("Feed product")]
     assert grid == ["Feed product 0", "Feed product 1"]
-    assert "RecommendedProducts capped at 24 products (5,000 given)" in email.warnings
+    # 1,000 products are read (Limits.input_items) and 24 of them kept for the email (Limits.products).
+    assert "recommendations: 5,000 products given, the first 1,000 read (Limits)" in email.warnings
+    assert "RecommendedProducts capped at 24 products (1,000 given)" in email.warnings
     assert any(w.startswith("CartItems name cut to 200 characters ('P10000': 410 characters") for w in email.warnings)
     assert len(email.html.encode()) < GMAIL_CLIP
     browse = engine.render("browse_abandonment", profile=profile, recommendations=feed, now=FIXTURE_NOW)
-    assert "ViewedProducts capped at 24 products (3,000 given)" in browse.warnings
+    assert "browsing: 3,000 given, the most recent 1,000 read (Limits)" in browse.warnings
+    assert "ViewedProducts capped at 24 products (1,000 given)" in browse.warnings
     assert len(browse.html.encode()) < GMAIL_CLIP
 
 

@@ -1,9 +1,14 @@
-"""How much of a recipient's data one email shows (caps against oversized input).
+"""How much of a recipient's data is read and shown (caps against oversized input).
 
 Beyond a cap the data is cut, never the email: a 200-item cart lists the
 first items and says "and 190 more items", a 10,000-character name ends in
 an ellipsis, and the RenderedEmail carries a warning for each cut. The
 defaults keep every bundled template under Gmail's 102 KB clipping limit.
+
+Two caps act before validation, so that no list can make one recipient
+expensive: ``history`` (orders and browsing events, the most recent kept)
+and ``input_items`` (every other list, and the keys of ``attributes`` and
+``last_sent``). A profile with 100,000 orders costs what one with 1,000 does.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ class Limits:
         text: characters of a product's name and category.
         cart_items: items listed in ``CartItems``; the others are counted in ``CartItemsMore``.
         products: products kept in ``RecommendedProducts`` and in ``ViewedProducts``.
+        history: orders and browsing events read per profile, before validation; the
+            most recent are kept (by ``placed_at`` / ``viewed_at``), so lifetime figures
+            such as total spend count these only.
+        input_items: items read per list before validation (items of an order, of a cart,
+            an event's products, a recommendations payload, ``segments``) and keys read of
+            ``attributes`` and ``last_sent``; the first are kept.
 
     Raises:
         InvalidInput: a cap is not a positive whole number.
@@ -35,6 +46,8 @@ class Limits:
     text: int = 200
     cart_items: int = 10
     products: int = 24
+    history: int = 1000
+    input_items: int = 1000
 
     def __post_init__(self) -> None:
         problems = [Problem(f.name, f"must be a positive whole number, got {getattr(self, f.name)!r}")

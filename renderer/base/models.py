@@ -20,27 +20,48 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
 )
 
 from renderer.base.errors import InvalidInput, Problem
+from renderer.base.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
     from email.headerregistry import Address
     from email.message import EmailMessage
 
 
-def _as_utc(value: datetime) -> datetime:
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+"""Every timestamp (and a render's ``now``) lies in [EARLIEST, LATEST): date arithmetic never overflows."""
+MAX_QUANTITY = 10_000
+"""The largest quantity of an order or cart item."""
+MAX_COUNT = 10**9
+"""The largest engagement count (emails received, opens, clicks)."""
+
+
+def in_time_range(value: datetime) -> datetime:
+    """``value`` as an aware datetime (naive means UTC), if it lies within EARLIEST and LATEST.
+
+    Raises:
+        ValueError: it does not.
+    """
     # Naive timestamps are taken as UTC so that feature arithmetic never mixes
     # naive and aware values.
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return value
 
 
-Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
+Timestamp = Annotated[datetime, AfterValidator(in_time_range)]
 # pydantic rejects NaN and infinities for Decimal by default.
 Money = Annotated[Decimal, Field(ge=0, lt=10**12)]
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Url = Annotated[str, Field(min_length=1, max_length=2048)]
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s.\x00-\x1f\x7f]+(\.[^@\s.\x00-\x1f\x7f]+)+$")
@@ -90,7 +111,7 @@ class OrderItem(_Model):
     product_id: str
     name: Text
     price: Money
-    quantity: Annotated[int, Field(ge=1)] = 1
+    quantity: Quantity = 1
     url: Url | None = None
     image_url: Url | None = None
 
@@ -104,9 +125,9 @@ class Order(_Model):
 
 
 class Engagement(_Model):
-    emails_received: Annotated[int, Field(ge=0)] = 0
-    opens: Annotated[int, Field(ge=0)] = 0
-    clicks: Annotated[int, Field(ge=0)] = 0
+    emails_received: Count = 0
+    opens: Count = 0
+    clicks: Count = 0
     last_open_at: Timestamp | None = None
     last_click_at: Timestamp | None = None
 
@@ -150,11 +171,17 @@ class Profile(_Model):
     attributes: dict[str, Any] = Field(default_factory=dict)
     last_sent: dict[str, Timestamp] = Field(default_factory=dict)
     """When each trigger (by event type) last emailed this recipient."""
+    _cuts: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def cuts(self) -> list[str]:
+        """What was cut from the input before validation (see ``Limits.history``), in words."""
+        return self._cuts
 
 
 class CartItem(_Model):
     product: Product
-    quantity: Annotated[int, Field(ge=1)] = 1
+    quantity: Quantity = 1
 
 
 class Cart(_Model):
@@ -173,6 +200,12 @@ class Event(_Model):
     occurred_at: Timestamp
     cart: Cart | None = None
     products: list[Product] = Field(default_factory=list)
+    _cuts: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def cuts(self) -> list[str]:
+        """What was cut from the input before validation (see ``Limits.input_items``), in words."""
+        return self._cuts
 
 
 # Traces are named tuples: immutable like a frozen dataclass, and built for
@@ -315,33 +348,117 @@ def problems_from(error: ValidationError, prefix: str = "") -> list[Problem]:
     return problems
 
 
-def parse(model: type[M], data: Any, *, what: str) -> M:
+def _stamp(item: Any, key: str) -> str:
+    value = item.get(key) if isinstance(item, dict) else None
+    return value.isoformat() if isinstance(value, datetime) else value if isinstance(value, str) else ""
+
+
+def _cut(data: dict[str, Any], key: str, cap: int, cuts: list[str], *, what: str,
+         recent_by: str | None = None) -> None:
+    """Cut ``data[key]`` (a list, or a dict's keys) to ``cap`` entries in place; say so in ``cuts``."""
+    value = data.get(key)
+    if not isinstance(value, (list, dict)) or len(value) <= cap:
+        return
+    if isinstance(value, dict):
+        data[key] = dict(list(value.items())[:cap])
+    elif recent_by:
+        # ISO 8601 text sorts by time; the kept items stay in their given order.
+        kept = sorted(sorted(range(len(value)), key=lambda i: _stamp(value[i], recent_by), reverse=True)[:cap])
+        data[key] = [value[i] for i in kept]
+    else:
+        data[key] = value[:cap]
+    which = "most recent" if recent_by else "first"
+    cuts.append(f"{what}{key}: {len(value):,} given, the {which} {cap:,} read (Limits)")
+
+
+def capped_profile(data: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]:
+    """A profile's raw data with its lists cut to the caps of ``limits`` (a copy; the caller's data is kept)."""
+    cuts: list[str] = []
+    if not isinstance(data, dict):
+        return data, cuts
+    data = dict(data)
+    _cut(data, "orders", limits.history, cuts, what="", recent_by="placed_at")
+    _cut(data, "browsing", limits.history, cuts, what="", recent_by="viewed_at")
+    for key in ("segments", "attributes", "last_sent"):
+        _cut(data, key, limits.input_items, cuts, what="")
+    orders = data.get("orders")
+    if isinstance(orders, list) and any(isinstance(o, dict) and isinstance(o.get("items"), list)
+                                        and len(o["items"]) > limits.input_items for o in orders):
+        data["orders"] = orders = [dict(o) if isinstance(o, dict) else o for o in orders]
+        for index, order in enumerate(orders):
+            if isinstance(order, dict):
+                _cut(order, "items", limits.input_items, cuts, what=f"orders.{index}.")
+    return data, cuts
+
+
+def capped_event(data: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]:
+    """An event's raw data with its product lists cut to ``limits.input_items`` (a copy)."""
+    cuts: list[str] = []
+    if not isinstance(data, dict):
+        return data, cuts
+    data = dict(data)
+    _cut(data, "products", limits.input_items, cuts, what="event.")
+    if isinstance(data.get("cart"), dict):
+        data["cart"] = dict(data["cart"])
+        _cut(data["cart"], "items", limits.input_items, cuts, what="event.cart.")
+    return data, cuts
+
+
+_CAPPERS: dict[type, Any] = {}
+
+
+def parse(model: type[M], data: Any, *, what: str, limits: Limits = DEFAULT_LIMITS) -> M:
     """Validate ``data`` (a dict or an instance) as ``model``.
+
+    A Profile's or Event's lists are first cut to the caps of ``limits``;
+    what was cut is listed in the result's ``cuts``.
 
     Raises:
         InvalidInput: listing every problem by field path.
     """
     if isinstance(data, model):
         return data
+    capper = _CAPPERS.get(model)
+    cuts: list[str] = []
+    if capper is not None:
+        data, cuts = capper(data, limits)
     try:
-        return model.model_validate(data)
+        result = model.model_validate(data)
     except ValidationError as error:
         raise InvalidInput(what, problems_from(error)) from None
+    if cuts:
+        result._cuts = cuts  # type: ignore[attr-defined]
+    return result
 
 
-def parse_products(data: Any, *, what: str = "recommendations") -> list[Product]:
-    """Validate a list of products (a recommendations payload)."""
+_CAPPERS.update({Profile: capped_profile, Event: capped_event})
+
+
+def parse_products(data: Any, *, what: str = "recommendations", limits: Limits = DEFAULT_LIMITS,
+                   cuts: list[str] | None = None) -> list[Product]:
+    """Validate a list of products (a recommendations payload); past ``limits.input_items`` they are cut.
+
+    A cut is said in ``cuts`` when a list is given.
+    """
     if isinstance(data, list) and all(isinstance(item, Product) for item in data):
         return data
+    if isinstance(data, list) and len(data) > limits.input_items:
+        if cuts is not None:
+            cuts.append(f"{what}: {len(data):,} products given, the first {limits.input_items:,} read (Limits)")
+        data = data[:limits.input_items]
     try:
         return _PRODUCTS.validate_python(data)
     except ValidationError as error:
         raise InvalidInput(what, problems_from(error)) from None
 
 
-def parse_request(what: str, profile: Any, event: Any = None,
-                  recommendations: Any = None) -> tuple[Profile, Event | None, list[Product] | None]:
+def parse_request(what: str, profile: Any, event: Any = None, recommendations: Any = None, *,
+                  limits: Limits = DEFAULT_LIMITS,
+                  cuts: list[str] | None = None) -> tuple[Profile, Event | None, list[Product] | None]:
     """Validate a request's profile, event and recommendations together (``None`` stays ``None``).
+
+    Lists past the caps of ``limits`` are cut first; ``cuts`` (when given)
+    gets a line for each cut, the profile's and event's included.
 
     Raises:
         InvalidInput: every problem of all three, located under ``profile.``,
@@ -349,9 +466,10 @@ def parse_request(what: str, profile: Any, event: Any = None,
     """
     problems: list[Problem] = []
     parsed: dict[str, Any] = {"event": None, "recommendations": None}
-    parts = (("profile", lambda data: parse(Profile, data, what="profile"), profile),
-             ("event", lambda data: parse(Event, data, what="event"), event),
-             ("recommendations", parse_products, recommendations))
+    found: list[str] = []
+    parts = (("profile", lambda data: parse(Profile, data, what="profile", limits=limits), profile),
+             ("event", lambda data: parse(Event, data, what="event", limits=limits), event),
+             ("recommendations", lambda data: parse_products(data, limits=limits, cuts=found), recommendations))
     for key, validate, data in parts:
         if data is None and key != "profile":
             continue
@@ -361,4 +479,6 @@ def parse_request(what: str, profile: Any, event: Any = None,
             problems += [p.under(key) for p in error.problems]
     if problems:
         raise InvalidInput(what, problems)
+    if cuts is not None:
+        cuts += parsed["profile"].cuts + (parsed["event"].cuts if parsed["event"] else []) + found
     return parsed["profile"], parsed["event"], parsed["recommendations"]

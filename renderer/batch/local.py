@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar, Union
 
 from renderer.base.errors import InvalidInput, RenderAborted, RendererError
-from renderer.base.models import RenderedEmail, email_from_plain, parse_request
+from renderer.base.models import RenderedEmail, email_from_plain
 from renderer.batch.spool import SlotWriter, SpoolChunk, Spooled, read_spooled, spool_folder, spooled
 from renderer.engine import Engine
 
@@ -90,10 +90,8 @@ def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, An
     except TypeError as error:
         return Failed(rid, index, f"not a render request: {error}", "InvalidInput")
     try:
-        profile, event, recommendations = parse_request("render request", req.profile, req.event,
-                                                        req.recommendations)
-        return engine.render(req.template, profile=profile, recommendations=recommendations,
-                             event=event, now=req.now, transactional=transactional)
+        return engine.render(req.template, profile=req.profile, recommendations=req.recommendations,
+                             event=req.event, now=req.now, transactional=transactional)
     except InvalidInput as error:
         return Failed(rid, index, str(error), type(error).__name__, error.errors())
     except RenderAborted as error:

@@ -7,7 +7,7 @@ recipient, so it is kept lean (see benchmarks/bench_render.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 from urllib.parse import quote
@@ -26,6 +26,7 @@ from renderer.base.models import (
     RenderedEmail,
     RuleTrace,
     Trace,
+    in_time_range,
     parse_request,
 )
 from renderer.compile.pipeline import CompiledTemplate
@@ -240,20 +241,28 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
     clock: list[Problem] = []
     if not isinstance(now, datetime):
         clock.append(Problem("now", f"Input should be a datetime, not {type(now).__name__}", "datetime_type"))
-    elif now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)  # naive means UTC, as in the models
+    else:
+        try:
+            now = in_time_range(now)  # naive means UTC, as in the models
+        except ValueError as error:
+            clock.append(Problem("now", str(error), "datetime_range", now.isoformat()))
+    warnings: list[str] = []
     try:
-        recipient, happened, products = parse_request("render request", profile, event, recommendations)
+        recipient, happened, products = parse_request("render request", profile, event, recommendations,
+                                                      limits=limits, cuts=warnings)
     except InvalidInput as error:
         raise InvalidInput("render request", clock + error.problems) from None
     if clock:
         raise InvalidInput("render request", clock)
     if not transactional and (refusal := consent_skip(recipient)):
         raise RenderAborted(refusal.code, refusal.message)
-    warnings: list[str] = []
     if products is None:
         wanted = fetch is not None and "RecommendedProducts" in compiled.assembled.tokens
-        products, warnings = fetch(recipient) if wanted else ([], [])
+        if wanted:
+            products, fetched = fetch(recipient)
+            warnings += fetched
+        else:
+            products = []
     assignment = (rules or RuleSet.empty()).assign(recipient, now)
     segment_list, outcomes = assignment.segments, assignment.outcomes
     persona = personas.nearest(assignment.features) if personas is not None else None

@@ -190,7 +190,8 @@ class PreviewProject:
             choice = selection.event if selection.event in self.event_names(event_type) else AUTO
             # Validated once here: the render and the trigger's skip rules both read the models.
             recipient, event, recommendations = parse_request(
-                "render request", profile, self._event(event_type, choice), self._recommendations(selection))
+                "render request", profile, self._event(event_type, choice), self._recommendations(selection),
+                limits=self.engine.limits)
             # Shown whatever the consent; the chip below says when it would not be sent.
             email = self.engine.render(selection.template, profile=recipient, recommendations=recommendations,
                                        event=event, now=FIXTURE_NOW, transactional=True)

@@ -1,0 +1,114 @@
+"""Caps before validation and bounded numbers: no single recipient's data is expensive or crashes a render."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from renderer import InvalidInput
+from renderer.base.limits import Limits
+from renderer.base.models import Profile, parse
+from renderer.cli.main import main
+from renderer.content.fixtures import FIXTURE_NOW
+
+from batch_support import read_records
+
+PROFILE = {"id": "c1", "email": "ana@example.com", "first_name": "Ana"}
+
+
+def orders(count: int, start: datetime = datetime(2020, 1, 1, tzinfo=timezone.utc)) -> list[dict]:
+    return [{"id": f"o{i}", "placed_at": (start + timedelta(hours=i)).isoformat(), "total": "10.00",
+             "items": [{"product_id": "p", "name": "Mug", "price": "10.00"}]} for i in range(count)]
+
+
+def product(index: int) -> dict:
+    return {"id": f"P{index}", "name": f"Product {index}", "url": f"https://shop.example/p/{index}", "price": "5.00"}
+
+
+def test_a_long_order_history_is_cut_to_the_most_recent_before_validation():
+    history = orders(100_000)
+    shuffled = history[50_000:] + history[:50_000]  # the most recent are not at the end
+    profile = parse(Profile, dict(PROFILE, orders=shuffled), what="profile")
+    assert len(profile.orders) == 1000
+    assert {o.id for o in profile.orders} == {f"o{i}" for i in range(99_000, 100_000)}
+    assert profile.cuts == ["orders: 100,000 given, the most recent 1,000 read (Limits)"]
+    assert len(shuffled) == 100_000, "the caller's data is not changed"
+
+
+def test_the_caps_are_configurable_and_say_what_they_cut(engine):
+    from renderer import Engine
+
+    small = Engine(limits=Limits(history=5, input_items=3))
+    profile = dict(PROFILE, orders=orders(8), attributes={f"k{i}": i for i in range(10)},
+                   browsing=[{"product": product(i), "viewed_at": "2026-11-01T00:00:00Z"} for i in range(9)])
+    event = {"type": "cart_abandoned", "occurred_at": "2026-11-15T10:00:00Z",
+             "cart": {"items": [{"product": product(i)} for i in range(7)]}}
+    email = small.render("abandoned_cart", profile=profile, event=event, recommendations=[product(i) for i in range(6)],
+                         now=FIXTURE_NOW)
+    for line in ("orders: 8 given, the most recent 5 read (Limits)",
+                 "browsing: 9 given, the most recent 5 read (Limits)",
+                 "attributes: 10 given, the first 3 read (Limits)",
+                 "event.cart.items: 7 given, the first 3 read (Limits)",
+                 "recommendations: 6 products given, the first 3 read (Limits)"):
+        assert line in email.warnings, email.warnings
+
+
+def test_a_profile_of_100000_orders_and_a_cart_of_100000_items_renders_with_warnings(engine):
+    profile = dict(PROFILE, orders=orders(100_000))
+    event = {"type": "cart_abandoned", "occurred_at": "2026-11-15T10:00:00Z",
+             "cart": {"items": [{"product": product(i)} for i in range(100_000)]}}
+    email = engine.render("abandoned_cart", profile=profile, event=event, now=FIXTURE_NOW)
+    assert "orders: 100,000 given, the most recent 1,000 read (Limits)" in email.warnings
+    assert "event.cart.items: 100,000 given, the first 1,000 read (Limits)" in email.warnings
+    assert "Product 0" in email.html
+
+
+@pytest.mark.parametrize("where,change", [
+    ("event.cart.items.0.quantity", lambda p, e: e["cart"]["items"][0].update(quantity=10**27)),
+    ("profile.orders.0.items.0.quantity", lambda p, e: p["orders"][0]["items"][0].update(quantity=10**27)),
+    ("profile.engagement.opens", lambda p, e: p.update(engagement={"opens": 10**30})),
+    ("profile.orders.0.placed_at", lambda p, e: p["orders"][0].update(placed_at="0001-01-01T00:00:00Z")),
+    ("profile.signup_date", lambda p, e: p.update(signup_date="9999-12-31T00:00:00Z")),
+    ("event.occurred_at", lambda p, e: e.update(occurred_at="0001-01-01T00:00:00Z")),
+    ("profile.last_sent.cart_abandoned", lambda p, e: p.update(last_sent={"cart_abandoned": "0001-01-02"})),
+])
+def test_numbers_and_times_out_of_range_are_invalid_input_naming_the_field(engine, where, change):
+    profile = dict(PROFILE, orders=orders(2))
+    event = {"type": "cart_abandoned", "occurred_at": "2026-11-15T10:00:00Z",
+             "cart": {"items": [{"product": product(1), "quantity": 2}]}}
+    change(profile, event)
+    with pytest.raises(InvalidInput) as error:
+        engine.render("abandoned_cart", profile=profile, event=event, now=FIXTURE_NOW)
+    assert where in [p.loc for p in error.value.problems], error.value.problems
+
+
+@pytest.mark.parametrize("now", [datetime(1, 1, 1), datetime(9999, 12, 31, tzinfo=timezone.utc)])
+def test_a_clock_out_of_range_is_invalid_input_naming_now(engine, now):
+    with pytest.raises(InvalidInput) as error:
+        engine.render("welcome", profile=PROFILE, now=now)
+    assert [p.loc for p in error.value.problems] == ["now"]
+
+
+def test_the_cli_refuses_an_out_of_range_now_plainly(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(PROFILE), encoding="utf-8")
+    assert main(["render", "welcome", "--profile", str(path), "--now", "0001-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert "now" in err and "must lie between 1900-01-01 and 2200-01-01" in err and "Traceback" not in err
+
+
+def test_a_huge_quantity_in_a_batch_is_one_invalid_input_record(tmp_path):
+    good = dict(PROFILE, id="ok")
+    bad = {"profile": dict(PROFILE, id="bad"), "event": {
+        "type": "cart_abandoned", "occurred_at": "2026-11-15T10:00:00Z",
+        "cart": {"items": [{"product": product(1), "quantity": 10**27}]}}}
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    main(["batch", "abandoned_cart", "--profiles", str(source), "--out", str(out), "--now", "2026-11-15T12:00:00Z"])
+    records = read_records(out)
+    assert [r["status"] for r in records][1] == "failed"
+    assert records[1]["kind"] == "InvalidInput"
+    assert any(p["loc"] == ["event", "cart", "items", 0, "quantity"] for p in records[1]["problems"]), records[1]
