@@ -1,6 +1,6 @@
 """Helpers for the tests that need npm packages (tests/node/) and for email pages in Chromium.
 
-The npm packages (the JavaScript MJML compiler, axe-core) are pinned in
+The npm packages (the JavaScript MJML compiler, axe-core, the Nu validator) are pinned in
 ``tests/node/package-lock.json`` and installed with ``npm ci --prefix tests/node``.
 Without them a test is skipped, saying how to install them; under
 ``RENDERER_REQUIRE_NODE=1`` (set by ``.ci/run``) it fails instead, so CI
