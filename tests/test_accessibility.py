@@ -67,6 +67,23 @@ def test_no_serious_accessibility_violations(page, engine, template, profile):
     assert not heading_problems(levels), f"headings {levels}: {heading_problems(levels)}"
 
 
+@pytest.fixture(scope="module")
+def dark_page(browser, engine):
+    page = browser.new_page(viewport={"width": 600, "height": 900}, color_scheme="dark")
+    serve_assets(page, engine.brand()["assets_url"])
+    yield page
+    page.close()
+
+
+@pytest.mark.parametrize("template", sorted({t for t, _ in PAIRS}))
+def test_dark_mode_keeps_the_contrast(dark_page, engine, template):
+    """In dark mode (prefers-color-scheme, as Apple Mail and iOS apply it) no text falls below AA either."""
+    profile = "frequent_high_spender"
+    email = engine.render(template, **fixture_request(engine, template, profile))
+    blocking = [v for v in axe_violations(dark_page, email.html) if v["impact"] in BLOCKING]
+    assert not blocking, f"{sum(len(v['nodes']) for v in blocking)} nodes fail in dark mode:\n{describe(blocking)}"
+
+
 def test_axe_reports_low_contrast(page):
     """The check can fail: the old terracotta button (white on #C8623A, 3.98:1) is serious."""
     html = ('<!doctype html><html lang="en"><head><title>t</title></head><body><h1>Offer</h1>'
