@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar, Union
 
 from renderer.base.errors import InvalidInput, RenderAborted, RendererError
 from renderer.base.models import RenderedEmail, email_from_plain
+from renderer.batch.lifeline import Lifeline, bind, lifeline
 from renderer.batch.spool import SlotWriter, SpoolChunk, Spooled, read_spooled, spool_folder, spooled
 from renderer.engine import Engine
 
@@ -233,7 +234,9 @@ def ordered_pool_map(function: Callable[..., list[R]], chunks: Iterable[list[Any
     context = multiprocessing.get_context("fork")
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs)
+        # Every worker first ties its life to this process's (renderer/batch/lifeline.py).
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                   initargs=(lifeline(), initializer, initargs))
 
     def submit(chunk: list[Any]) -> Future[list[R]] | None:
         try:
@@ -275,6 +278,14 @@ def ordered_pool_map(function: Callable[..., list[R]], chunks: Iterable[list[Any
             yield from results
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(line: Lifeline, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+    bind(line)
+    # SIGTERM ends a worker, whatever handler it inherited: the pool terminates the
+    # workers of a broken pool with it (and `renderer batch` handles it in the parent).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    initializer(*initargs)
 
 
 def _done(value: Any) -> Future[Any]:

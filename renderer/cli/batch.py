@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from renderer.base.errors import UsageError
 from renderer.cli.args import add_message_arguments, engine_from_args, envelope_from_args, parse_now
-from renderer.cli.exits import EXIT_FAILED, EXIT_OK
+from renderer.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 
 if TYPE_CHECKING:
     from renderer.batch.eml import EmlOutput
@@ -20,6 +23,33 @@ if TYPE_CHECKING:
 def _count_lines(path: Path) -> int:
     with path.open("rb") as handle:
         return sum(1 for line in handle if line.strip())
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the job is, so that it stops as it does for Ctrl+C."""
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the job runs.
+
+    Left to its default, SIGTERM ended the process at once, with no chance to
+    stop the pool. Raised instead, it unwinds like Ctrl+C: the chunks being
+    rendered finish, the workers exit, the spool folder is removed and the
+    output keeps every complete record (``OUT.partial``), for ``--resume``.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a signal handler
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _positive(text: str) -> int:
@@ -97,12 +127,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 progress.update(task, completed=done, rate=done / elapsed if elapsed else 0.0)
 
         try:
-            summary = run_batch(engine, spec, profiles, out, workers=args.workers or 1,
-                                recommendations_lines=per_line, resume=args.resume, restart=args.restart,
-                                chunk_size=args.chunk_size, on_line=advance)
-        except KeyboardInterrupt:
-            print("interrupted: partial output kept; run again with --resume to continue", file=sys.stderr)
-            return 130
+            with _terminate_as_interrupt():
+                summary = run_batch(engine, spec, profiles, out, workers=args.workers or 1,
+                                    recommendations_lines=per_line, resume=args.resume, restart=args.restart,
+                                    chunk_size=args.chunk_size, on_line=advance)
+        except KeyboardInterrupt as stop:
+            how = "terminated" if isinstance(stop, Terminated) else "interrupted"
+            print(f"{how}: partial output kept; run again with --resume to continue", file=sys.stderr)
+            return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     resumed = f" (resumed after input line {summary.resumed_after_line})" if summary.resumed_after_line else ""
     print(f"rendered {summary.rendered:,}, skipped {summary.skipped:,}, failed {summary.failed:,} "
           f"in {summary.seconds:.2f} s ({summary.rate:,.0f} emails/s){resumed} -> {args.out}",

@@ -12,5 +12,7 @@ EXIT_USAGE_OR_INPUT = 2
 """Bad options or input, or a file that cannot be read or written (as ``RendererError.exit_code``)."""
 EXIT_INTERRUPTED = 130
 """Ctrl+C (128 + SIGINT)."""
+EXIT_TERMINATED = 143
+"""Stopped by SIGTERM (128 + SIGTERM), after keeping what was done."""
 EXIT_BROKEN_PIPE = 141
 """The reader of the output went away (128 + SIGPIPE), as ``| head`` does."""
