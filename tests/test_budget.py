@@ -21,7 +21,8 @@ from renderer.sandbox.environments import html_environment
 
 PROFILE = {"id": "c1", "email": "ana@example.com", "first_name": "Ana"}
 REFUSED_WITHIN = 2.0
-"""Seconds: a generous bound (each refusal takes milliseconds) that a hang cannot meet."""
+"""CPU seconds (a busy machine does not stretch them): a generous bound, each refusal takes milliseconds,
+that a hang cannot meet."""
 
 
 def hostile_engine(content_copy, body: str) -> Engine:
@@ -71,10 +72,10 @@ def test_sizes_from_variables_macros_and_builtins_fail_per_recipient(content_cop
     body, message = RENDER_TIME[case]
     engine = hostile_engine(content_copy, body)
     engine.compiled("hostile")  # the literal guard sees nothing
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(TemplateError) as caught:
         engine.render("hostile", profile=PROFILE, now=FIXTURE_NOW)
-    assert time.monotonic() - started < REFUSED_WITHIN
+    assert time.process_time() - started < REFUSED_WITHIN
     error = caught.value
     assert error.filename.endswith("text.mjml")
     assert "rendering the html of template 'hostile' for profile 'c1' failed" in error.message
@@ -128,10 +129,10 @@ def test_the_same_forms_in_block_code_fail_at_compile_naming_the_block(content_c
     block = content_copy / "blocks" / "text.mjml"
     block.write_text(block.read_text() + f"\n<mj-raw>{code}</mj-raw>\n")
     engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks")
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(TemplateError, match=re.escape(message)) as caught:
         engine.compiled("welcome")
-    assert time.monotonic() - started < REFUSED_WITHIN
+    assert time.process_time() - started < REFUSED_WITHIN
     assert caught.value.filename.endswith("text.mjml")
     assert "BudgetExceeded" in caught.value.message
 

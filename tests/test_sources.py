@@ -26,6 +26,10 @@ PRODUCTS = [{"id": f"P{i}", "name": f"Product {i}", "url": f"https://shop.exampl
 PROFILE = parse(Profile, {"id": "cust/1", "email": "a@example.com", "first_name": "Ana"}, what="profile")
 
 
+
+SLACK = 5.0
+"""Seconds a busy machine may add to a 300 ms budget; each drip below lasts 17 s or more."""
+
 def source(server: ScriptedServer, **options) -> HttpRecommendationSource:
     options.setdefault("cache_ttl", 0)
     # Generous, so that a busy machine never turns an answer into a timeout; the budget tests set their own.
@@ -104,9 +108,9 @@ def test_a_dripping_server_cannot_stretch_the_budget(part):
             dripping.fetch(PROFILE, 3)
         elapsed = time.monotonic() - started
     print(f"dripped {part}: gave up after {elapsed * 1000:.0f} ms (the drip takes {drip_seconds(reply):.0f} s)")
-    # The bound is budget + 1 s so that a busy machine cannot fail it; without a total deadline
+    # The bound is budget + SLACK so that a busy machine cannot fail it; without a total deadline
     # the fetch lasts as long as the drip.
-    assert elapsed < 0.3 + 1.0, f"took {elapsed:.1f} s: the drip stretched the 300 ms budget"
+    assert elapsed < 0.3 + SLACK, f"took {elapsed:.1f} s: the drip stretched the 300 ms budget"
 
 
 @pytest.mark.parametrize("part", DRIPPING)
@@ -123,7 +127,7 @@ def test_dripping_answers_are_failures_that_open_the_breaker(part):
         with pytest.raises(RecommendationUnavailable, match="circuit open after 3 consecutive failures"):
             dripping.fetch(PROFILE, 3)
         assert server.count == 3, "an open circuit makes no calls"
-    assert elapsed < 3 * (0.3 + 1.0), f"three dripped calls took {elapsed:.1f} s"
+    assert elapsed < 3 * (0.3 + SLACK), f"three dripped calls took {elapsed:.1f} s"
 
 
 def test_a_retry_that_drips_is_cut_at_the_budget_too():
@@ -135,7 +139,7 @@ def test_a_retry_that_drips_is_cut_at_the_budget_too():
             dripping.fetch(PROFILE, 3)
         elapsed = time.monotonic() - started
         assert server.count == 2
-    assert elapsed < 0.3 + 1.0, f"took {elapsed:.1f} s: the dripping retry stretched the 300 ms budget"
+    assert elapsed < 0.3 + SLACK, f"took {elapsed:.1f} s: the dripping retry stretched the 300 ms budget"
 
 
 def test_a_dripped_tls_handshake_keeps_the_budget():
@@ -151,7 +155,7 @@ def test_a_dripped_tls_handshake_keeps_the_budget():
         elapsed = time.monotonic() - started
         assert server.connections == 1
     print(f"dripped TLS handshake: gave up after {elapsed * 1000:.0f} ms (the drip takes 20 s)")
-    assert elapsed < 0.3 + 1.0, f"took {elapsed:.1f} s: the handshake stretched the 300 ms budget"
+    assert elapsed < 0.3 + SLACK, f"took {elapsed:.1f} s: the handshake stretched the 300 ms budget"
 
 
 def test_concurrent_dripped_fetches_each_keep_their_budget():
@@ -176,7 +180,7 @@ def test_concurrent_dripped_fetches_each_keep_their_budget():
     assert [outcome for outcome, _ in outcomes] == [
         f"127.0.0.1:{server.httpd.server_address[1]}: timed out, no complete answer within the 300 ms budget"] * 4
     slowest = max(elapsed for _, elapsed in outcomes)
-    assert slowest < 0.3 + 1.0, f"the slowest of four fetches took {slowest:.1f} s"
+    assert slowest < 0.3 + SLACK, f"the slowest of four fetches took {slowest:.1f} s"
 
 
 def test_after_a_dripped_answer_the_session_serves_the_next_fetch():
@@ -313,7 +317,7 @@ def test_a_dripping_api_costs_a_render_its_budget_and_falls_back():
     bestsellers = json.loads((engine.layout.bestsellers).read_text())
     assert bestsellers[0]["name"] in email.html
     assert server.count == 1
-    assert elapsed < 0.3 + 1.0, f"the render took {elapsed:.1f} s: the drip stretched the 300 ms budget"
+    assert elapsed < 0.3 + SLACK, f"the render took {elapsed:.1f} s: the drip stretched the 300 ms budget"
 
 
 def test_required_recommendations_abort_the_render():

@@ -32,10 +32,10 @@ BOMB_ALIAS_LINE = 5
 
 def test_a_billion_laughs_is_refused_at_the_alias_that_crosses_the_budget():
     text = "\n".join(bomb_lines()) + "\n"
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(yaml_io.AliasBudgetError) as caught:
         yaml_io.safe_load(text)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert caught.value.problem_mark.line + 1 == BOMB_ALIAS_LINE
     assert "*laugh3" in caught.value.problem
     with pytest.raises(yaml_io.AliasBudgetError):
@@ -66,11 +66,11 @@ def test_an_alias_bomb_in_a_content_file_is_a_template_error_with_file_and_line(
     path = content_copy / relative
     offset = insert(path, bomb_lines())
     engine = Engine(content_copy)
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(TemplateError) as caught:
         engine.render("welcome", profile=FIXTURES.profile("frequent_high_spender"), now=FIXTURE_NOW)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2, f"refusing the bomb took {elapsed:.1f} s"
+    elapsed = time.process_time() - started
+    assert elapsed < 2, f"refusing the bomb took {elapsed:.1f} s of CPU"  # CPU time: load does not stretch it
     error = caught.value
     assert error.filename is not None and error.filename.endswith(relative)
     assert error.lineno == offset + BOMB_ALIAS_LINE
