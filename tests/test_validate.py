@@ -46,6 +46,16 @@ def test_a_misspelled_tag_is_named_in_its_block_file_with_the_line_and_the_right
     assert "unknown MJML tag <mj-txet> (did you mean <mj-text>?)" in error.message
 
 
+def test_of_two_misspelled_tags_the_first_is_named_at_its_own_line(content_copy):
+    path = content_copy / "blocks" / "hero.mjml"
+    path.write_text(path.read_text().replace("<mj-text ", "<mj-txet "))
+    lines = [n for n, line in enumerate(path.read_text().splitlines(), 1) if "<mj-txet" in line]
+    assert len(lines) == 2 and lines[1] == lines[0] + 1
+    error = _error(content_copy, CompileError)
+    assert error.filename.endswith("blocks/hero.mjml") and error.lineno == lines[0]
+    assert "(and 1 more MJML problem)" in error.message
+
+
 def test_a_misspelled_attribute_is_named_with_its_line_and_the_right_attribute(content_copy):
     line = _edit(content_copy, "blocks/footer.mjml", "<mj-text ", '<mj-text colr="#000000" ')
     error = _error(content_copy, CompileError)

@@ -256,17 +256,23 @@ def _parameter_error(use: BlockUse, body: str, template_path: str,
     return None
 
 
-def _origins(document: str, pieces: list[tuple[str, tuple[Written, ...]]],
+def _piece(filled: str, texts: tuple[Written, ...]) -> tuple[str, tuple[Written, ...], int]:
+    """A filled text as it goes into the document (stripped), its sources, and its first line's file line."""
+    lead = filled[: len(filled) - len(filled.lstrip())].count("\n")
+    return filled.strip(), texts, texts[0].first_line + lead
+
+
+def _origins(document: str, pieces: list[tuple[str, tuple[Written, ...], int]],
              layout: Written | None) -> tuple[Origin, ...]:
     """Find each piece (theme, blocks in order) in the finished document."""
     found: list[Origin] = []
     position = 0
-    for text, texts in pieces:
+    for text, texts, line in pieces:
         start = document.find(text, position)
         if start < 0:  # a layout may place the body before the theme
             start = document.find(text)
         if text and start >= 0:
-            found.append(Origin(start, start + len(text), texts))
+            found.append(Origin(start, start + len(text), texts, line))
             position = start + len(text)
     if layout is not None:
         found.append(Origin(0, len(document), (layout,)))
@@ -291,7 +297,7 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     tokens = check_tokens(subject, filename=str(spec.path), extra=defaults)
     tokens |= check_tokens(preheader, filename=str(spec.path), extra=defaults)
     parts: list[str] = []
-    pieces: list[tuple[str, tuple[Written, ...]]] = []
+    pieces: list[tuple[str, tuple[Written, ...], int]] = []
     assembled_blocks: list[AssembledBlock] = []
     utm = utm_config(brand, spec.utm, template=spec.name, filename=str(spec.path))
     uses: dict[str, int] = {}
@@ -325,12 +331,13 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
         parts.append(f"<!-- block: {block.name} -->\n{body.strip()}")
         given = tuple(Written(str(spec.path), value, use.param_lines.get(name, use.line or 1))
                       for name, value in use.params.items() if isinstance(value, str))
-        pieces.append((parts[-1], (Written(str(block.path), block.source, block.source_line), *given)))
+        pieces.append(_piece(body, (Written(str(block.path), block.source, block.source_line), *given)))
         assembled_blocks.append(AssembledBlock(block.name, str(block.path), condition))
     body_attrs = brand.get("body", {}) if isinstance(brand.get("body"), dict) else {}
     width = body_attrs.get("width", "600px")
     background = body_attrs.get("background_color", "#ffffff")
-    head = fill(theme, helpers, theme_path).strip()
+    filled_theme = fill(theme, helpers, theme_path)
+    head = filled_theme.strip()
     if layout is not None:
         values = {**helpers, "theme": head, "body": "\n".join(parts), "width": width, "background": background}
         document = fill(layout, values, layout_path)
@@ -344,7 +351,7 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
             + "\n".join(parts)
             + "\n</mj-body>\n</mjml>\n"
         )
-    origins = _origins(document, [(head, (Written(theme_path, theme),)), *pieces],
+    origins = _origins(document, [_piece(filled_theme, (Written(theme_path, theme),)), *pieces],
                        Written(layout_path, layout) if layout is not None else None)
     return Assembled(spec.name, document, tuple(assembled_blocks), frozenset(tokens), subject, preheader,
                      helpers["lang"], origins)

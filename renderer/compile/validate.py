@@ -55,6 +55,8 @@ class Origin:
     start: int
     end: int
     texts: tuple[Written, ...]
+    line: int = 1
+    """The line of the first text's file that the document's line at ``start`` came from."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def _locate(problem: MjmlProblem, document: str, origins: tuple[Origin, ...],
     """The file and line where the offending tag (or attribute) was written."""
     around = sorted((o for o in origins if o.start <= problem.offset < o.end), key=lambda o: o.end - o.start)
     for origin in around:
-        expected = _line(document, problem.offset) - _line(document, origin.start)
+        expected = origin.line + _line(document, problem.offset) - _line(document, origin.start)
         for written in origin.texts:
             lines: list[int] = []
             for tag in scan(written.source):
@@ -167,8 +169,8 @@ def _locate(problem: MjmlProblem, document: str, origins: tuple[Origin, ...],
                 else:
                     lines += [_line(written.source, at) for name, at in tag.attributes if name == problem.attribute]
             if lines:
-                best = min(lines, key=lambda line: abs(line - 1 - expected))
-                return written.filename, written.first_line + best - 1
+                return written.filename, min((written.first_line + line - 1 for line in lines),
+                                             key=lambda line: abs(line - expected))
     return fallback, None
 
 
