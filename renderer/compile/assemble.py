@@ -247,7 +247,8 @@ def _parameter_error(use: BlockUse, body: str, template_path: str,
             tree = _parse(value, template_path, line)
             check_template(tree, template_path, line)
         except TemplateError as error:
-            return TemplateError(f"parameter {name!r}: {error.message}", error.filename, error.lineno)
+            return TemplateError(f"parameter {name!r} of block {use.block!r}: {error.message}",
+                                 error.filename, error.lineno)
         shared = [token for token in _unknown(tree, extra) if token in body_unknown]
         if shared:
             error = _unknown_token_error(tree, shared, set(TOKENS) | set(extra), template_path, line)
