@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +21,7 @@ from renderer.base.errors import (
     RendererError,
     TemplateError,
     TemplateNotFound,
+    UnknownBlock,
 )
 from renderer.base.limits import DEFAULT_LIMITS, Limits
 from renderer.base.models import Event, Product, Profile, RenderedEmail, parse_request
@@ -27,6 +29,9 @@ from renderer.compile.pipeline import CompiledTemplate, compile_template, refere
 from renderer.content.json_io import read_products
 from renderer.content.layout import ContentLayout
 from renderer.content.loader import (
+    BlockSpec,
+    BlockUse,
+    TemplateSpec,
     content_fingerprint,
     fingerprint,
     load_block,
@@ -259,10 +264,20 @@ class Engine:
             digest = fingerprint(source_files(self.layout, spec) + locale_files(self.layout.locales, language))
             if previous is not None and previous.fingerprint == digest:
                 return previous  # touched, not changed
-            blocks = {use.block: load_block(self.layout, use.block) for use in spec.blocks}
+            blocks = {use.block: self._block(spec, use) for use in spec.blocks}
             catalog = load_catalog(self.layout.locales, language)
             return compile_template(spec, blocks, load_theme(self.layout), load_brand(self.layout), digest,
-                                    catalog, load_layout(self.layout))
+                                    catalog, load_layout(self.layout), theme_path=str(self.layout.theme),
+                                    layout_path=str(self.layout.layout))
+
+    def _block(self, spec: TemplateSpec, use: BlockUse) -> BlockSpec:
+        """The block a template entry names; an unknown name is told at the template's line."""
+        try:
+            return load_block(self.layout, use.block)
+        except TemplateNotFound as error:
+            close = difflib.get_close_matches(use.block, error.available, n=1)
+            raise UnknownBlock(use.block, error.available, str(spec.path), use.line,
+                               close[0] if close else None) from None
 
     def prepare(self, template: str, *, profile: Profile | dict[str, Any],
                 recommendations: list[Product] | list[dict[str, Any]] | None = None,

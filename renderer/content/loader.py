@@ -55,6 +55,8 @@ class BlockUse:
     params: dict[str, Any] = field(default_factory=dict)
     show_if: str | None = None
     line: int | None = None
+    param_lines: dict[str, int] = field(default_factory=dict)
+    """The template file line each parameter's value starts on, for errors about what it holds."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def load_block(dirs: ContentLayout, name: str) -> BlockSpec:
     )
 
 
-def _block_use(entry: Any, path: Path, line: int | None) -> BlockUse:
+def _block_use(entry: Any, path: Path, line: int | None, param_lines: dict[str, int]) -> BlockUse:
     if isinstance(entry, str):
         return BlockUse(block=entry, line=line)
     if isinstance(entry, dict) and "block" in entry:
@@ -190,12 +192,27 @@ def _block_use(entry: Any, path: Path, line: int | None) -> BlockUse:
             raise TemplateError("block params must be a mapping", str(path), line)
         show_if = entry.get("show_if")
         return BlockUse(block=str(entry["block"]), params=params,
-                        show_if=str(show_if) if show_if is not None else None, line=line)
+                        show_if=str(show_if) if show_if is not None else None, line=line,
+                        param_lines={name: at for name, at in param_lines.items() if name in params})
     raise TemplateError("each block entry is a block name or a mapping with 'block:'", str(path), line)
 
 
-def _entry_lines(path: Path) -> list[int | None]:
-    """Line numbers of the items of the top-level ``blocks:`` list, for errors."""
+def _value_line(node: yaml.Node) -> int:
+    """The line a scalar's text starts on: a block scalar (``|``, ``>``) starts on the line after its key."""
+    line = node.start_mark.line + 1
+    return line + 1 if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">") else line
+
+
+def _param_lines(item: yaml.Node) -> dict[str, int]:
+    if isinstance(item, yaml.MappingNode):
+        for key, value in item.value:
+            if key.value == "params" and isinstance(value, yaml.MappingNode):
+                return {str(name.value): _value_line(node) for name, node in value.value}
+    return {}
+
+
+def _entry_lines(path: Path) -> list[tuple[int, dict[str, int]]]:
+    """Line numbers of the items of the top-level ``blocks:`` list and of their parameters, for errors."""
     try:
         root = yaml_io.compose(path.read_text(encoding="utf-8"))
     except yaml.YAMLError:
@@ -204,7 +221,7 @@ def _entry_lines(path: Path) -> list[int | None]:
         return []
     for key, value in root.value:
         if key.value == "blocks" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
+            return [(item.start_mark.line + 1, _param_lines(item)) for item in value.value]
     return []
 
 
@@ -225,7 +242,7 @@ def load_template(dirs: ContentLayout, name: str) -> TemplateSpec:
     if unknown:
         raise TemplateError(f"unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(known))})", str(path))
     lines = _entry_lines(path)
-    uses = [_block_use(entry, path, lines[i] if i < len(lines) else None)
+    uses = [_block_use(entry, path, *(lines[i] if i < len(lines) else (None, {})))
             for i, entry in enumerate(data["blocks"])]
     return TemplateSpec(
         name=name,
