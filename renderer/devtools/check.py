@@ -290,7 +290,7 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
         if largest is None or size > largest[0]:
             largest = (size, label, email.html)
         printed = printed_empty(compiled, prepared.context, _missing_names(prepared.context, prepared.profile))
-        for issue in check_nameless_greeting(printed & set(NAME_TOKENS), compiled.spec.defaults):
+        for issue in check_nameless_greeting(printed & set(NAME_TOKENS), compiled.defaults):
             collect.add(issue, label)
         hidden = _hidden_lists(compiled, prepared)
         for index, block, token in hidden:
