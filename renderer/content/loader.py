@@ -124,7 +124,7 @@ def _requirement(entry: Any, path: Path, line: int | None) -> Requirement:
         hint = f"; did you mean {close[0]}?" if close else f"; tokens that can be required: {', '.join(sorted(REQUIRABLE))}"
         raise TemplateError(f"'requires' names unknown token {token!r}{hint}", str(path), line)
     if on_missing not in ON_MISSING:
-        close = difflib.get_close_matches(str(on_missing), ON_MISSING, n=1)
+        close = difflib.get_close_matches(str(on_missing), ON_MISSING, n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]}?" if close else ""
         raise TemplateError(f"on_missing of {token} is {on_missing!r}: it is one of {', '.join(ON_MISSING)}{hint}",
                             str(path), line)
