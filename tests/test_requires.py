@@ -195,8 +195,8 @@ def test_hide_block_of_a_token_the_subject_reads_is_a_compile_error(tmp_path):
 @pytest.mark.parametrize("entry,message", [
     ("  - CartItem", "'requires' names unknown token 'CartItem'; did you mean CartItems?"),
     ("  - {token: ViewedProduct, on_missing: skip}", "did you mean ViewedProducts?"),
-    ("  - {token: CartItems, on_missing: hide}", "on_missing of CartItems is 'hide': it is one of skip, abort, "
-                                                  "hide_block; did you mean hide_block?"),
+    ("  - {token: CartItems, on_missing: hide}", ("on_missing of CartItems is 'hide': it is one of skip, abort, "
+                                                   "hide_block; did you mean hide_block?")),
     ("  - {token: CartItems, when: empty}", "each 'requires' entry is a token name or a mapping"),
     ("  - CartItems\n  - CartItems", "'requires' lists CartItems twice"),
 ])

@@ -199,8 +199,10 @@ class PreviewProject:
         except InvalidInput as error:
             return Preview(selection, problems=error.problems, profile_text=profile_text, event=event_type)
         except RequiredTokenEmpty as error:
+            trigger = consent_skip(recipient) if event is None else \
+                self.engine.trigger_skip(recipient, event, FIXTURE_NOW)
             return Preview(selection, skipped=Skip(error.code, error.message), profile_text=profile_text,
-                           event=event_type)
+                           event=event_type, trigger=trigger)
         except RendererError as error:
             return Preview(selection, content_error=error, profile_text=profile_text, event=event_type)
         # The email is shown either way; this says whether the trigger would send it.
