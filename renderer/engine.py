@@ -19,6 +19,7 @@ from renderer.base.errors import (
     Problem,
     RenderAborted,
     RendererError,
+    RequiredTokenEmpty,
     TemplateError,
     TemplateNotFound,
     UnknownBlock,
@@ -355,8 +356,9 @@ class Engine:
 
         Raises:
             InvalidInput: bad profile, payload or event; every problem by field path.
-            RenderAborted: no consent (``no_consent``), or recommendations were
-                required and could not be had.
+            RenderAborted: no consent (``no_consent``), recommendations were
+                required and could not be had, or a token the template
+                ``requires:`` is empty (``required_token_empty``, a ``RequiredTokenEmpty``).
             TemplateNotFound, TemplateError, CompileError: content problems.
         """
         compiled, prepared = self.prepare(template, profile=profile, recommendations=recommendations,
@@ -408,9 +410,14 @@ class Engine:
         the skip rules in ``renderer.audience.triggers`` run first. Recommendations come
         from the payload, else from the engine's source (never what is in the cart).
 
+        A token the template ``requires:`` that is empty for this recipient (a
+        cart whose items are all sold out) is a skip too, with the code
+        ``required_token_empty``.
+
         Raises:
             InvalidInput: bad profile or event (every problem by field path).
             TemplateNotFound: no template declares this event type.
+            RequiredTokenEmpty: a required token with ``on_missing: abort`` is empty.
         """
         recipient, happened, _ = parse_request("trigger", profile, event, limits=self.limits)
         if happened is None:
@@ -423,8 +430,13 @@ class Engine:
         skip = self.trigger_skip(recipient, happened, now, rules)
         if skip is not None:
             return TriggerOutcome(happened.type, template, skip=skip)
-        email = self.render(template, profile=recipient, event=happened, now=now,
-                            recommendations=recommendations)
+        try:
+            email = self.render(template, profile=recipient, event=happened, now=now,
+                                recommendations=recommendations)
+        except RequiredTokenEmpty as error:
+            if error.on_missing == "abort":
+                raise
+            return TriggerOutcome(happened.type, template, skip=Skip(error.code, error.message))
         return TriggerOutcome(happened.type, template, email=email)
 
     def render_reference(self, template: str, *, profile: Profile | dict[str, Any],

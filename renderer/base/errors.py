@@ -160,6 +160,25 @@ class RenderAborted(RendererError, RuntimeError):
         return (type(self), (self.code, self.message))
 
 
+class RequiredTokenEmpty(RenderAborted):
+    """A token the template ``requires:`` is empty for this recipient: no email (code ``required_token_empty``).
+
+    ``token`` is the token (``CartItems``), ``template`` the template's name and
+    ``on_missing`` the requirement's policy: ``skip`` (batches report a skipped
+    record, triggers a skip) or ``abort`` (batches count the recipient as failed).
+    """
+
+    def __init__(self, token: str, template: str, on_missing: str = "skip") -> None:
+        self.token = token
+        self.template = template
+        self.on_missing = on_missing
+        super().__init__("required_token_empty",
+                         f"{token} is empty, and template {template!r} requires it (its requires: list)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.token, self.template, self.on_missing))
+
+
 class PersonaFileError(TemplateError):
     """A personas model file is missing, not JSON, or does not validate; names the file."""
 

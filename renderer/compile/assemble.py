@@ -70,6 +70,15 @@ def _condition(*parts: str | None) -> str | None:
     return " and ".join(f"({p})" for p in present)
 
 
+def _hidden_unless(hidable: list[str], reads: set[str], condition: str | None) -> list[str]:
+    """The ``hide_block`` requirements a block reads: each becomes part of its ``show_if``.
+
+    A block whose own ``show_if`` is already that token (``cart_items``:
+    ``CartItems``) keeps its condition as it is, so its HTML does not change.
+    """
+    return [token for token in hidable if token in reads and (condition or "").strip() != token]
+
+
 def _mirror(value: str) -> str:
     """A CSS box shorthand with left and right swapped (``0 0 0 20px`` -> ``0 20px 0 0``)."""
     parts = str(value).split()
@@ -300,6 +309,13 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     preheader = fill(spec.preheader, helpers, str(spec.path))
     tokens = check_tokens(subject, filename=str(spec.path), extra=defaults)
     tokens |= check_tokens(preheader, filename=str(spec.path), extra=defaults)
+    hidable = [need.token for need in spec.requires if need.on_missing == "hide_block"]
+    for need in spec.requires:
+        if need.token in hidable and need.token in tokens:
+            raise TemplateError(f"requires {need.token} with on_missing: hide_block, but the subject or preheader "
+                                "reads it, and they cannot be hidden: use on_missing: skip, or leave it out of "
+                                "the subject and preheader", str(spec.path), need.line)
+    tokens |= {need.token for need in spec.requires}
     parts: list[str] = []
     pieces: list[tuple[str, tuple[Written, ...], int]] = []
     assembled_blocks: list[AssembledBlock] = []
@@ -313,13 +329,14 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
             content = block.name if uses[block.name] == 1 else f"{block.name}-{uses[block.name]}"
             body = tag_links(body, utm, content)
         try:
-            tokens |= check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
+            reads = check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
         except TemplateError as error:
             # Told where the text was typed: the template's parameter, or else the block.
             raise _parameter_error(use, body, str(spec.path), defaults) or TemplateError(
                 f"{error.message} (block {block.name!r} as used at {spec.path}:{use.line})",
                 error.filename, error.lineno) from None
-        condition = _condition(block_condition, use.show_if)
+        tokens |= reads
+        condition = _condition(block_condition, use.show_if, *_hidden_unless(hidable, reads, block_condition))
         if condition is not None:
             try:
                 _HTML.compile_expression(condition)
