@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,8 +19,10 @@ from renderer.base.errors import (
     Problem,
     RenderAborted,
     RendererError,
+    RequiredTokenEmpty,
     TemplateError,
     TemplateNotFound,
+    UnknownBlock,
 )
 from renderer.base.limits import DEFAULT_LIMITS, Limits
 from renderer.base.models import Event, Product, Profile, RenderedEmail, parse_request
@@ -27,6 +30,9 @@ from renderer.compile.pipeline import CompiledTemplate, compile_template, refere
 from renderer.content.json_io import read_products
 from renderer.content.layout import ContentLayout
 from renderer.content.loader import (
+    BlockSpec,
+    BlockUse,
+    TemplateSpec,
     content_fingerprint,
     fingerprint,
     load_block,
@@ -259,10 +265,20 @@ class Engine:
             digest = fingerprint(source_files(self.layout, spec) + locale_files(self.layout.locales, language))
             if previous is not None and previous.fingerprint == digest:
                 return previous  # touched, not changed
-            blocks = {use.block: load_block(self.layout, use.block) for use in spec.blocks}
+            blocks = {use.block: self._block(spec, use) for use in spec.blocks}
             catalog = load_catalog(self.layout.locales, language)
             return compile_template(spec, blocks, load_theme(self.layout), load_brand(self.layout), digest,
-                                    catalog, load_layout(self.layout))
+                                    catalog, load_layout(self.layout), theme_path=str(self.layout.theme),
+                                    layout_path=str(self.layout.layout))
+
+    def _block(self, spec: TemplateSpec, use: BlockUse) -> BlockSpec:
+        """The block a template entry names; an unknown name is told at the template's line."""
+        try:
+            return load_block(self.layout, use.block)
+        except TemplateNotFound as error:
+            close = difflib.get_close_matches(use.block, error.available, n=1)
+            raise UnknownBlock(use.block, error.available, str(spec.path), use.line,
+                               close[0] if close else None) from None
 
     def prepare(self, template: str, *, profile: Profile | dict[str, Any],
                 recommendations: list[Product] | list[dict[str, Any]] | None = None,
@@ -340,8 +356,9 @@ class Engine:
 
         Raises:
             InvalidInput: bad profile, payload or event; every problem by field path.
-            RenderAborted: no consent (``no_consent``), or recommendations were
-                required and could not be had.
+            RenderAborted: no consent (``no_consent``), recommendations were
+                required and could not be had, or a token the template
+                ``requires:`` is empty (``required_token_empty``, a ``RequiredTokenEmpty``).
             TemplateNotFound, TemplateError, CompileError: content problems.
         """
         compiled, prepared = self.prepare(template, profile=profile, recommendations=recommendations,
@@ -393,9 +410,14 @@ class Engine:
         the skip rules in ``renderer.audience.triggers`` run first. Recommendations come
         from the payload, else from the engine's source (never what is in the cart).
 
+        A token the template ``requires:`` that is empty for this recipient (a
+        cart whose items are all sold out) is a skip too, with the code
+        ``required_token_empty``.
+
         Raises:
             InvalidInput: bad profile or event (every problem by field path).
             TemplateNotFound: no template declares this event type.
+            RequiredTokenEmpty: a required token with ``on_missing: abort`` is empty.
         """
         recipient, happened, _ = parse_request("trigger", profile, event, limits=self.limits)
         if happened is None:
@@ -408,8 +430,13 @@ class Engine:
         skip = self.trigger_skip(recipient, happened, now, rules)
         if skip is not None:
             return TriggerOutcome(happened.type, template, skip=skip)
-        email = self.render(template, profile=recipient, event=happened, now=now,
-                            recommendations=recommendations)
+        try:
+            email = self.render(template, profile=recipient, event=happened, now=now,
+                                recommendations=recommendations)
+        except RequiredTokenEmpty as error:
+            if error.on_missing == "abort":
+                raise
+            return TriggerOutcome(happened.type, template, skip=Skip(error.code, error.message))
         return TriggerOutcome(happened.type, template, email=email)
 
     def render_reference(self, template: str, *, profile: Profile | dict[str, Any],

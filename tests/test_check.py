@@ -103,7 +103,21 @@ def test_unknown_token_is_an_error_with_file_and_line(seeded):
     root, report = seeded
     finding = _found(report, "unknown-token", "seeded_token")[0]
     assert finding.severity == ERROR and "CouponCode" in finding.message
-    assert finding.file.endswith("blocks/text.mjml") and finding.line
+    # Typed in the template's parameter, so told there, not in the block that prints it.
+    assert finding.file.endswith("templates/seeded_token.yaml")
+    assert finding.line == _line_of(root, "templates/seeded_token.yaml", "CouponCode")
+
+
+def test_a_misspelled_mjml_tag_is_an_error_with_file_and_line(tmp_path, capsys):
+    root = _content(tmp_path)
+    hero = root / "blocks" / "hero.mjml"
+    hero.write_text(hero.read_text().replace('<mj-text align="center"', '<mj-txet align="center"', 1))
+    line = _line_of(root, "blocks/hero.mjml", "<mj-txet")
+    report = check(["welcome"], engine=_engine(root))
+    [finding] = [f for f in report.findings if f.severity == ERROR]
+    assert finding.file.endswith("blocks/hero.mjml") and finding.line == line
+    assert "did you mean <mj-text>?" in finding.message
+    assert f"blocks/hero.mjml:{line}: error: welcome: unknown MJML tag <mj-txet>" in report.to_text()
 
 
 def test_token_printed_empty_without_fallback_is_a_warning_with_its_line(seeded):

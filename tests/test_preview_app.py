@@ -231,6 +231,23 @@ def test_broken_template_shows_file_line_and_source(server):
     assert "blocks/hero.mjml" not in compiled_gallery(url), "the gallery forgot the fixed error"
 
 
+def test_a_misspelled_mjml_tag_shows_its_file_line_and_suggestion(server):
+    url, project = server
+    hero = project.paths.blocks / "hero.mjml"
+    with event_stream(url) as events:
+        with edited(hero, lambda text: text.replace('<mj-text align="center"', '<mj-txet align="center"', 1)):
+            wait_for_change(events, "blocks/hero.mjml")
+            line = next(n for n, text in enumerate(hero.read_text().splitlines(), 1) if "<mj-txet" in text)
+            status, _, body = get(url + "/email/welcome?profile=new_customer")
+            assert status == 200
+            assert "This template doesn't build" in body
+            assert f"blocks/hero.mjml, line {line}" in body
+            assert "unknown MJML tag &lt;mj-txet&gt; (did you mean &lt;mj-text&gt;?)" in body
+        wait_for_change(events, "blocks/hero.mjml")  # the repair
+    _, _, body = get(url + "/email/welcome?profile=new_customer")
+    assert "Welcome to Fernhill, Priya" in body
+
+
 @pytest.mark.parametrize("file, change", [
     ("blocks/footer.mjml", lambda text: text + "\n"),
     ("fixtures/profiles/lapsed.json", lambda text: text.replace("Daniel", "Dan")),

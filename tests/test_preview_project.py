@@ -97,8 +97,10 @@ def test_event_choices_and_what_the_trigger_would_do(project):
     # The email is still shown when the trigger would skip it, with the skip rule that says so.
     stale = project.render(Selection("abandoned_cart", "minimal", event="cart_abandoned_stale"))
     assert stale.email is not None and stale.trigger.code == "event_too_old"
+    # An empty cart: no email at all (abandoned_cart requires CartItems), and the trigger's own rule too.
     empty = project.render(Selection("abandoned_cart", "minimal", event="cart_abandoned_empty"))
-    assert empty.trigger.code == "empty_cart" and "cart_items" not in empty.email.blocks
+    assert empty.email is None and empty.skipped.code == "required_token_empty"
+    assert empty.trigger.code == "empty_cart"
     just_now = project.render(Selection("browse_abandonment", "minimal", event="browse_abandoned_just_now"))
     assert just_now.trigger.code == "event_too_recent"
     # A variant of another event (the template was switched in the picker) falls back to the template's own.
@@ -187,3 +189,21 @@ def test_a_profile_without_consent_is_shown_with_why_it_would_not_be_sent(projec
     assert preview.email is not None, "the designer still sees the email"
     assert preview.trigger is not None and preview.trigger.code == "no_consent"
     assert project.render(Selection("welcome", "new_customer")).trigger is None
+
+
+def test_a_recipient_skipped_for_missing_data_shows_the_reason_on_the_card_and_page(project):
+    from markupsafe import escape
+
+    from renderer.devtools.preview.pages import email_page, gallery_page
+
+    # The bundled fixtures all send, so one card of the gallery is swapped for this preview.
+    skipped = project.render(Selection("abandoned_cart", "minimal", event="cart_abandoned_empty"))
+    message = str(escape(skipped.skipped.message))  # as the autoescaped page writes it
+    assert "CartItems is empty" in message
+    page = email_page(project, skipped)
+    assert 'id="skipped"' in page and "No email for this recipient" in page and message in page
+    rows = project.gallery()
+    row = next(r for r in rows if r.template == "abandoned_cart")
+    row.previews[0] = skipped
+    cards = gallery_page(project, rows)
+    assert "Not sent" in cards and "Would skip · Required token empty" in cards and message in cards

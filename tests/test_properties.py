@@ -163,11 +163,21 @@ def test_generated_profiles_and_payloads_render_or_raise_invalid_input(template,
         event("refused")
         return
     except RenderAborted as error:
+        if error.code == "required_token_empty":
+            # The template's requires: no email without the data it is about.
+            assert error.token in {need.token for need in ENGINE.compiled(template).spec.requires}
+            assert error.token != "CartItems" or not cart  # every cart item is listed, in stock or not
+            event("required token empty")
+            return
         # The consent policy: no marketing email to a recipient who has not consented.
         assert error.code == "no_consent" and profile["consent"]["email_marketing"] is False
         event("no consent")
         return
     event("rendered")
+    # ... and never an email without it: the block that shows a required list is there.
+    for need, block in (("CartItems", "cart_items"), ("ViewedProducts", "browse_items")):
+        if need in {r.token for r in ENGINE.compiled(template).spec.requires if r.on_missing != "hide_block"}:
+            assert block in email.blocks, (template, email.blocks)
     check_email(template, data, email)
 
 

@@ -53,8 +53,9 @@ def test_escape_payloads_fail_at_compile_naming_the_files(content_copy, case):
     engine = hostile_engine(content_copy, body)
     with pytest.raises(TemplateError, match=re.escape(message)) as caught:
         engine.compiled("hostile")
-    assert caught.value.filename.endswith("text.mjml")
-    assert "hostile.yaml" in caught.value.message, "the template that passed the parameter is named too"
+    # Typed in the template's parameter: told there, with the block that prints it.
+    assert caught.value.filename.endswith("templates/hostile.yaml") and caught.value.lineno == 5
+    assert "parameter 'body' of block 'text'" in caught.value.message
 
 
 def test_a_hostile_block_file_fails_while_its_parameters_are_filled(content_copy):

@@ -92,7 +92,8 @@ EXPECTED = {  # event fixture -> outcome for every fixture profile (see docs/tri
     "cart_abandoned_stale": {"*": "event_too_old"},
     "cart_abandoned_empty": {"*": "empty_cart"},
     "browse_abandoned_just_now": {"*": "event_too_recent"},
-    "browse_abandoned_sold_out": {"*": "send"},  # the viewed-items block hides; recommendations remain
+    # All viewed products are sold out: ViewedProducts is empty, which browse_abandonment requires.
+    "browse_abandoned_sold_out": {"*": "required_token_empty"},
 }
 
 

@@ -119,6 +119,25 @@ class TemplateError(RendererError, ValueError):
         return (type(self), (self.message, self.filename, self.lineno))
 
 
+class UnknownBlock(TemplateNotFound, TemplateError):
+    """A template's block list names a block that does not exist.
+
+    Both a :class:`TemplateNotFound` (no such block) and a
+    :class:`TemplateError` (the template file is broken): it names the
+    template's file and line, the closest block name and the blocks there are.
+    """
+
+    def __init__(self, name: str, available: list[str], filename: str | None = None,
+                 lineno: int | None = None, suggestion: str | None = None) -> None:
+        self.name, self.kind, self.available, self.suggestion = name, "block", list(available), suggestion
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        blocks = f"; blocks: {', '.join(self.available)}" if self.available else "; there are no blocks"
+        TemplateError.__init__(self, f"unknown block {name!r}{hint}{blocks}", filename, lineno)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.available, self.filename, self.lineno, self.suggestion))
+
+
 class CompileError(TemplateError):
     """MJML compilation or CSS inlining of a template failed."""
 
@@ -139,6 +158,25 @@ class RenderAborted(RendererError, RuntimeError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.code, self.message))
+
+
+class RequiredTokenEmpty(RenderAborted):
+    """A token the template ``requires:`` is empty for this recipient: no email (code ``required_token_empty``).
+
+    ``token`` is the token (``CartItems``), ``template`` the template's name and
+    ``on_missing`` the requirement's policy: ``skip`` (batches report a skipped
+    record, triggers a skip) or ``abort`` (batches count the recipient as failed).
+    """
+
+    def __init__(self, token: str, template: str, on_missing: str = "skip") -> None:
+        self.token = token
+        self.template = template
+        self.on_missing = on_missing
+        super().__init__("required_token_empty",
+                         f"{token} is empty, and template {template!r} requires it (its requires: list)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.token, self.template, self.on_missing))
 
 
 class PersonaFileError(TemplateError):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar, Union
 
-from renderer.base.errors import InvalidInput, RenderAborted, RendererError
+from renderer.base.errors import InvalidInput, RenderAborted, RendererError, RequiredTokenEmpty
 from renderer.base.models import RenderedEmail, email_from_plain
 from renderer.batch.lifeline import Lifeline, bind, lifeline
 from renderer.batch.spool import SlotWriter, SpoolChunk, Spooled, read_spooled, spool_folder, spooled
@@ -95,6 +95,10 @@ def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, An
                              event=req.event, now=req.now, transactional=transactional)
     except InvalidInput as error:
         return Failed(rid, index, str(error), type(error).__name__, error.errors())
+    except RequiredTokenEmpty as error:
+        if error.on_missing == "abort":  # data the caller must always send: a failure, not a skip
+            return Failed(rid, index, str(error), type(error).__name__)
+        return Skipped(rid, index, error.code, error.message)
     except RenderAborted as error:
         return Skipped(rid, index, error.code, error.message)
     except RendererError as error:

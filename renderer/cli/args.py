@@ -28,6 +28,33 @@ def parse_now(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def clock_from_args(args: argparse.Namespace, *inputs: str | None) -> datetime | None:
+    """The render clock: ``--now``, else the fixtures' clock when an input file is a fixture.
+
+    The fixtures' dates are relative to ``FIXTURE_NOW`` (2026-11-15 12:00 UTC):
+    rendered at the wall clock, the bundled cart event is weeks old and every
+    trigger skips it. So when any of ``inputs`` (the profile, event or
+    recommendations file) lies inside the content's ``fixtures/`` folder and
+    ``--now`` is not given, the command renders at the fixtures' clock; with
+    other files it is ``None`` (the engine's default, the current time).
+
+    Raises:
+        InvalidInput: ``--now`` is not an ISO 8601 timestamp.
+    """
+    given = parse_now(args.now)
+    if given is not None:
+        return given
+    from pathlib import Path
+
+    from renderer.content.fixtures import FIXTURE_NOW
+
+    fixtures = content_from_args(args).fixtures
+    for name in inputs:
+        if name and Path(name).resolve().is_relative_to(fixtures):
+            return FIXTURE_NOW
+    return None
+
+
 def content_from_args(args: argparse.Namespace) -> ContentLayout:
     """The content project the global options describe: ``--content`` (or ``$RENDERER_CONTENT``,
     else the bundled brand) with any of ``--templates``, ``--blocks``, ``--locales`` overriding a part."""
@@ -48,7 +75,8 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", required=True, help="profile JSON file")
     parser.add_argument("--recommendations", help="recommendations JSON file (a list of products)")
     parser.add_argument("--event", help="event JSON file (cart or browsing)")
-    parser.add_argument("--now", help="render clock, ISO 8601 (default: now)")
+    parser.add_argument("--now", help="render clock, ISO 8601 (default: now; the fixtures' clock, "
+                        "2026-11-15T12:00:00Z, when a file given is in the content's fixtures/ folder)")
 
 
 def add_message_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,5 +113,5 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "profile": read_json(args.profile),
         "recommendations": read_json(args.recommendations) if args.recommendations else None,
         "event": read_json(args.event) if args.event else None,
-        "now": parse_now(args.now),
+        "now": clock_from_args(args, args.profile, args.event, args.recommendations),
     }

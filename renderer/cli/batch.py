@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from renderer.base.errors import UsageError
-from renderer.cli.args import add_message_arguments, engine_from_args, envelope_from_args, parse_now
+from renderer.cli.args import (
+    add_message_arguments,
+    clock_from_args,
+    engine_from_args,
+    envelope_from_args,
+    parse_now,
+)
 from renderer.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 
 if TYPE_CHECKING:
@@ -98,7 +104,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     eml = None
     if args.format == "eml":
         out, eml = _eml_output(args, engine, now)
-    spec = JobSpec(template=args.template, now=now, shared_recommendations=shared,
+    # The render clock; the messages' Date stays --now or the time each is written.
+    clock = clock_from_args(args, args.profiles, args.recommendations)
+    spec = JobSpec(template=args.template, now=clock, shared_recommendations=shared,
                    transactional=args.transactional, eml=eml)
     if args.engine == "dask":
         from renderer.cli.dask import run_dask_command
@@ -171,7 +179,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "(default: one per 500 lines)")
     batch.add_argument("--shared-out", action="store_true", help="with --scheduler: every worker sees --out "
                        "at the same path and writes its part files there (default: they send them back)")
-    batch.add_argument("--now", help="render clock, ISO 8601 (default: now)")
+    batch.add_argument("--now", help="render clock, ISO 8601 (default: now; the fixtures' clock, "
+                       "2026-11-15T12:00:00Z, when --profiles or --recommendations is in the content's fixtures/)")
     batch.add_argument("--resume", action="store_true", help="continue an interrupted run")
     batch.add_argument("--restart", action="store_true", help="discard earlier output and start over")
     batch.add_argument("--transactional", "--ignore-consent", dest="transactional", action="store_true",

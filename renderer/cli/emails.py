@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from renderer.cli.args import (
     add_message_arguments,
     add_request_arguments,
+    clock_from_args,
     engine_from_args,
     envelope_from_args,
     parse_now,
@@ -53,9 +54,9 @@ def _write_message(args: argparse.Namespace, email: RenderedEmail, envelope: tup
 
     sender, reply_to = envelope
     # --now, when given, is the Date too: the same command writes the same message but for its
-    # Message-ID and MIME boundary.
+    # Message-ID and MIME boundary. (The fixtures' clock is the render's only: a message is dated now.)
     message = email.to_message(sender=sender, to=recipient_address(request["profile"]), reply_to=reply_to,
-                               date=request["now"])
+                               date=parse_now(args.now))
     data = message.as_bytes()
     if args.out:
         Path(args.out).write_bytes(data)
@@ -71,7 +72,8 @@ def cmd_trigger(args: argparse.Namespace) -> int:
 
     engine = engine_from_args(args)
     outcome = engine.render_event(
-        profile=read_json(args.profile), event=read_json(args.event), now=parse_now(args.now),
+        profile=read_json(args.profile), event=read_json(args.event),
+        now=clock_from_args(args, args.profile, args.event, args.recommendations),
         recommendations=read_json(args.recommendations) if args.recommendations else None,
     )
     if outcome.skip is not None:
@@ -106,6 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trigger.add_argument("event", help="event JSON file (cart_abandoned, browse_abandoned, engaged_no_purchase)")
     trigger.add_argument("--profile", required=True, help="profile JSON file")
     trigger.add_argument("--recommendations", help="recommendations JSON file (a list of products)")
-    trigger.add_argument("--now", help="clock, ISO 8601 (default: now)")
+    trigger.add_argument("--now", help="clock, ISO 8601 (default: now; the fixtures' clock, 2026-11-15T12:00:00Z, "
+                         "when the event, profile or recommendations file is in the content's fixtures/ folder)")
     trigger.add_argument("--out", help="write the email here (HTML; the text part next to it as .txt)")
     trigger.set_defaults(func=cmd_trigger)

@@ -9,6 +9,7 @@ knows which blocks each email shows.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,8 @@ from jinja2.exceptions import SecurityError
 
 from renderer.base.errors import TemplateError
 from renderer.compile.links import tag_links, utm_config
-from renderer.content.loader import BlockSpec, TemplateSpec
+from renderer.compile.validate import Origin, Written
+from renderer.content.loader import BlockSpec, BlockUse, TemplateSpec
 from renderer.content.locales import DEFAULT_LANGUAGE, Catalog, plural_categories
 from renderer.sandbox.environments import BLOCK_FLAGS, TOKENS, assembly_environment, html_environment
 from renderer.sandbox.guard import check_template
@@ -55,6 +57,8 @@ class Assembled:
     preheader: str = ""
     """Subject and preheader with their ``[[ ... ]]`` (messages, brand) filled in."""
     language: str = DEFAULT_LANGUAGE
+    origins: tuple[Origin, ...] = ()
+    """Where each block, the theme and the layout landed in ``mjml``, for errors about a tag."""
 
 
 def _condition(*parts: str | None) -> str | None:
@@ -64,6 +68,15 @@ def _condition(*parts: str | None) -> str | None:
     if len(present) == 1:
         return present[0]
     return " and ".join(f"({p})" for p in present)
+
+
+def _hidden_unless(hidable: list[str], reads: set[str], condition: str | None) -> list[str]:
+    """The ``hide_block`` requirements a block reads: each becomes part of its ``show_if``.
+
+    A block whose own ``show_if`` is already that token (``cart_items``:
+    ``CartItems``) keeps its condition as it is, so its HTML does not change.
+    """
+    return [token for token in hidable if token in reads and (condition or "").strip() != token]
 
 
 def _mirror(value: str) -> str:
@@ -177,40 +190,118 @@ def _fill_params(block: BlockSpec, given: dict[str, Any], helpers: dict[str, Any
                             f"{type(error).__name__}: {error}", str(block.path)) from None
 
 
+def _parse(source: str, filename: str, first_line: int) -> nodes.Template:
+    try:
+        return _HTML.parse(source)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(error.message or str(error), filename,
+                            first_line + (error.lineno or 1) - 1) from None
+
+
+def _unknown(tree: nodes.Template, extra: frozenset[str] | set[str]) -> list[str]:
+    return sorted(meta.find_undeclared_variables(tree) - TOKENS - set(extra) - {BLOCK_FLAGS})
+
+
+def _unknown_token_error(tree: nodes.Template, unknown: list[str], known: set[str],
+                         filename: str, first_line: int) -> TemplateError:
+    lines = [n.lineno for n in tree.find_all(nodes.Name) if n.name in unknown and n.ctx == "load"]
+    guesses = [(name, close[0]) for name in unknown if (close := difflib.get_close_matches(name, sorted(known), n=1))]
+    if len(unknown) == 1 and guesses:
+        hint = f" (did you mean {guesses[0][1]}?)"
+    elif guesses:
+        hint = " (did you mean " + ", ".join(f"{guess} for {name}" for name, guess in guesses) + "?)"
+    else:
+        hint = ""
+    return TemplateError(
+        f"unknown token{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hint}; "
+        "known tokens are listed in docs/tokens.md (or add a default in the template's 'defaults:')",
+        filename, first_line + min(lines) - 1 if lines else None,
+    )
+
+
 def check_tokens(source: str, *, filename: str, first_line: int = 1,
                  extra: frozenset[str] | set[str] = frozenset()) -> set[str]:
     """Fail when a template uses a name that no recipient context defines; return the names used.
 
     Also refuses what the sandbox would refuse at render time (see ``guard.py``).
+    An unknown token's error suggests the closest known one (``Firstname`` ->
+    ``FirstName``).
 
     Raises:
         TemplateError: naming the unknown token or refused construct, the file and the line.
     """
-    try:
-        tree = _HTML.parse(source)
-    except jinja2.TemplateSyntaxError as error:
-        raise TemplateError(error.message or str(error), filename,
-                            first_line + (error.lineno or 1) - 1) from None
+    tree = _parse(source, filename, first_line)
     check_template(tree, filename, first_line)
-    used = meta.find_undeclared_variables(tree)
-    unknown = sorted(used - TOKENS - set(extra) - {BLOCK_FLAGS})
+    unknown = _unknown(tree, extra)
     if unknown:
-        lines = [n.lineno for n in tree.find_all(nodes.Name) if n.name in unknown and n.ctx == "load"]
-        raise TemplateError(
-            f"unknown token{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-            "known tokens are listed in docs/tokens.md (or add a default in the template's 'defaults:')",
-            filename, first_line + min(lines) - 1 if lines else None,
-        )
-    return used
+        raise _unknown_token_error(tree, unknown, set(TOKENS) | set(extra), filename, first_line)
+    return meta.find_undeclared_variables(tree)
+
+
+def _parameter_error(use: BlockUse, body: str, template_path: str,
+                     extra: frozenset[str] | set[str]) -> TemplateError | None:
+    """The error of a block's body told at the template parameter that brought it in, if one did.
+
+    A block prints its parameters, so an unknown token or refused construct
+    typed in ``templates/NAME.yaml`` surfaces in the block's body: the
+    parameter's own text is checked, and a problem it shares with the body
+    is reported at the parameter's line.
+    """
+    try:
+        body_unknown = set(_unknown(_HTML.parse(body), extra))
+    except jinja2.TemplateSyntaxError:
+        body_unknown = set()
+    for name, value in use.params.items():
+        if not isinstance(value, str) or "{" not in value:
+            continue
+        line = use.param_lines.get(name, use.line or 1)
+        try:
+            tree = _parse(value, template_path, line)
+            check_template(tree, template_path, line)
+        except TemplateError as error:
+            return TemplateError(f"parameter {name!r} of block {use.block!r}: {error.message}",
+                                 error.filename, error.lineno)
+        shared = [token for token in _unknown(tree, extra) if token in body_unknown]
+        if shared:
+            error = _unknown_token_error(tree, shared, set(TOKENS) | set(extra), template_path, line)
+            return TemplateError(f"parameter {name!r} of block {use.block!r}: {error.message}",
+                                 error.filename, error.lineno)
+    return None
+
+
+def _piece(filled: str, texts: tuple[Written, ...]) -> tuple[str, tuple[Written, ...], int]:
+    """A filled text as it goes into the document (stripped), its sources, and its first line's file line."""
+    lead = filled[: len(filled) - len(filled.lstrip())].count("\n")
+    return filled.strip(), texts, texts[0].first_line + lead
+
+
+def _origins(document: str, pieces: list[tuple[str, tuple[Written, ...], int]],
+             layout: Written | None) -> tuple[Origin, ...]:
+    """Find each piece (theme, blocks in order) in the finished document."""
+    found: list[Origin] = []
+    position = 0
+    for text, texts, line in pieces:
+        start = document.find(text, position)
+        if start < 0:  # a layout may place the body before the theme
+            start = document.find(text)
+        if text and start >= 0:
+            found.append(Origin(start, start + len(text), texts, line))
+            position = start + len(text)
+    if layout is not None:
+        found.append(Origin(0, len(document), (layout,)))
+    return tuple(found)
 
 
 def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
-             brand: dict[str, Any], catalog: Catalog | None = None, layout: str | None = None) -> Assembled:
+             brand: dict[str, Any], catalog: Catalog | None = None, layout: str | None = None, *,
+             theme_path: str = "the theme (_theme.mjml)",
+             layout_path: str = "the layout (_layout.mjml)") -> Assembled:
     """Build the template's MJML document in the catalog's language, with Jinja tags for recipient data.
 
     ``layout`` is the content's own document skeleton (``blocks/_layout.mjml``),
     which places ``[[ theme ]]`` and ``[[ body ]]``; without one the built-in
-    skeleton below is used.
+    skeleton below is used. ``theme_path`` and ``layout_path`` name those files
+    in errors.
     """
     defaults = set(spec.defaults)
     helpers = compile_globals(brand, catalog)
@@ -218,7 +309,15 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     preheader = fill(spec.preheader, helpers, str(spec.path))
     tokens = check_tokens(subject, filename=str(spec.path), extra=defaults)
     tokens |= check_tokens(preheader, filename=str(spec.path), extra=defaults)
+    hidable = [need.token for need in spec.requires if need.on_missing == "hide_block"]
+    for need in spec.requires:
+        if need.token in hidable and need.token in tokens:
+            raise TemplateError(f"requires {need.token} with on_missing: hide_block, but the subject or preheader "
+                                "reads it, and they cannot be hidden: use on_missing: skip, or leave it out of "
+                                "the subject and preheader", str(spec.path), need.line)
+    tokens |= {need.token for need in spec.requires}
     parts: list[str] = []
+    pieces: list[tuple[str, tuple[Written, ...], int]] = []
     assembled_blocks: list[AssembledBlock] = []
     utm = utm_config(brand, spec.utm, template=spec.name, filename=str(spec.path))
     uses: dict[str, int] = {}
@@ -230,12 +329,14 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
             content = block.name if uses[block.name] == 1 else f"{block.name}-{uses[block.name]}"
             body = tag_links(body, utm, content)
         try:
-            tokens |= check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
+            reads = check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
         except TemplateError as error:
-            # The construct may come from a parameter: name the template's line too.
-            raise TemplateError(f"{error.message} (block {block.name!r} as used at {spec.path}:{use.line})",
-                                error.filename, error.lineno) from None
-        condition = _condition(block_condition, use.show_if)
+            # Told where the text was typed: the template's parameter, or else the block.
+            raise _parameter_error(use, body, str(spec.path), defaults) or TemplateError(
+                f"{error.message} (block {block.name!r} as used at {spec.path}:{use.line})",
+                error.filename, error.lineno) from None
+        tokens |= reads
+        condition = _condition(block_condition, use.show_if, *_hidden_unless(hidable, reads, block_condition))
         if condition is not None:
             try:
                 _HTML.compile_expression(condition)
@@ -249,14 +350,18 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
             body = (f"<mj-raw>{{% if {BLOCK_FLAGS}[{index}] %}}</mj-raw>\n{body.strip()}\n"
                     "<mj-raw>{% endif %}</mj-raw>")
         parts.append(f"<!-- block: {block.name} -->\n{body.strip()}")
+        given = tuple(Written(str(spec.path), value, use.param_lines.get(name, use.line or 1))
+                      for name, value in use.params.items() if isinstance(value, str))
+        pieces.append(_piece(body, (Written(str(block.path), block.source, block.source_line), *given)))
         assembled_blocks.append(AssembledBlock(block.name, str(block.path), condition))
     body_attrs = brand.get("body", {}) if isinstance(brand.get("body"), dict) else {}
     width = body_attrs.get("width", "600px")
     background = body_attrs.get("background_color", "#ffffff")
-    head = fill(theme, helpers, "the theme (_theme.mjml)").strip()
+    filled_theme = fill(theme, helpers, theme_path)
+    head = filled_theme.strip()
     if layout is not None:
         values = {**helpers, "theme": head, "body": "\n".join(parts), "width": width, "background": background}
-        document = fill(layout, values, "the layout (_layout.mjml)")
+        document = fill(layout, values, layout_path)
     else:
         document = (
             '<mjml lang="{{ Lang }}" dir="{{ Dir }}">\n<mj-head>\n'
@@ -267,5 +372,7 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
             + "\n".join(parts)
             + "\n</mj-body>\n</mjml>\n"
         )
+    origins = _origins(document, [_piece(filled_theme, (Written(theme_path, theme),)), *pieces],
+                       Written(layout_path, layout) if layout is not None else None)
     return Assembled(spec.name, document, tuple(assembled_blocks), frozenset(tokens), subject, preheader,
-                     helpers["lang"])
+                     helpers["lang"], origins)

@@ -2,6 +2,7 @@
 
     0. translate  the template's copy into the catalog's language (locales.py)
     1. assemble   blocks + params -> one MJML document with Jinja tags
+       validate   every tag and attribute against MJML's table (validate.py)
     2. protect    Jinja tags -> inert placeholders
     3. mjml       MJML -> HTML (MRML)
     4. inline     CSS -> style attributes (premailer)
@@ -27,6 +28,7 @@ from renderer.compile.inline import inline_css
 from renderer.compile.mjml import compile_mjml
 from renderer.compile.protect import protect, restore
 from renderer.compile.text import glue_control_tags, html_to_text
+from renderer.compile.validate import check_mjml
 from renderer.content.loader import BlockSpec, TemplateSpec
 from renderer.content.locales import Catalog, translate_spec
 from renderer.sandbox.environments import html_environment, text_environment
@@ -85,16 +87,22 @@ def _compile_conditions(blocks: tuple[AssembledBlock, ...]) -> ExpressionSet:
 
 def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
                      brand: dict[str, Any], fingerprint: str, catalog: Catalog | None = None,
-                     layout: str | None = None) -> CompiledTemplate:
+                     layout: str | None = None, *, theme_path: str = "the theme (_theme.mjml)",
+                     layout_path: str = "the layout (_layout.mjml)") -> CompiledTemplate:
     """Run the per-template pipeline, with the fixed strings of ``catalog``'s language.
+
+    ``theme_path`` and ``layout_path`` name the theme and layout files in errors.
 
     Raises:
         TemplateError: a content file is broken (file and line named).
-        CompileError: MJML or the inliner rejected the assembled document.
+        CompileError: an unknown or misplaced MJML tag or attribute (file and line
+            named), or MJML or the inliner rejected the assembled document.
     """
     if catalog is not None:
         spec = translate_spec(spec, catalog)
-    assembled = assemble(spec, blocks, theme, brand, catalog, layout)
+    assembled = assemble(spec, blocks, theme, brand, catalog, layout, theme_path=theme_path,
+                         layout_path=layout_path)
+    check_mjml(assembled.mjml, assembled.origins, fallback=str(spec.path))
     protected = protect(assembled.mjml)
     try:
         inlined = inline_css(compile_mjml(protected.source))

@@ -8,6 +8,7 @@ compiles anything; it only reads files and checks their shape.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import yaml
 from renderer.base.errors import TemplateError, TemplateNotFound
 from renderer.content import yaml_io
 from renderer.content.layout import ContentLayout
+from renderer.sandbox.environments import TOKENS
 
 _HEADER = re.compile(r"\A\{#---\n(?P<yaml>.*?)\n---#\}\n?", re.DOTALL)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -55,6 +57,8 @@ class BlockUse:
     params: dict[str, Any] = field(default_factory=dict)
     show_if: str | None = None
     line: int | None = None
+    param_lines: dict[str, int] = field(default_factory=dict)
+    """The template file line each parameter's value starts on, for errors about what it holds."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,66 @@ def _policy(data: Any, path: Path) -> RecommendationPolicy:
     return policy
 
 
+ON_MISSING = ("skip", "abort", "hide_block")
+"""What a template does when a required token is empty (see :class:`Requirement`)."""
+
+REQUIRABLE: frozenset[str] = TOKENS - {"Subject", "Preheader", "Year", "Lang", "Dir", "Locale", "Email"}
+"""Tokens a template may require: those a recipient's data can leave empty."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One entry of a template's ``requires:`` list: a token the email is about.
+
+    ``on_missing`` says what happens when the token is empty for a recipient:
+    ``skip`` (the default): no email, reported as skipped (``RenderAborted``
+    with the code ``required_token_empty``); ``abort``: no email, and a batch
+    counts the recipient as failed, for data the caller must always send;
+    ``hide_block``: the blocks that read the token are hidden and the email
+    goes out without them.
+    """
+
+    token: str
+    on_missing: str = "skip"
+    line: int | None = None
+
+
+def _requirement(entry: Any, path: Path, line: int | None) -> Requirement:
+    if isinstance(entry, str):
+        token, on_missing = entry, "skip"
+    elif isinstance(entry, dict) and isinstance(entry.get("token"), str) and not set(entry) - {"token", "on_missing"}:
+        token, on_missing = entry["token"], entry.get("on_missing", "skip")
+    else:
+        raise TemplateError("each 'requires' entry is a token name or a mapping with token: and on_missing: "
+                            f"({' | '.join(ON_MISSING)}), not {entry!r}", str(path), line)
+    if token not in REQUIRABLE:
+        close = difflib.get_close_matches(token, sorted(REQUIRABLE), n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; tokens that can be required: {', '.join(sorted(REQUIRABLE))}"
+        raise TemplateError(f"'requires' names unknown token {token!r}{hint}", str(path), line)
+    if on_missing not in ON_MISSING:
+        close = difflib.get_close_matches(str(on_missing), ON_MISSING, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise TemplateError(f"on_missing of {token} is {on_missing!r}: it is one of {', '.join(ON_MISSING)}{hint}",
+                            str(path), line)
+    return Requirement(token, on_missing, line)
+
+
+def _requirements(data: Any, path: Path) -> tuple[Requirement, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise TemplateError("'requires' must be a list of tokens, e.g. requires: [CartItems]", str(path),
+                            _key_line(path, "requires"))
+    lines = _item_lines(path, "requires")
+    found = [_requirement(entry, path, lines[i] if i < len(lines) else None) for i, entry in enumerate(data)]
+    seen: set[str] = set()
+    for need in found:
+        if need.token in seen:
+            raise TemplateError(f"'requires' lists {need.token} twice", str(path), need.line)
+        seen.add(need.token)
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class TemplateSpec:
     """An email: subject, preheader and an ordered list of blocks."""
@@ -101,6 +165,8 @@ class TemplateSpec:
     recommendations: RecommendationPolicy = field(default_factory=lambda: RecommendationPolicy())
     utm: Any = None
     """Overrides of the brand's ``utm:`` settings, or ``False`` for no UTM parameters."""
+    requires: tuple[Requirement, ...] = ()
+    """The tokens the email is about (``requires: [CartItems]``), in the file's order."""
 
 
 def _read_yaml(path: Path) -> Any:
@@ -175,7 +241,7 @@ def load_block(dirs: ContentLayout, name: str) -> BlockSpec:
     )
 
 
-def _block_use(entry: Any, path: Path, line: int | None) -> BlockUse:
+def _block_use(entry: Any, path: Path, line: int | None, param_lines: dict[str, int]) -> BlockUse:
     if isinstance(entry, str):
         return BlockUse(block=entry, line=line)
     if isinstance(entry, dict) and "block" in entry:
@@ -190,22 +256,58 @@ def _block_use(entry: Any, path: Path, line: int | None) -> BlockUse:
             raise TemplateError("block params must be a mapping", str(path), line)
         show_if = entry.get("show_if")
         return BlockUse(block=str(entry["block"]), params=params,
-                        show_if=str(show_if) if show_if is not None else None, line=line)
+                        show_if=str(show_if) if show_if is not None else None, line=line,
+                        param_lines={name: at for name, at in param_lines.items() if name in params})
     raise TemplateError("each block entry is a block name or a mapping with 'block:'", str(path), line)
 
 
-def _entry_lines(path: Path) -> list[int | None]:
-    """Line numbers of the items of the top-level ``blocks:`` list, for errors."""
+def _value_line(node: yaml.Node) -> int:
+    """The line a scalar's text starts on: a block scalar (``|``, ``>``) starts on the line after its key."""
+    line = node.start_mark.line + 1
+    return line + 1 if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">") else line
+
+
+def _param_lines(item: yaml.Node) -> dict[str, int]:
+    if isinstance(item, yaml.MappingNode):
+        for key, value in item.value:
+            if key.value == "params" and isinstance(value, yaml.MappingNode):
+                return {str(name.value): _value_line(node) for name, node in value.value}
+    return {}
+
+
+def _top_level(path: Path, name: str) -> tuple[yaml.Node, yaml.Node] | None:
+    """The key and value nodes of a top-level key of a YAML file, for line numbers."""
     try:
         root = yaml_io.compose(path.read_text(encoding="utf-8"))
     except yaml.YAMLError:
-        return []
+        return None
     if not isinstance(root, yaml.MappingNode):
-        return []
+        return None
     for key, value in root.value:
-        if key.value == "blocks" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []
+        if key.value == name:
+            return key, value
+    return None
+
+
+def _item_lines(path: Path, name: str) -> list[int | None]:
+    """Line numbers of the items of a top-level list (``blocks:``, ``requires:``), for errors."""
+    found = _top_level(path, name)
+    if found is None or not isinstance(found[1], yaml.SequenceNode):
+        return []
+    return [item.start_mark.line + 1 for item in found[1].value]
+
+
+def _key_line(path: Path, name: str) -> int | None:
+    found = _top_level(path, name)
+    return found[0].start_mark.line + 1 if found is not None else None
+
+
+def _entry_lines(path: Path) -> list[tuple[int, dict[str, int]]]:
+    """Line numbers of the items of the top-level ``blocks:`` list and of their parameters, for errors."""
+    found = _top_level(path, "blocks")
+    if found is None or not isinstance(found[1], yaml.SequenceNode):
+        return []
+    return [(item.start_mark.line + 1, _param_lines(item)) for item in found[1].value]
 
 
 def load_template(dirs: ContentLayout, name: str) -> TemplateSpec:
@@ -220,12 +322,17 @@ def load_template(dirs: ContentLayout, name: str) -> TemplateSpec:
     if not isinstance(data["blocks"], list) or not data["blocks"]:
         raise TemplateError("'blocks' must be a non-empty list", str(path))
     known = {"description", "subject", "preheader", "defaults", "blocks", "event", "fixtures", "recommendations",
-             "utm"}
+             "utm", "requires"}
     unknown = set(data) - known
     if unknown:
         raise TemplateError(f"unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(known))})", str(path))
+    requires = _requirements(data.get("requires"), path)
+    for need in requires:
+        if need.token in (data.get("defaults") or {}):
+            raise TemplateError(f"{need.token} is required and has a default under defaults:, which would always "
+                                "fill it; keep one of the two", str(path), need.line)
     lines = _entry_lines(path)
-    uses = [_block_use(entry, path, lines[i] if i < len(lines) else None)
+    uses = [_block_use(entry, path, *(lines[i] if i < len(lines) else (None, {})))
             for i, entry in enumerate(data["blocks"])]
     return TemplateSpec(
         name=name,
@@ -239,6 +346,7 @@ def load_template(dirs: ContentLayout, name: str) -> TemplateSpec:
         fixtures=dict(data.get("fixtures") or {}),
         recommendations=_policy(data.get("recommendations"), path),
         utm=data.get("utm"),
+        requires=requires,
     )
 
 

@@ -21,12 +21,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from renderer.base.errors import InvalidInput, RenderAborted, TemplateError
+from renderer.base.errors import InvalidInput, RenderAborted, RequiredTokenEmpty, TemplateError
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
 from renderer.content.json_io import read_json
 from renderer.content.loader import source_files
 from renderer.content.locales import locale_files
-from renderer.devtools.check_rules import ERROR, WARNING, Issue, check_email, check_size
+from renderer.devtools.check_rules import (
+    ERROR,
+    NAME_TOKENS,
+    WARNING,
+    Issue,
+    check_email,
+    check_hidden_main_list,
+    check_name_defaults,
+    check_nameless_greeting,
+    check_size,
+)
 from renderer.recipient.pipeline import render_prepared
 from renderer.sandbox.environments import TOKENS, render_fast
 
@@ -131,14 +141,21 @@ class _Empty:
     __gt__ = __le__ = __ge__ = __lt__
 
 
-def printed_empty(compiled: CompiledTemplate, context: dict[str, Any]) -> set[str]:
-    """The tokens this recipient leaves empty that the email nonetheless prints."""
+def printed_empty(compiled: CompiledTemplate, context: dict[str, Any],
+                  missing: frozenset[str] | set[str] = frozenset()) -> set[str]:
+    """The tokens this recipient leaves empty that the email nonetheless prints.
+
+    ``missing`` are tokens to treat as empty whatever a default put there (the
+    name tokens of a recipient without a name).
+    """
     printed: set[str] = set()
     names = (compiled.assembled.tokens & TOKENS) - set(compiled.spec.defaults) - {"Subject", "Preheader"}
     probe = dict(context)
     for name in names:
         if probe.get(name) in _EMPTY_VALUES:
             probe[name] = _Empty(name, printed)
+    for name in missing & compiled.assembled.tokens:
+        probe[name] = _Empty(name, printed)
     for template in (compiled.subject, compiled.preheader, compiled.html, compiled.text):
         render_fast(template, probe)
     return printed
@@ -195,9 +212,15 @@ class _Collector:
         self.template, self.sources = template, sources
         self.found: dict[tuple[Any, ...], list[str]] = {}
 
-    def add(self, issue: Issue, fixture: str, needle: str | re.Pattern[str] | None = None) -> None:
-        where = self.sources.find(needle if needle is not None else issue.needle)
+    def add(self, issue: Issue, fixture: str | None, needle: str | re.Pattern[str] | None = None,
+            where: tuple[str | None, int | None] | None = None) -> None:
+        """Note an issue a fixture showed (``None``: one found in the content itself, by no fixture)."""
+        if where is None:
+            where = self.sources.find(needle if needle is not None else issue.needle)
         key = (issue.rule, issue.severity, issue.message, *where)
+        if fixture is None:
+            self.found.setdefault(key, [])
+            return
         self.found.setdefault(key, [])
         if fixture not in self.found[key]:
             self.found[key].append(fixture)
@@ -211,6 +234,23 @@ def _token_pattern(name: str) -> re.Pattern[str]:
     return re.compile(r"\{\{[^}]*\b" + re.escape(name) + r"\b")
 
 
+def _missing_names(context: dict[str, Any], profile: Any) -> set[str]:
+    """The name tokens a recipient has no value for (before the template's defaults)."""
+    first, last = bool(profile.first_name), bool(profile.last_name)
+    return {name for name, has in (("FirstName", first), ("LastName", last), ("FullName", first or last))
+            if not has} & set(NAME_TOKENS)
+
+
+def _hidden_lists(compiled: CompiledTemplate, prepared: Any) -> list[tuple[int, str, str]]:
+    """(index, block, token) of each block hidden because its show_if, a single token, is empty."""
+    found = []
+    for index, trace in enumerate(prepared.trace.blocks):
+        token = (trace.show_if or "").strip()
+        if not trace.shown and token in TOKENS and prepared.context.get(token) in _EMPTY_VALUES:
+            found.append((index, trace.block, token))
+    return found
+
+
 def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[list[Finding], int]:
     """Every finding for one template, and how many emails were rendered for it."""
     try:
@@ -222,6 +262,10 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
     largest: tuple[int, str, str] | None = None
     rendered = 0
     compile_errors: list[Finding] = []
+    for issue in check_name_defaults(base.spec.defaults):
+        collect.add(issue, None)
+    declared = {need.token for need in base.spec.requires}
+    hidable = {need.token for need in base.spec.requires if need.on_missing == "hide_block"}
     for label, request in _requests(fixtures, base.spec.event):
         try:
             compiled, prepared = engine.prepare(name, **request)
@@ -230,6 +274,8 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
         except TemplateError as error:
             compile_errors.append(_error_finding(name, error))
             continue
+        except RequiredTokenEmpty:
+            continue  # the template says this fixture gets no email, as it should
         except (InvalidInput, RenderAborted) as error:
             collect.add(Issue("fixture", ERROR, f"the fixture does not render: {error}"), label, None)
             continue
@@ -243,7 +289,14 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
         size = len(email.html.encode())
         if largest is None or size > largest[0]:
             largest = (size, label, email.html)
-        for token in sorted(printed_empty(compiled, prepared.context)):
+        printed = printed_empty(compiled, prepared.context, _missing_names(prepared.context, prepared.profile))
+        for issue in check_nameless_greeting(printed & set(NAME_TOKENS), compiled.defaults):
+            collect.add(issue, label)
+        hidden = _hidden_lists(compiled, prepared)
+        for index, block, token in hidden:
+            for issue in check_hidden_main_list([(block, token)], declared):
+                collect.add(issue, label, where=(str(base.spec.path), base.spec.blocks[index].line))
+        for token in sorted(printed - set(NAME_TOKENS)):
             collect.add(Issue("empty-token", WARNING, f"{{{{ {token} }}}} prints nothing for some fixtures: add a "
                               f"fallback under the template's defaults: or guard it with {{% if {token} %}}"),
                         label, _token_pattern(token))
@@ -253,8 +306,10 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
     for index, (block, use) in enumerate(zip(base.assembled.blocks, base.spec.blocks)):
         if block.condition is None or rendered == 0:
             continue
+        # A block about a token the template requires (skip or abort) is never hidden in an email sent.
+        never_hidden = block.condition.strip() in declared - hidable
         for state, verb in ((True, "shows"), (False, "hides")):
-            if state not in verdicts[index]:
+            if state not in verdicts[index] and not (state is False and never_hidden):
                 message = (f"block {block.name!r} (show_if {block.condition!r}): no fixture {verb} it, so that "
                            f"branch is never previewed or tested; add a fixture that {verb} it")
                 finding = Finding("show-if-unexercised", WARNING, name, message, str(base.spec.path), use.line)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import lxml.html
 
+from typing import Any
+
 from renderer.base.models import RenderedEmail
 
 ERROR, WARNING = "error", "warning"
@@ -39,8 +41,8 @@ class Issue:
     rule: str
     severity: str
     message: str
-    needle: str | None = None
-    """Source text to look for, to say where the problem comes from."""
+    needle: str | re.Pattern[str] | None = None
+    """Source text (or a pattern) to look for, to say where the problem comes from."""
 
 
 def _source_url(url: str) -> str:
@@ -248,3 +250,63 @@ def check_email(email: RenderedEmail, unsubscribe_url: str | None) -> list[Issue
         *check_line_length(email.html),
         *check_size(email.html),
     ]
+
+
+# --- copy that reads wrong without the recipient's data --------------------------------------
+
+NAME_TOKENS = ("FirstName", "LastName", "FullName")
+"""Tokens that hold the recipient's name, which many profiles do not have."""
+
+
+def check_name_defaults(defaults: dict[str, Any]) -> list[Issue]:
+    """A name token whose default is not empty: a recipient without a name is greeted with it.
+
+    ``FirstName: there`` turns ``{{ FirstName }}, it's back`` into "there, it's
+    back". The default should be ``""`` and the copy written both ways with
+    ``{% if FirstName %}``.
+    """
+    issues = []
+    for name in NAME_TOKENS:
+        value = defaults.get(name)
+        if value not in (None, ""):
+            issues.append(Issue(
+                "name-default", WARNING,
+                f"defaults: {name}: {value!r} greets a recipient without a name as {str(value)!r}: set "
+                f"{name}: \"\" and write the copy with {{% if {name} %}}...{{% else %}}...{{% endif %}}",
+                re.compile(rf"^\s*{name}\s*:")))
+    return issues
+
+
+def check_nameless_greeting(printed: set[str], defaults: dict[str, Any]) -> list[Issue]:
+    """Name tokens printed, unguarded, in an email to a recipient without that name.
+
+    ``printed`` are the name tokens the email printed although the recipient
+    has no such name (whatever the template's default puts there).
+    """
+    issues = []
+    for name in NAME_TOKENS:
+        if name in printed:
+            shown = str(defaults.get(name) or "")
+            reads = f"reads {shown!r} there" if shown else "reads nothing there (\", it's back\")"
+            issues.append(Issue(
+                "name-greeting", WARNING,
+                f"{{{{ {name} }}}} is printed for a recipient without a name, whose email {reads}: write the "
+                f"greeting with {{% if {name} %}}...{{% else %}}...{{% endif %}}",
+                re.compile(r"\{\{[^}]*\b" + name + r"\b")))
+    return issues
+
+
+def check_hidden_main_list(hidden: list[tuple[str, str]], declared: set[str]) -> list[Issue]:
+    """Blocks hidden because the list they show is empty, while the email is still sent.
+
+    ``hidden`` holds (block, token) for each block of the email that its own
+    ``show_if`` (a single token: ``CartItems``) hid; ``declared`` are the
+    tokens the template ``requires:`` (with any ``on_missing``). An undeclared
+    one is how "your cart is waiting" goes out with no cart in it.
+    """
+    return [Issue(
+        "required-data", WARNING,
+        f"block {block!r} is hidden because {token} is empty, and the email is sent without it: add "
+        f"requires: [{token}] to skip such recipients, or requires: [{{token: {token}, on_missing: hide_block}}] "
+        "if the email reads right without it")
+        for block, token in hidden if token not in declared]

@@ -79,7 +79,8 @@ def write_gallery(out: Path, *, engine: Engine | None = None) -> list[GalleryEnt
         for preview in row.previews:
             profile, email = preview.selection.profile, preview.email
             if email is None:
-                why = preview.content_error or "; ".join(str(p) for p in preview.problems)
+                why = preview.content_error or (preview.skipped.message if preview.skipped else "") \
+                    or "; ".join(str(p) for p in preview.problems)
                 entries.append(GalleryEntry(row.template, profile, None, str(why)))
                 continue
             (folder / f"{profile}.html").write_text(localize_assets(email.html, assets_url, "../assets"),

@@ -15,7 +15,14 @@ from urllib.parse import quote
 from renderer.audience.personas import Persona, Personas
 from renderer.audience.segments import RuleSet
 from renderer.audience.triggers import consent_skip
-from renderer.base.errors import InvalidInput, Problem, RenderAborted, RendererError, TemplateError
+from renderer.base.errors import (
+    InvalidInput,
+    Problem,
+    RenderAborted,
+    RendererError,
+    RequiredTokenEmpty,
+    TemplateError,
+)
 from renderer.base.limits import DEFAULT_LIMITS, Limits
 from renderer.base.models import (
     BlockTrace,
@@ -36,6 +43,9 @@ from renderer.recipient.sanitize import SAFE_URLS, Cleaner, clip, header_text
 from renderer.recipient.tidy import tidy_text
 from renderer.sandbox.environments import BLOCK_FLAGS, GLOBALS, render_fast
 from renderer.sandbox.formatting import country_name, long_date, money, text_direction
+
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+"""What counts as an empty token for a template's ``requires:``."""
 
 
 @dataclass
@@ -235,7 +245,9 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
 
     Raises:
         InvalidInput: every problem in profile, recommendations and event, by path.
-        RenderAborted: the recipient has no marketing consent and the mail is not ``transactional``.
+        RenderAborted: the recipient has no marketing consent and the mail is not ``transactional``;
+            ``RequiredTokenEmpty`` (code ``required_token_empty``): a token the template
+            ``requires:`` (``on_missing`` skip or abort) is empty.
         TemplateError: a ``show_if`` failed for this recipient's data.
     """
     clock: list[Problem] = []
@@ -275,6 +287,9 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
                             defaults=compiled.defaults, brand=brand, features=assignment.features, persona=persona,
                             limits=limits, warnings=warnings, tokens=compiled.assembled.tokens,
                             language=compiled.language)
+    for need in compiled.spec.requires:
+        if need.on_missing != "hide_block" and context.get(need.token) in _EMPTY:
+            raise RequiredTokenEmpty(need.token, compiled.name, need.on_missing)
     verdicts = iter(compiled.conditions.evaluate(context))
     flags, shown, block_traces = [], [], []
     for block in compiled.assembled.blocks:

@@ -148,7 +148,7 @@ def gallery_page(project: PreviewProject, rows: list[GalleryRow], links: Links =
     """Every template x fixture profile as cards, grouped by template (for the server, or a static folder)."""
     previews = [p for row in rows for p in row.previews]
     pending = sum(1 for p in previews if p.pending)
-    problems = sum(1 for row in rows if row.error) + sum(1 for p in previews if p.email is None and not p.pending)
+    problems = sum(1 for row in rows if row.error) + sum(1 for p in previews if p.email is None and not p.pending and p.skipped is None)
     return _render(
         "gallery.html", **_chrome(project, links), rows=rows, paths=project.paths, person=person,
         error_view=error_view, profiles=project.profile_names(), emails=len(previews),

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from renderer.audience.triggers import Skip, consent_skip
-from renderer.base.errors import InvalidInput, Problem, RendererError, TemplateNotFound
+from renderer.base.errors import InvalidInput, Problem, RendererError, RequiredTokenEmpty, TemplateNotFound
 from renderer.base.models import RenderedEmail, parse_request
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
 from renderer.content.layout import ContentLayout
@@ -72,6 +72,8 @@ class Preview:
     """The template's event type (``cart_abandoned``), when it is a trigger template."""
     trigger: Skip | None = None
     """Why this email would not be sent (a trigger's skip rule, or no consent), if it would not."""
+    skipped: Skip | None = None
+    """No email at all: a token the template ``requires:`` is empty for this recipient (the code and why)."""
     pending: bool = False
     """Not rendered yet: its template is still being compiled in the background (gallery cards only)."""
 
@@ -197,6 +199,11 @@ class PreviewProject:
                                        event=event, now=FIXTURE_NOW, transactional=True)
         except InvalidInput as error:
             return Preview(selection, problems=error.problems, profile_text=profile_text, event=event_type)
+        except RequiredTokenEmpty as error:
+            trigger = consent_skip(recipient) if event is None else \
+                self.engine.trigger_skip(recipient, event, FIXTURE_NOW)
+            return Preview(selection, skipped=Skip(error.code, error.message), profile_text=profile_text,
+                           event=event_type, trigger=trigger)
         except RendererError as error:
             return Preview(selection, content_error=error, profile_text=profile_text, event=event_type)
         # The email is shown either way; this says whether the trigger would send it.
