@@ -167,9 +167,8 @@ class _Sources:
 
 def _requests(fixtures: FixtureSet, event_type: str | None) -> list[tuple[str, dict[str, Any]]]:
     names = fixtures.profile_names()
-    event = fixtures.event(event_type)
     requests = [(name, {"profile": fixtures.profile(name), "recommendations": fixtures.recommendations(name),
-                        "event": event, "now": FIXTURE_NOW}) for name in names]
+                        "event": fixtures.event(event_type, name), "now": FIXTURE_NOW}) for name in names]
     if not names:
         return requests
     first = requests[0][1]
