@@ -17,7 +17,9 @@ import jinja2
 from jinja2 import meta, nodes
 
 from renderer.base.errors import TemplateError
+from renderer.compile.isolate import isolate_tokens
 from renderer.compile.links import tag_links, utm_config
+from renderer.compile.phrases import phrase_copy
 from renderer.content.loader import BlockSpec, TemplateSpec
 from renderer.content.locales import DEFAULT_LANGUAGE, Catalog, plural_categories
 from renderer.sandbox.environments import BLOCK_FLAGS, TOKENS, assembly_environment, html_environment
@@ -232,6 +234,8 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
             # The construct may come from a parameter: name the template's line too.
             raise TemplateError(f"{error.message} (block {block.name!r} as used at {spec.path}:{use.line})",
                                 error.filename, error.lineno) from None
+        # Prices, dates and names keep their own direction; CJK copy breaks between phrases.
+        body = phrase_copy(isolate_tokens(body), helpers["lang"])
         condition = _condition(block_condition, use.show_if)
         if condition is not None:
             try:

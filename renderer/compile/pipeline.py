@@ -95,12 +95,13 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
     if catalog is not None:
         spec = translate_spec(spec, catalog)
     assembled = assemble(spec, blocks, theme, brand, catalog, layout)
+    rtl = catalog is not None and catalog.direction == "rtl"
     protected = protect(assembled.mjml)
     try:
         inlined = inline_css(compile_mjml(protected.source))
         html_source = restore(inlined, protected, stage="MJML or CSS inlining")
         text_source = glue_control_tags(
-            restore(html_to_text(inlined, protected.tags), protected, stage="text conversion", strict=False))
+            restore(html_to_text(inlined, protected.tags, isolate=rtl), protected, stage="text conversion", strict=False))
     except CompileError as error:
         raise CompileError(error.message, str(spec.path)) from None
     return CompiledTemplate(

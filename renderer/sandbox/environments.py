@@ -20,6 +20,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 
 from renderer.sandbox.filters import FILTERS
+from renderer.sandbox.phrasing import phrases_filter, plain_phrases_filter
 from renderer.sandbox.text_width import underline
 from renderer.sandbox.urls import utm_filter
 
@@ -148,7 +149,10 @@ def assembly_environment() -> ImmutableSandboxedEnvironment:
 
 def html_environment() -> ImmutableSandboxedEnvironment:
     """Per-recipient environment for HTML: every token is autoescaped."""
-    return _recipient_environment(autoescape=True)
+    environment = _recipient_environment(autoescape=True)
+    # Product names in Japanese and Chinese emails break between phrases (compile/phrases.py).
+    environment.filters["phrases"] = phrases_filter
+    return environment
 
 
 def text_environment() -> ImmutableSandboxedEnvironment:
@@ -156,6 +160,7 @@ def text_environment() -> ImmutableSandboxedEnvironment:
     environment = _recipient_environment(autoescape=False)
     # Headings whose width depends on a token are underlined per recipient.
     environment.filters["underline"] = underline
+    environment.filters["phrases"] = plain_phrases_filter
     return environment
 
 
