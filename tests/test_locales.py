@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import date, datetime, timezone
@@ -250,3 +251,40 @@ def test_a_languages_plural_forms_never_mix_with_englishs(content_copy):
 def test_plural_categories_come_from_cldr(language, categories):
     assert plural_categories(language) == categories
 
+
+def _untranslated(email) -> list[str]:
+    return [w for w in email.warnings if w.startswith("untranslated:")]
+
+
+def test_a_locale_without_a_messages_file_is_said_once(engine):
+    email = engine.render("abandoned_cart", **dict(fixture_request(engine, "abandoned_cart", "locale_de"),
+                                                   profile=dict(PROFILE, locale="el-GR")))
+    warnings = _untranslated(email)
+    assert len(warnings) == 1 and "'el'" in warnings[0] and "el-GR" in warnings[0] and "locales/el.yaml" in warnings[0]
+    assert '<html lang="en" dir="ltr"' in email.html
+
+
+def test_a_pasted_el_gr_profile_shows_the_warning_in_the_preview(tmp_path):
+    from renderer.devtools.preview.pages import email_page
+    from renderer.devtools.preview.project import PreviewProject, Selection
+
+    from preview_support import copy_content
+
+    project = PreviewProject(copy_content(tmp_path), reload_interval=0)
+    name = project.custom.add(json.dumps(dict(PROFILE, locale="el-GR")))
+    preview = project.render(Selection("welcome", name))
+    assert len(_untranslated(preview.email)) == 1
+    assert "no messages file for &#39;el&#39;" in email_page(project, preview)
+
+
+def test_block_copy_falling_back_to_english_is_a_warning(content_copy):
+    ja = content_copy / "locales" / "ja.yaml"
+    text = ja.read_text(encoding="utf-8")
+    text = text.replace('  "Add to cart": "カートに追加"\n', "").replace("  unsubscribe: 配信停止\n", "")
+    ja.write_text(text, encoding="utf-8")
+    engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks")
+    email = engine.render("abandoned_cart", **fixture_request(engine, "abandoned_cart", "international"))
+    warnings = _untranslated(email)
+    assert len(warnings) == 1, email.warnings
+    assert "'Add to cart'" in warnings[0] and "footer.unsubscribe" in warnings[0] and "'ja'" in warnings[0]
+    assert not _untranslated(engine.render("abandoned_cart", **fixture_request(engine, "abandoned_cart", "locale_de")))

@@ -56,6 +56,8 @@ class Assembled:
     preheader: str = ""
     """Subject and preheader with their ``[[ ... ]]`` (messages, brand) filled in."""
     language: str = DEFAULT_LANGUAGE
+    untranslated: tuple[str, ...] = ()
+    """Message ids the blocks used that the language's file lacks (they fell back to English)."""
 
 
 def _condition(*parts: str | None) -> str | None:
@@ -86,10 +88,15 @@ def compile_globals(brand: dict[str, Any], catalog: Catalog | None) -> dict[str,
         "arrow": "&larr;" if rtl else "&rarr;",
     }
 
+    fallbacks: list[str] = []
+
     def t(message_id: str, **values: Any) -> str:
         if catalog is None:
             raise TemplateError(f"message {message_id!r} used, but there is no locales folder")
-        return filled(message_id, catalog.text(message_id), values)
+        text = catalog.text(message_id)
+        if catalog.fell_back(message_id) and message_id not in fallbacks:
+            fallbacks.append(message_id)
+        return filled(message_id, text, values)
 
     def filled(message_id: str, text: str, values: dict[str, Any]) -> str:
         if "[[" not in text and "[%" not in text:
@@ -120,6 +127,7 @@ def compile_globals(brand: dict[str, Any], catalog: Catalog | None) -> dict[str,
 
     helpers["t"] = t
     helpers["plural"] = plural
+    helpers["_fallbacks"] = fallbacks
     return helpers
 
 
@@ -269,4 +277,4 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
             + "\n</mj-body>\n</mjml>\n"
         )
     return Assembled(spec.name, document, tuple(assembled_blocks), frozenset(tokens), subject, preheader,
-                     helpers["lang"])
+                     helpers["lang"], tuple(helpers["_fallbacks"]))

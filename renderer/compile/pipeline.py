@@ -28,7 +28,7 @@ from renderer.compile.mjml import compile_mjml
 from renderer.compile.protect import protect, restore
 from renderer.compile.text import glue_control_tags, html_to_text
 from renderer.content.loader import BlockSpec, TemplateSpec
-from renderer.content.locales import Catalog, translate_spec
+from renderer.content.locales import Catalog, translate_spec, untranslated_copy
 from renderer.sandbox.environments import html_environment, text_environment
 from renderer.sandbox.expressions import ExpressionSet
 
@@ -55,6 +55,8 @@ class CompiledTemplate:
     preheader: jinja2.Template
     conditions: ExpressionSet
     """The ``show_if`` of every block that has one, in block order."""
+    untranslated: tuple[str, ...] = ()
+    """Copy and message ids that show in English although the language is another one."""
 
     @property
     def name(self) -> str:
@@ -92,7 +94,9 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
         TemplateError: a content file is broken (file and line named).
         CompileError: MJML or the inliner rejected the assembled document.
     """
+    untranslated: list[str] = []
     if catalog is not None:
+        untranslated = untranslated_copy(spec, catalog)
         spec = translate_spec(spec, catalog)
     assembled = assemble(spec, blocks, theme, brand, catalog, layout)
     rtl = catalog is not None and catalog.direction == "rtl"
@@ -116,6 +120,7 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
         subject=_load(TEXT_ENV, assembled.subject, str(spec.path)),
         preheader=_load(TEXT_ENV, assembled.preheader, str(spec.path)),
         conditions=_compile_conditions(assembled.blocks),
+        untranslated=tuple(untranslated) + assembled.untranslated,
     )
 
 

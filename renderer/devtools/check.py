@@ -26,7 +26,7 @@ from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
 from renderer.content.json_io import read_json
 from renderer.content.loader import source_files
 from renderer.content.locales import locale_files
-from renderer.devtools.check_rules import ERROR, WARNING, Issue, check_email, check_size
+from renderer.devtools.check_rules import ERROR, WARNING, Issue, check_email, check_size, check_warnings
 from renderer.recipient.pipeline import render_prepared
 from renderer.sandbox.environments import TOKENS, render_fast
 
@@ -238,6 +238,8 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
         for issue in check_email(email, unsubscribe):
             if issue.rule == "html-size":
                 continue  # reported once per template, for the largest email
+            collect.add(issue, label)
+        for issue in check_warnings(email):
             collect.add(issue, label)
         size = len(email.html.encode())
         if largest is None or size > largest[0]:
