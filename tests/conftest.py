@@ -32,7 +32,7 @@ def fixture_request(engine: Engine, template: str, profile: str) -> dict:
     return {
         "profile": FIXTURES.profile(profile),
         "recommendations": FIXTURES.recommendations(profile),
-        "event": FIXTURES.event(engine.compiled(template).spec.event),
+        "event": FIXTURES.event(engine.compiled(template).spec.event, profile),
         "now": FIXTURE_NOW,
     }
 

@@ -207,3 +207,18 @@ def test_check_exits_non_zero_on_errors_and_speaks_json(seeded, capsys):
     data = json.loads(capsys.readouterr().out)
     assert code == 1 and data["ok"] is False and data["errors"] >= 3
     assert {f["rule"] for f in data["findings"]} >= {"subject", "unsubscribe", "link-scheme", "image-alt"}
+
+
+def test_a_cart_in_another_currency_than_the_recommendations_is_a_warning(tmp_path):
+    root = _content(tmp_path)
+    # Her cart falls back to the shared one, in USD, beside her recommendations in EGP.
+    shutil.rmtree(root / "fixtures" / "events" / "locale_ar", ignore_errors=True)
+    report = check(["abandoned_cart"], engine=_engine(root))
+    found = _found(report, "currency", "abandoned_cart")
+    assert found[0].severity == WARNING and "locale_ar" in found[0].fixtures
+    assert "USD (cart)" in found[0].message and "EGP (recommendations)" in found[0].message
+
+
+def test_the_bundled_fixtures_price_each_email_in_one_currency():
+    report = check(["abandoned_cart", "browse_abandonment"])
+    assert not [f for f in report.findings if f.rule == "currency"], report.to_text()

@@ -55,7 +55,7 @@ def test_profile_and_product_values_print_literally(engine, value):
     assert value in email.text and f"Lamp {value}" in email.text
     assert "49" not in email.subject and ">49<" not in email.html
     assert "ana@example.com" not in email.html.replace("mailto:ana@example.com", "")
-    texts = body_of(email.html).xpath("//a/text()")
+    texts = body_of(email.html).xpath("//a/bdi/text() | //a/text()")
     assert f"Lamp {value}" in texts and value in texts
 
 
@@ -74,7 +74,7 @@ def test_markup_in_data_is_escaped_in_text_and_attributes(engine, value):
     assert not body.xpath("//script | //svg | //img[@onerror] | //*[@onmouseover] | //*[@onload]")
     # The attribute kept the whole value, quotes and all: it was quoted and escaped.
     assert value in body.xpath("//img/@alt")
-    assert value in body.xpath("//a/text()")
+    assert value in body.xpath("//a/bdi/text() | //a/text()")
     assert lxml.html.document_fromstring(email.html).findtext(".//title") == email.subject
 
 
@@ -167,9 +167,9 @@ def test_a_10000_character_first_name_is_cut_with_a_warning(engine):
 def test_a_200_item_cart_lists_ten_and_counts_the_rest(engine):
     items = [product(i, name=f"Cart item {i:03d}") for i in range(200)]
     email = engine.render("abandoned_cart", profile=PROFILE, event=cart_event(items), now=FIXTURE_NOW)
-    listed = [t for t in body_of(email.html).xpath("//a/text()") if t.startswith("Cart item")]
+    listed = [t for t in body_of(email.html).xpath("//a/bdi/text() | //a/text()") if t.startswith("Cart item")]
     assert listed == [f"Cart item {i:03d}" for i in range(10)]
-    assert "and 190 more items" in email.html and "and 190 more items" in email.text
+    assert "and <bdi>190</bdi> more items" in email.html and "and 190 more items" in email.text
     total = sum(10 + i % 40 for i in range(200))
     assert f"${total:,}.00" in email.html, "the subtotal still counts every item"
     assert "CartItems capped at 10 items (200 in the cart; CartItemsMore = 190)" in email.warnings
@@ -180,7 +180,7 @@ def test_the_cart_cap_is_configurable(fixtures):
     engine = Engine(limits=Limits(cart_items=1))
     email = engine.render("abandoned_cart", profile=PROFILE, event=cart_event([product(1), product(2)]),
                           now=FIXTURE_NOW)
-    assert "and 1 more item<" in email.html and "Product 2<" not in email.html
+    assert "and <bdi>1</bdi> more item<" in email.html and "Product 2<" not in email.html
 
 
 def test_a_feed_of_thousands_of_products_is_capped(engine):
@@ -190,7 +190,7 @@ def test_a_feed_of_thousands_of_products_is_capped(engine):
     items = [product(10_000 + i, name="Long name " + "n" * 400) for i in range(200)]
     email = engine.render("abandoned_cart", profile=profile, recommendations=feed, event=cart_event(items),
                           now=FIXTURE_NOW)
-    grid = [t for t in body_of(email.html).xpath("//a/text()") if t.startswith("Feed product")]
+    grid = [t for t in body_of(email.html).xpath("//a/bdi/text() | //a/text()") if t.startswith("Feed product")]
     assert grid == ["Feed product 0", "Feed product 1"]
     # 1,000 products are read (Limits.input_items) and 24 of them kept for the email (Limits.products).
     assert "recommendations: 5,000 products given, the first 1,000 read (Limits)" in email.warnings

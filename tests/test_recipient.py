@@ -7,6 +7,8 @@ from renderer.base.models import Event, Profile, parse, parse_products
 from renderer.content.fixtures import FIXTURE_NOW
 from renderer.recipient.pipeline import build_context, header_text
 
+from conftest import fixture_request
+
 BRAND = {"unsubscribe_url": "https://shop.example/u?c={id}", "preferences_url": "https://shop.example/p?c={id}"}
 
 
@@ -88,3 +90,19 @@ def test_render_reports_every_bad_input_together(engine):
                       event={"type": "party", "occurred_at": "x"})
     locs = {p.loc for p in caught.value.problems}
     assert {"profile.id", "profile.email", "recommendations.0.name", "event.type"} <= locs
+
+
+def test_a_cart_and_recommendations_in_different_currencies_are_a_warning(engine, fixtures):
+    email = engine.render("abandoned_cart", profile=fixtures.profile("locale_ar"),
+                          recommendations=fixtures.recommendations("locale_ar"),
+                          event=fixtures.event("cart_abandoned"), now=FIXTURE_NOW)
+    mixed = [w for w in email.warnings if w.startswith("mixed currencies:")]
+    assert len(mixed) == 1 and "USD (cart)" in mixed[0] and "EGP (recommendations)" in mixed[0]
+
+
+def test_the_locale_fixtures_carts_are_in_the_recipients_currency(engine, fixtures):
+    for profile in ("locale_ar", "locale_he", "locale_de", "international"):
+        email = engine.render("abandoned_cart", **fixture_request(engine, "abandoned_cart", profile))
+        assert not [w for w in email.warnings if w.startswith("mixed currencies:")], profile
+        currency = fixtures.recommendations(profile)[0]["currency"]
+        assert fixtures.event("cart_abandoned", profile)["cart"]["currency"] == currency

@@ -19,7 +19,9 @@ from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
 
 from renderer.base.errors import TemplateError
+from renderer.compile.isolate import isolate_tokens
 from renderer.compile.links import tag_links, utm_config
+from renderer.compile.phrases import phrase_copy
 from renderer.compile.validate import Origin, Written
 from renderer.content.loader import BlockSpec, BlockUse, TemplateSpec
 from renderer.content.locales import DEFAULT_LANGUAGE, Catalog, plural_categories
@@ -59,6 +61,8 @@ class Assembled:
     language: str = DEFAULT_LANGUAGE
     origins: tuple[Origin, ...] = ()
     """Where each block, the theme and the layout landed in ``mjml``, for errors about a tag."""
+    untranslated: tuple[str, ...] = ()
+    """Message ids the blocks used that the language's file lacks (they fell back to English)."""
 
 
 def _condition(*parts: str | None) -> str | None:
@@ -98,10 +102,15 @@ def compile_globals(brand: dict[str, Any], catalog: Catalog | None) -> dict[str,
         "arrow": "&larr;" if rtl else "&rarr;",
     }
 
+    fallbacks: list[str] = []
+
     def t(message_id: str, **values: Any) -> str:
         if catalog is None:
             raise TemplateError(f"message {message_id!r} used, but there is no locales folder")
-        return filled(message_id, catalog.text(message_id), values)
+        text = catalog.text(message_id)
+        if catalog.fell_back(message_id) and message_id not in fallbacks:
+            fallbacks.append(message_id)
+        return filled(message_id, text, values)
 
     def filled(message_id: str, text: str, values: dict[str, Any]) -> str:
         if "[[" not in text and "[%" not in text:
@@ -132,6 +141,7 @@ def compile_globals(brand: dict[str, Any], catalog: Catalog | None) -> dict[str,
 
     helpers["t"] = t
     helpers["plural"] = plural
+    helpers["_fallbacks"] = fallbacks
     return helpers
 
 
@@ -336,6 +346,8 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
                 f"{error.message} (block {block.name!r} as used at {spec.path}:{use.line})",
                 error.filename, error.lineno) from None
         tokens |= reads
+        # Prices, dates and names keep their own direction; CJK copy breaks between phrases.
+        body = phrase_copy(isolate_tokens(body), helpers["lang"])
         condition = _condition(block_condition, use.show_if, *_hidden_unless(hidable, reads, block_condition))
         if condition is not None:
             try:
@@ -375,4 +387,4 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     origins = _origins(document, [_piece(filled_theme, (Written(theme_path, theme),)), *pieces],
                        Written(layout_path, layout) if layout is not None else None)
     return Assembled(spec.name, document, tuple(assembled_blocks), frozenset(tokens), subject, preheader,
-                     helpers["lang"], origins)
+                     helpers["lang"], origins=origins, untranslated=tuple(helpers["_fallbacks"]))

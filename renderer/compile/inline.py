@@ -20,6 +20,9 @@ def inline_css(html: str) -> str:
     widths on images with ``width="100%"`` (Outlook then sizes the image from
     the file) and wrote ``width`` on paragraphs. Lines are broken to fit
     RFC 5322's 998 octets (:func:`~renderer.compile.clients.break_long_lines`).
+    libxml2's serializer does not know ``<wbr>`` (HTML5) as a void element and
+    writes ``<wbr></wbr>``; that is put back to ``<wbr>``, as the MJML source
+    and the ``phrases`` filter write it (and as MRML requires).
 
     Raises:
         CompileError: when the HTML cannot be processed.
@@ -40,4 +43,5 @@ def inline_css(html: str) -> str:
         raise CompileError(f"CSS inlining failed: {error}") from None
     if not inlined.lower().startswith("<!doctype"):
         inlined = f"{DOCTYPE}\n{inlined}"
+    inlined = inlined.replace("<wbr></wbr>", "<wbr>")
     return break_long_lines(inlined)

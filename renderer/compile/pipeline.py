@@ -30,7 +30,7 @@ from renderer.compile.protect import protect, restore
 from renderer.compile.text import glue_control_tags, html_to_text
 from renderer.compile.validate import check_mjml
 from renderer.content.loader import BlockSpec, TemplateSpec
-from renderer.content.locales import Catalog, translate_spec
+from renderer.content.locales import Catalog, translate_spec, untranslated_copy
 from renderer.sandbox.environments import html_environment, text_environment
 from renderer.sandbox.expressions import ExpressionSet
 
@@ -57,6 +57,8 @@ class CompiledTemplate:
     preheader: jinja2.Template
     conditions: ExpressionSet
     """The ``show_if`` of every block that has one, in block order."""
+    untranslated: tuple[str, ...] = ()
+    """Copy and message ids that show in English although the language is another one."""
 
     @property
     def name(self) -> str:
@@ -98,17 +100,20 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
         CompileError: an unknown or misplaced MJML tag or attribute (file and line
             named), or MJML or the inliner rejected the assembled document.
     """
+    untranslated: list[str] = []
     if catalog is not None:
+        untranslated = untranslated_copy(spec, catalog)
         spec = translate_spec(spec, catalog)
     assembled = assemble(spec, blocks, theme, brand, catalog, layout, theme_path=theme_path,
                          layout_path=layout_path)
     check_mjml(assembled.mjml, assembled.origins, fallback=str(spec.path))
+    rtl = catalog is not None and catalog.direction == "rtl"
     protected = protect(assembled.mjml)
     try:
         inlined = inline_css(compile_mjml(protected.source))
         html_source = restore(inlined, protected, stage="MJML or CSS inlining")
         text_source = glue_control_tags(
-            restore(html_to_text(inlined, protected.tags), protected, stage="text conversion", strict=False))
+            restore(html_to_text(inlined, protected.tags, isolate=rtl), protected, stage="text conversion", strict=False))
     except CompileError as error:
         raise CompileError(error.message, str(spec.path)) from None
     return CompiledTemplate(
@@ -123,6 +128,7 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
         subject=_load(TEXT_ENV, assembled.subject, str(spec.path)),
         preheader=_load(TEXT_ENV, assembled.preheader, str(spec.path)),
         conditions=_compile_conditions(assembled.blocks),
+        untranslated=tuple(untranslated) + assembled.untranslated,
     )
 
 

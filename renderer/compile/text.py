@@ -16,6 +16,10 @@ in MJML):
 - ``text-skip`` on anything: left out of the text (a navigation bar);
 - ``data-text="(was {})"`` on an inline element: how the text writes it,
   ``{}`` standing for its content (a struck-through price reads as words).
+
+A ``<bdi>`` (a price or a name, ``renderer.compile.isolate``) is plain text,
+or FSI ... PDI in a right-to-left email (LRI ... PDI for ``dir="ltr"``); a ``<wbr>`` (a Japanese phrase
+boundary, ``renderer.compile.phrases``) adds nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Callable, Union
 
 import lxml.html
 
+from renderer.compile.isolate import FSI, LRI, PDI
 from renderer.compile.text_wrap import WIDTH, wrap_line
 from renderer.sandbox.text_width import display_width, underline
 
@@ -71,6 +76,8 @@ class _Inline:
 
     tags: tuple[str, ...]
     paragraphs: list[list[list[Segment]]] = field(default_factory=lambda: [[[]]])
+    isolate: bool = False
+    """Write each ``<bdi>`` as FSI ... PDI (right-to-left emails)."""
 
     def text(self, value: str | None) -> None:
         if value:
@@ -124,6 +131,13 @@ def _inline(element: lxml.html.HtmlElement, out: _Inline) -> None:
         out.link(element)
     elif tag == "img":
         pass
+    elif tag == "bdi" and out.isolate:
+        out.text(LRI if element.get("dir") == "ltr" else FSI)
+        out.text(element.text)
+        for child in element:
+            _inline(child, out)
+            out.text(child.tail)
+        out.text(PDI)
     elif element.get("data-text") and "{}" in element.get("data-text", ""):
         # A text pattern around the element's own content: "(was {})".
         before, _, after = element.get("data-text").partition("{}")
@@ -148,7 +162,7 @@ def _inline(element: lxml.html.HtmlElement, out: _Inline) -> None:
 
 
 def _walk(element: lxml.html.HtmlElement, tags: tuple[str, ...], items: list[_Paragraph | _Loose],
-          card: int | None = None, level: int = 0) -> None:
+          card: int | None = None, level: int = 0, isolate: bool = False) -> None:
     if not isinstance(element.tag, str) or _hidden(element):
         return
     classes = _classes(element)
@@ -156,7 +170,7 @@ def _walk(element: lxml.html.HtmlElement, tags: tuple[str, ...], items: list[_Pa
         card = id(element)
     level = 1 if "text-h1" in classes else 2 if "text-h2" in classes else level
     if not _is_container(element):
-        leaf = _Inline(tags)
+        leaf = _Inline(tags, isolate=isolate)
         _inline(element, leaf)
         items.extend(_Paragraph(lines, card, level) for lines in leaf.paragraphs
                      if any(_content(line) for line in lines))
@@ -164,7 +178,7 @@ def _walk(element: lxml.html.HtmlElement, tags: tuple[str, ...], items: list[_Pa
     for text in (element.text, *((child, child.tail) for child in element)):
         if isinstance(text, tuple):
             child, text = text
-            _walk(child, tags, items, card, level)
+            _walk(child, tags, items, card, level, isolate)
         if text and text.strip():
             _loose(text.strip(), tags, items, card)
 
@@ -279,18 +293,20 @@ def _visible_body(html: str) -> lxml.html.HtmlElement | None:
     return root.find("body")
 
 
-def html_to_text(html: str, tags: tuple[str, ...] = ()) -> str:
+def html_to_text(html: str, tags: tuple[str, ...] = (), *, isolate: bool = False) -> str:
     """Readable plain text: underlined headings, wrapped paragraphs, cards, ``label: url`` links.
 
     ``tags`` are the Jinja tags the placeholders stand for, so that loops and
     conditions between paragraphs add no blank lines, and two links to the
-    same ``{{ p.url }}`` are known to be one.
+    same ``{{ p.url }}`` are known to be one. With ``isolate`` (a right-to-left
+    email) each ``<bdi>`` becomes FSI ... PDI, so that a price or a name keeps
+    its own direction in the text as in the HTML (``renderer.compile.isolate``).
     """
     body = _visible_body(html)
     if body is None:
         return ""
     items: list[_Paragraph | _Loose] = []
-    _walk(body, tags, items)
+    _walk(body, tags, items, isolate=isolate)
     _dedupe_card_links(items)
     paragraphs = [i for i in items if isinstance(i, _Paragraph)]
     following = {id(a): b for a, b in zip(paragraphs, paragraphs[1:])}

@@ -2,7 +2,8 @@
 
 Layout of ``fixtures/``: ``profiles/NAME.json``; ``recommendations/NAME.json``
 (the payload for profile NAME, else ``default.json``); ``events/TYPE.json``
-(used by templates that declare ``event: TYPE``).
+(used by templates that declare ``event: TYPE``), or ``events/NAME/TYPE.json``
+for profile NAME (a cart in the recipient's own currency).
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ class FixtureSet:
         own = folder / f"{profile_name}.json"
         return read_json(own if own.exists() else folder / "default.json")
 
-    def event(self, event_type: str | None) -> dict[str, Any] | None:
+    def event(self, event_type: str | None, profile_name: str | None = None) -> dict[str, Any] | None:
+        """The event of a type: profile ``profile_name``'s own (``events/NAME/TYPE.json``), else the shared one."""
         if not event_type:
             return None
+        if profile_name:
+            own = self.root / "events" / profile_name / f"{event_type}.json"
+            if own.is_file():
+                return read_json(own)
         return read_json(self.root / "events" / f"{event_type}.json")

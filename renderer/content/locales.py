@@ -24,6 +24,7 @@ A template is compiled once per language on first use (see
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +59,13 @@ class Catalog:
     def translate(self, value: Any) -> Any:
         """A template's text in this language, or as it was when there is no translation."""
         return self.copy.get(value, value) if isinstance(value, str) else value
+
+    def fell_back(self, message_id: str) -> bool:
+        """Whether a message of a language other than English comes from the English file."""
+        if self.language == DEFAULT_LANGUAGE:
+            return False
+        origin = self.origins.get(message_id) or self.origins.get(f"{message_id}.other")
+        return origin is not None and Path(origin).stem.lower() == DEFAULT_LANGUAGE
 
     def text(self, message_id: str) -> str:
         """The message's text.
@@ -177,6 +185,26 @@ def translate_spec(spec: TemplateSpec, catalog: Catalog) -> TemplateSpec:
         blocks=[replace(use, params={name: catalog.translate(value) for name, value in use.params.items()})
                 for use in spec.blocks],
     )
+
+
+_NOT_COPY = re.compile(r"^(?:https?:|mailto:|/|\[\[|[\w.-]+$)")
+"""Parameter values that are not words for a reader: links, ``[[ ... ]]`` fills, names, numbers."""
+_LENGTHS = re.compile(r"\b\d+(?:\.\d+)?(?:px|em|rem|%)?\b|#[0-9a-fA-F]{3,8}\b")
+"""CSS lengths and colours (``36px 0 0``, ``#2f4f3a``): parameters, not copy."""
+
+
+def untranslated_copy(spec: TemplateSpec, catalog: Catalog) -> list[str]:
+    """The template's English texts that ``catalog``'s language has no ``copy:`` translation of."""
+    if catalog.language == DEFAULT_LANGUAGE:
+        return []
+    values = [spec.subject, spec.preheader, *spec.defaults.values(),
+              *(value for use in spec.blocks for value in use.params.values())]
+    missing: list[str] = []
+    for value in values:
+        if (isinstance(value, str) and value.strip() and not _NOT_COPY.match(value.strip())
+                and any(ch.isalpha() for ch in _LENGTHS.sub("", value)) and value not in catalog.copy and value not in missing):
+            missing.append(value)
+    return missing
 
 
 @lru_cache(maxsize=512)

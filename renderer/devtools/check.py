@@ -36,6 +36,7 @@ from renderer.devtools.check_rules import (
     check_name_defaults,
     check_nameless_greeting,
     check_size,
+    check_warnings,
 )
 from renderer.recipient.pipeline import render_prepared
 from renderer.sandbox.environments import TOKENS, render_fast
@@ -184,9 +185,8 @@ class _Sources:
 
 def _requests(fixtures: FixtureSet, event_type: str | None) -> list[tuple[str, dict[str, Any]]]:
     names = fixtures.profile_names()
-    event = fixtures.event(event_type)
     requests = [(name, {"profile": fixtures.profile(name), "recommendations": fixtures.recommendations(name),
-                        "event": event, "now": FIXTURE_NOW}) for name in names]
+                        "event": fixtures.event(event_type, name), "now": FIXTURE_NOW}) for name in names]
     if not names:
         return requests
     first = requests[0][1]
@@ -285,6 +285,8 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
         for issue in check_email(email, unsubscribe):
             if issue.rule == "html-size":
                 continue  # reported once per template, for the largest email
+            collect.add(issue, label)
+        for issue in check_warnings(email):
             collect.add(issue, label)
         size = len(email.html.encode())
         if largest is None or size > largest[0]:

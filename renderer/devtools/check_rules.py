@@ -235,6 +235,16 @@ def check_tables(document: lxml.html.HtmlElement) -> list[Issue]:
                   "role=\"presentation\": screen readers announce every row and cell", "<table")]
 
 
+_WARNING_RULES = (("mixed currencies:", "currency"), ("untranslated:", "untranslated"))
+"""Render warnings that are the content's doing, as ``renderer check`` rules (prefix -> rule)."""
+
+
+def check_warnings(email: RenderedEmail) -> list[Issue]:
+    """The email's own warnings about its content: several currencies, English copy in another language."""
+    return [Issue(rule, WARNING, warning) for warning in email.warnings
+            for prefix, rule in _WARNING_RULES if warning.startswith(prefix)]
+
+
 def check_email(email: RenderedEmail, unsubscribe_url: str | None) -> list[Issue]:
     """Every rule on one rendered email."""
     document = lxml.html.document_fromstring(email.html)

@@ -42,7 +42,7 @@ def render_all(engine: Engine, fixtures: FixtureSet) -> list[GalleryEntry]:
                     template,
                     profile=fixtures.profile(fixture),
                     recommendations=fixtures.recommendations(fixture),
-                    event=fixtures.event(spec.event),
+                    event=fixtures.event(spec.event, fixture),
                     now=FIXTURE_NOW,
                     transactional=True,  # the gallery shows every fixture's email
                 )

@@ -212,7 +212,33 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
             context[name] = value
     if warnings is not None:
         warnings += clean.warnings(tokens)
+        if language is not None and _language_of(locale) != language:
+            warnings.append(f"untranslated: no messages file for {_language_of(locale)!r} (locale {locale}), "
+                            f"so this email is in {language!r}; add locales/{_language_of(locale)}.yaml")
+        mixed = _currencies(cart if cart_items else None, context)
+        if len(mixed) > 1:
+            warnings.append("mixed currencies: this email shows prices in " +
+                            ", ".join(f"{code} ({', '.join(where)})" for code, where in mixed.items()) +
+                            "; one email should use one currency, the recipient's")
     return context
+
+
+def _currencies(cart: Any, context: dict[str, Any]) -> dict[str, list[str]]:
+    """Currency -> the product lists priced in it (``cart``, ``recommendations``, ``viewed products``)."""
+    found: dict[str, list[str]] = {}
+
+    def add(code: str | None, where: str) -> None:
+        if code and where not in found.setdefault(code, []):
+            found[code].append(where)
+
+    if cart is not None:
+        add(cart.currency, "cart")
+    for where, token in (("cart", "CartItems"), ("recommendations", "RecommendedProducts"),
+                         ("viewed products", "ViewedProducts")):
+        for product in context[token] if isinstance(context.get(token), list) else ():
+            if isinstance(product, dict):
+                add(product.get("currency"), where)
+    return {code: where for code, where in found.items() if where}
 
 
 def _language_of(locale: str) -> str:
@@ -290,6 +316,12 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
     for need in compiled.spec.requires:
         if need.on_missing != "hide_block" and context.get(need.token) in _EMPTY:
             raise RequiredTokenEmpty(need.token, compiled.name, need.on_missing)
+    if compiled.untranslated:
+        shown_texts = ", ".join(repr(text) if " " in text else text for text in compiled.untranslated[:4])
+        more = len(compiled.untranslated) - 4
+        warnings.append(f"untranslated: {len(compiled.untranslated)} text(s) of this email have no "
+                        f"{compiled.language!r} translation and show in English: {shown_texts}"
+                        + (f" and {more} more" if more > 0 else ""))
     verdicts = iter(compiled.conditions.evaluate(context))
     flags, shown, block_traces = [], [], []
     for block in compiled.assembled.blocks:

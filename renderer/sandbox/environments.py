@@ -27,6 +27,7 @@ from markupsafe import Markup
 from renderer.sandbox import budget
 from renderer.sandbox.bounded import BOUNDED_FILTERS, STR_METHOD_WIDTHS, lipsum, replaced_size
 from renderer.sandbox.filters import FILTERS
+from renderer.sandbox.phrasing import phrases_filter, plain_phrases_filter
 from renderer.sandbox.text_width import underline
 from renderer.sandbox.urls import utm_filter
 
@@ -237,7 +238,10 @@ def assembly_environment() -> ImmutableSandboxedEnvironment:
 
 def html_environment() -> ImmutableSandboxedEnvironment:
     """Per-recipient environment for HTML: every token is autoescaped."""
-    return _recipient_environment(autoescape=True)
+    environment = _recipient_environment(autoescape=True)
+    # Product names in Japanese and Chinese emails break between phrases (compile/phrases.py).
+    environment.filters["phrases"] = phrases_filter
+    return environment
 
 
 def text_environment() -> ImmutableSandboxedEnvironment:
@@ -245,6 +249,7 @@ def text_environment() -> ImmutableSandboxedEnvironment:
     environment = _recipient_environment(autoescape=False)
     # Headings whose width depends on a token are underlined per recipient.
     environment.filters["underline"] = underline
+    environment.filters["phrases"] = plain_phrases_filter
     return environment
 
 

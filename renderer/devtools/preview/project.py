@@ -192,8 +192,8 @@ class PreviewProject:
             choice = selection.event if selection.event in self.event_names(event_type) else AUTO
             # Validated once here: the render and the trigger's skip rules both read the models.
             recipient, event, recommendations = parse_request(
-                "render request", profile, self._event(event_type, choice), self._recommendations(selection),
-                limits=self.engine.limits)
+                "render request", profile, self._event(event_type, choice, selection.profile),
+                self._recommendations(selection), limits=self.engine.limits)
             # Shown whatever the consent; the chip below says when it would not be sent.
             email = self.engine.render(selection.template, profile=recipient, recommendations=recommendations,
                                        event=event, now=FIXTURE_NOW, transactional=True)
@@ -299,11 +299,14 @@ class PreviewProject:
             return None
         return _parse_json(path.read_text(encoding="utf-8"), self.paths.display(path))
 
-    def _event(self, event_type: str | None, choice: str = AUTO) -> dict[str, Any] | None:
+    def _event(self, event_type: str | None, choice: str = AUTO, profile: str | None = None) -> dict[str, Any] | None:
         if not event_type:
             return None
         name = event_type if choice == AUTO else choice
         path = self.paths.fixtures / "events" / f"{name}.json"
+        own = self.paths.fixtures / "events" / str(profile) / f"{event_type}.json"
+        if choice == AUTO and profile and not profile.startswith(CUSTOM) and own.is_file():
+            path = own  # the profile's own cart, in its currency
         if not path.is_file():
             raise InvalidInput("event", [Problem(self.paths.display(path),
                                                  f"the template's event {event_type!r} has no fixture file")])
