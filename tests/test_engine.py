@@ -50,7 +50,7 @@ def test_broken_edit_fails_on_every_call_until_fixed(content_copy):
     hero.write_text(original.replace("[% endif %]", "", 1))
     os.utime(hero, ns=(1, os.stat(hero).st_mtime_ns + 10**9))
     for _ in range(2):  # the second call comes well within reload_interval
-        with pytest.raises(TemplateError, match="hero.mjml:21"):
+        with pytest.raises(TemplateError, match="hero.mjml:25"):
             engine.compiled("welcome")
     hero.write_text(original)
     os.utime(hero, ns=(1, os.stat(hero).st_mtime_ns + 2 * 10**9))
@@ -115,6 +115,9 @@ def test_jinja_syntax_error_names_block_file_and_line(content_copy):
      r"welcome\.yaml:\d+: block 'product_grid' has no parameter cuont"),
     ("templates/welcome.yaml", "      headline: 15% off your first order\n", "", "welcome", TemplateError,
      "needs parameter 'headline'"),
+    ("templates/welcome.yaml", "      button_label: Use my code\n",
+     "      button_label: Use my code\n      button_style: ghost\n", "welcome", TemplateError,
+     r"welcome\.yaml:\d+: block 'incentive' parameter 'button_style' is 'ghost'; it takes one of: primary, secondary"),
     ("templates/welcome.yaml", "blocks:\n", "blocks: [\n", "welcome", TemplateError,
      r"welcome\.yaml:\d+: invalid YAML"),
     ("templates/welcome.yaml", "block: text", "block: txt", "welcome", TemplateNotFound, "unknown block 'txt'"),
@@ -122,7 +125,7 @@ def test_jinja_syntax_error_names_block_file_and_line(content_copy):
      "show_if: \"Segments ==\"", "recommendations", TemplateError, r"recommendations\.yaml.*show_if"),
 ])
 def test_a_broken_template_file_is_named_with_its_problem(content_copy, path, old, new, template, error, message):
-    # Unknown or missing block parameter, bad YAML, unknown block, bad show_if.
+    # Unknown or missing block parameter, a value not among its choices, bad YAML, unknown block, bad show_if.
     engine = _copy_with(content_copy, path, old, new)
     with pytest.raises(error, match=message):
         engine.compiled(template)

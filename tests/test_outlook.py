@@ -61,6 +61,18 @@ def test_compile_writes_unitless_zero_paddings_as_px():
     assert _ghost_widths(html) == ["276", "276"] and _image_widths(html) == ["252", "252"]
 
 
+
+def test_mrml_narrows_a_padded_column_in_a_group_for_outlook():
+    # The product grid's columns (276 px, 12 px padding each side) in an
+    # mj-group: MJML (JavaScript) gives Outlook 276 px cells, MRML 252 px,
+    # with the 12 px padding still inside them, so the 252 px image has
+    # 228 px of room. The grid therefore uses plain columns (two-up class).
+    grouped = GRID.replace('<mj-section padding="{section}">', '<mj-section padding="{section}"><mj-group>')
+    grouped = grouped.replace("</mj-section>", "</mj-group></mj-section>")
+    html = mjml.mjml2html(grouped.format(section="12px 24px 0px", column="0px 12px"), fonts={})
+    assert _image_widths(html) == ["252", "252"]
+    assert _ghost_widths(html)[1:] == ["252", "252"]  # after the group's own 552 px cell
+
 @pytest.mark.parametrize("before,after", [
     ('<mj-section padding="0">', '<mj-section padding="0px">'),
     ('<mj-text padding="12px 24px 0" align="left">', '<mj-text padding="12px 24px 0px" align="left">'),

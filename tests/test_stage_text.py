@@ -44,6 +44,20 @@ def test_a_card_keeps_its_lines_together_and_gives_its_url_once():
         "jjph00000zjjph00003z\njjph00004z\nShop now: jjph00005z\n\njjph00006zEnd\n")
 
 
+
+def test_cards_in_different_sections_each_give_their_url():
+    # Two loops over products, one card each, in sections of their own (the
+    # product grid's full rows and its odd last row): each card's link keeps
+    # its URL, though both links are the same {{ p.url }}.
+    def section(n: int) -> str:
+        card = (f'<div class="text-card"><table><tr><td><div><a href="jjph0000{n}z">Shop now</a></div></td></tr>'
+                '</table></div>')
+        return f"<div><table><tbody><tr><td>{card}</td></tr></tbody></table></div>"
+
+    tags = ("{{ p.url }}", "{{ p.url }}")
+    text = html_to_text(_page(section(0) + section(1)), tags)
+    assert text == "Shop now: jjph00000z\n\nShop now: jjph00001z\n"
+
 def test_a_row_of_links_gives_one_link_per_line():
     html = _page('<div><a href="https://x.example/u">Unsubscribe</a> &nbsp;·&nbsp; '
                  '<a href="https://x.example/p">Preferences</a></div>'

@@ -178,6 +178,10 @@ def _fill_params(block: BlockSpec, given: dict[str, Any], helpers: dict[str, Any
                                 template_path, line)
         else:
             value, where = spec.default, (str(block.path), 1)
+        if spec.choices is not None and value not in spec.choices:
+            allowed = ", ".join(str(choice) for choice in spec.choices)
+            raise TemplateError(f"block {block.name!r} parameter {name!r} is {value!r}; it takes one of: {allowed}",
+                                *where)
         # A value may itself use messages and the brand: [[ t('product_grid.heading') ]].
         values[name] = fill(value, helpers, *where) if isinstance(value, str) else value
     try:

@@ -24,6 +24,7 @@ boundary, ``renderer.compile.phrases``) adds nothing.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Union
@@ -161,13 +162,19 @@ def _inline(element: lxml.html.HtmlElement, out: _Inline) -> None:
             out.paragraph_break()
 
 
+_CARD_NUMBERS = itertools.count()
+"""A number per text-card column met while walking, to tell cards apart."""
+
+
 def _walk(element: lxml.html.HtmlElement, tags: tuple[str, ...], items: list[_Paragraph | _Loose],
           card: int | None = None, level: int = 0, isolate: bool = False) -> None:
     if not isinstance(element.tag, str) or _hidden(element):
         return
     classes = _classes(element)
     if "text-card" in classes:
-        card = id(element)
+        # Not id(element): lxml makes a new proxy object per access and frees it
+        # after, so two cards in different sections could get the same id.
+        card = next(_CARD_NUMBERS)
     level = 1 if "text-h1" in classes else 2 if "text-h2" in classes else level
     if not _is_container(element):
         leaf = _Inline(tags, isolate=isolate)

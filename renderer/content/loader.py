@@ -34,6 +34,8 @@ class ParamSpec:
     doc: str = ""
     required: bool = False
     default: Any = None
+    choices: tuple[Any, ...] | None = None
+    """When set, the only values the parameter takes (``choices: [primary, secondary]``)."""
 
 
 @dataclass(frozen=True)
@@ -222,11 +224,15 @@ def load_block(dirs: ContentLayout, name: str) -> BlockSpec:
     params = {}
     for pname, spec in (header.get("params") or {}).items():
         spec = spec if isinstance(spec, dict) else {"doc": str(spec)}
+        choices = spec.get("choices")
+        if choices is not None and (not isinstance(choices, list) or not choices):
+            raise TemplateError(f"parameter {pname!r}: choices must be a list of values", str(path), 2)
         params[pname] = ParamSpec(
             name=pname,
             doc=str(spec.get("doc", "")),
             required=bool(spec.get("required", False)),
             default=spec.get("default"),
+            choices=tuple(choices) if choices is not None else None,
         )
     body = text[match.end():] if match else text
     source_line = text[: match.end()].count("\n") + 1 if match else 1
