@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import json
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import mul
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal, NamedTuple
 
@@ -48,6 +49,9 @@ MIN_GAP_DAYS = 30.0
 """The shortest average gap between orders a rhythm counts with (as the hand-written churn score does)."""
 
 
+_NINETY_DAYS = timedelta(days=90)
+
+
 class History(NamedTuple):
     """What the columns need beyond :class:`Features`: one pass over the orders placed by ``now``."""
 
@@ -57,21 +61,19 @@ class History(NamedTuple):
 
 def history(profile: Profile, now: datetime) -> History:
     """Orders in the 90 days before ``now`` and the average gap between orders (at least 30 days)."""
-    recent_start = now - timedelta(days=90)
-    recent, count = 0, 0
-    first = last = None
-    for order in profile.orders:
-        placed = order.placed_at
-        if placed > now:
-            continue
-        count += 1
-        if placed >= recent_start:
-            recent += 1
-        if first is None or placed < first:
-            first = placed
-        if last is None or placed > last:
-            last = placed
-    gap = (last - first).days / (count - 1) if count > 1 and first is not None and last is not None else 0.0
+    # Sorting and bisecting run in C: a Python loop comparing datetimes cost 10 µs for 14 orders.
+    dates = [order.placed_at for order in profile.orders]
+    if not dates:
+        return History(0, MIN_GAP_DAYS)
+    dates.sort()
+    zone = dates[0].tzinfo
+    if zone is not now.tzinfo and zone is not None and zone.utcoffset(None) == now.utcoffset():
+        # The same instant with the orders' tzinfo object: datetimes that share one compare
+        # without asking it for their offsets (a few hundred nanoseconds a comparison otherwise).
+        now = now.replace(tzinfo=zone)
+    count = bisect_right(dates, now)
+    recent = count - bisect_left(dates, now - _NINETY_DAYS)
+    gap = (dates[count - 1] - dates[0]).days / (count - 1) if count > 1 else 0.0
     return History(recent, max(gap, MIN_GAP_DAYS))
 
 
@@ -220,6 +222,9 @@ def _decile(cuts: tuple[float, ...], value: float) -> int:
     return 1 + bisect_right(cuts, value)
 
 
+_log1p = math.log1p
+
+
 def _exp(x: float) -> float:
     return math.exp(min(x, 700.0))  # a hand-edited weight cannot overflow a render
 
@@ -263,11 +268,11 @@ class Predictive:
 
     def scores(self, raw: list[float]) -> tuple[float, float]:
         """(churn probability, expected value in USD) for one raw column vector."""
-        transformed = [math.log1p(v if v > 0.0 else 0.0) if log else v for v, log in zip(raw, self._log)]
+        transformed = [_log1p(v if v > 0.0 else 0.0) if log else v for v, log in zip(raw, self._log)]
         bias, weights = self._churn
-        churn = bias + sum(w * x for w, x in zip(weights, transformed))
+        churn = bias + sum(map(mul, weights, transformed))
         bias, weights = self._value
-        value = bias + sum(w * x for w, x in zip(weights, transformed))
+        value = bias + sum(map(mul, weights, transformed))
         return 1.0 / (1.0 + _exp(-churn)), _exp(value)
 
     def predict(self, profile: Profile, features: Features, now: datetime) -> Prediction | None:
