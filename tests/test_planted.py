@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -69,3 +70,12 @@ def test_catalog_partners_share_a_category_and_some_are_out_of_stock():
         planted_catalog(7)
     with pytest.raises(ConfigError, match="count must be"):
         generate_planted_profiles(-1, now=FIXTURE_NOW)
+
+
+def test_cli_fixtures_generate_planted(tmp_path, capsys):
+    from renderer.cli.main import main
+
+    out = tmp_path / "planted.jsonl"
+    assert main(["fixtures", "generate", "--planted", "--count", "5", "--seed", "3", "--out", str(out)]) == 0
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert written == list(generate_planted_profiles(5, seed=3, now=FIXTURE_NOW))

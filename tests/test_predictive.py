@@ -173,3 +173,24 @@ def test_the_bundled_rules_name_the_predictive_fields():
     rules = RuleSet.load(PROJECT_ROOT / "segments.yaml")
     rule = next(r for r in rules.rules if r.name == "valuable_at_risk")
     assert rule.reads == {"value_decile", "churn_probability"}
+
+
+def test_history_counts_orders_up_to_now_whatever_their_order_and_time_zone():
+    from datetime import timedelta, timezone
+
+    from renderer.audience.predictive import history
+
+    def stamp(days: float) -> str:
+        return (FIXTURE_NOW - timedelta(days=days)).isoformat()
+
+    profile = Profile.model_validate({"id": "h", "email": "h@example.com", "orders": [
+        {"id": str(days), "placed_at": stamp(days), "total": 1} for days in (100, 10, -5, 210)]})
+    # 10, 100 and 210 days ago count (the order in 5 days does not): one within 90 days, a gap of 100 days.
+    assert history(profile, FIXTURE_NOW) == (1, 100.0)
+    assert history(profile, FIXTURE_NOW.astimezone(timezone(timedelta(hours=9)))) == (1, 100.0)
+    assert history(profile, FIXTURE_NOW - timedelta(days=50)) == (1, 110.0)  # as of 50 days ago
+    assert history(profile, FIXTURE_NOW - timedelta(days=150)) == (1, 30.0)  # only the oldest one then
+    assert history(profile, FIXTURE_NOW - timedelta(days=400)) == (0, 30.0)  # none yet
+    single = Profile.model_validate({"id": "s", "email": "s@example.com", "orders": [
+        {"id": "1", "placed_at": stamp(3), "total": 1}]})
+    assert history(single, FIXTURE_NOW) == (1, 30.0)  # one order: the 30-day floor
