@@ -194,3 +194,16 @@ def test_history_counts_orders_up_to_now_whatever_their_order_and_time_zone():
     single = Profile.model_validate({"id": "s", "email": "s@example.com", "orders": [
         {"id": "1", "placed_at": stamp(3), "total": 1}]})
     assert history(single, FIXTURE_NOW) == (1, 30.0)  # one order: the 30-day floor
+
+
+def test_the_one_call_columns_equal_the_readers(model_file):
+    from renderer.audience.predictive import history
+
+    model = load_predictive(model_file)
+    assert model._standard
+    for profile in (buyer(5), buyer(400), buyer(900, total=2000.0, currency="EUR"),
+                    dict(buyer(30), signup_date="2026-01-01T00:00:00Z")):
+        parsed = Profile.model_validate(profile)
+        features, hist = derive(parsed, FIXTURE_NOW), history(parsed, FIXTURE_NOW)
+        rates = model.spec.fit.rates
+        assert model.raw_vector(features, hist) == [FEATURES[n].read(features, hist, rates) for n in NAMES]

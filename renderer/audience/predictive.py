@@ -124,6 +124,21 @@ out on purpose: at a past date they would reveal what happened after it (see doc
 DEFAULT_FEATURES: tuple[str, ...] = tuple(FEATURES)
 
 
+def _standard_columns(f: Features, h: History, rates: dict[str, float]) -> list[float]:
+    """:data:`DEFAULT_FEATURES` in one call: what the readers give, without nine calls per recipient."""
+    rfm = f.rfm
+    days = rfm.recency_days
+    if days is None:
+        recency, ratio = RECENCY_CAP_DAYS, GAP_RATIO_CAP
+    else:
+        recency = days if days < RECENCY_CAP_DAYS else RECENCY_CAP_DAYS
+        ratio = days / h.average_gap_days
+        ratio = ratio if ratio < GAP_RATIO_CAP else GAP_RATIO_CAP
+    tenure = f.days_since_signup if f.days_since_signup is not None else (days or 0)
+    return [float(recency), ratio, float(h.orders_90d), float(rfm.frequency), float(f.order_count),
+            rfm.monetary * rates.get(rfm.currency or "", 1.0), f.open_rate, f.click_rate, float(tenure)]
+
+
 # --- the file ---------------------------------------------------------------
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -242,6 +257,7 @@ class Predictive:
     _churn_cuts: tuple[float, ...]
     _value_cuts: tuple[float, ...]
     _rates: dict[str, float]
+    _standard: bool = False
 
     @classmethod
     def from_spec(cls, spec: PredictiveFile, path: str = "<predictive>") -> Predictive:
@@ -255,7 +271,7 @@ class Predictive:
         columns = [FEATURES[f.name] for f in spec.features]
         return cls(spec, path, tuple(c.read for c in columns), tuple(c.transform == "log1p" for c in columns),
                    folded(spec.churn), folded(spec.value), tuple(spec.churn.deciles), tuple(spec.value.deciles),
-                   dict(spec.fit.rates))
+                   dict(spec.fit.rates), tuple(f.name for f in spec.features) == DEFAULT_FEATURES)
 
     @property
     def window_days(self) -> int:
@@ -263,6 +279,8 @@ class Predictive:
 
     def raw_vector(self, features: Features, hist: History) -> list[float]:
         """The columns in original units, in file order."""
+        if self._standard:
+            return _standard_columns(features, hist, self._rates)
         rates = self._rates
         return [read(features, hist, rates) for read in self._readers]
 

@@ -6,12 +6,13 @@ the audience's order histories (and browsing, with less weight), which products
 the same customers bought, and keeps for each product its nearest neighbours
 by implicit-feedback cosine with a shrinkage that damps pairs seen only a
 few times. This source reads that file and, per recipient, adds up the
-neighbours of what they bought and viewed; what they already bought and what
-is out of stock is left out, and the rest is filled from the bestsellers of
-their usual category, then from the overall bestsellers.
+neighbours of the last ten distinct products they bought (and viewed); what
+they already bought and what is out of stock is left out, and the rest is
+filled from the bestsellers of their usual category (of those ten), then from
+the overall bestsellers.
 
-Per recipient it is a few dictionary lookups per product of their history (a
-handful of microseconds); the object holds only plain values and pydantic
+Per recipient it is a sort of their orders and at most ten products' neighbour
+lists (tens of microseconds, see docs/predictive.md); the object holds only plain values and pydantic
 products, so it pickles for batch workers.
 
 Example:
@@ -22,7 +23,8 @@ Example:
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections.abc import Iterable
+from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -125,15 +127,19 @@ class CoPurchaseRecommendations:
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.spec, self.path))
 
-    def recommend(self, bought: set[str] | frozenset[str], viewed: list[str], usual: str | None,
-                  limit: int) -> list[str]:
-        """Product ids for a history: neighbours by summed similarity, then bestsellers to fill."""
+    def recommend(self, bought: set[str] | frozenset[str], seeds: list[str], viewed: list[str],
+                  usual: str | None, limit: int) -> list[str]:
+        """Product ids: neighbours of ``seeds`` (and, with less weight, ``viewed``) by summed
+        similarity, never one of ``bought``; then the bestsellers of ``usual``, then overall, to fill."""
         scores: dict[str, float] = {}
-        for seeds, weight in ((bought, 1.0), (viewed, self.view_weight)):
-            if not weight:
-                continue
-            for pid in seeds:
-                for other, similarity in self._neighbours.get(pid, ()):
+        neighbours = self._neighbours
+        for pid in seeds:
+            for other, similarity in neighbours.get(pid, ()):
+                scores[other] = scores.get(other, 0.0) + similarity
+        weight = self.view_weight
+        if weight:
+            for pid in viewed:
+                for other, similarity in neighbours.get(pid, ()):
                     scores[other] = scores.get(other, 0.0) + weight * similarity
         products = self._products
         ranked = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
@@ -149,18 +155,40 @@ class CoPurchaseRecommendations:
                             return chosen
         return chosen
 
-    def usual_category(self, profile: Profile) -> str | None:
-        """The category the recipient bought from most (ties: the most recent order's)."""
-        counts: Counter[str] = Counter()
-        for order in sorted(profile.orders, key=lambda o: o.placed_at, reverse=True):
-            for item in order.items:
-                category = self._category.get(item.product_id)
-                if category:
-                    counts[category] += 1
-        return counts.most_common(1)[0][0] if counts else None
+    def usual_category(self, seeds: list[str]) -> str | None:
+        """The category most of ``seeds`` belong to (ties: the one of the earliest seed, the most recent)."""
+        counts: dict[str, int] = {}
+        category = self._category
+        for pid in seeds:
+            name = category.get(pid)
+            if name:
+                counts[name] = counts.get(name, 0) + 1
+        return max(counts, key=counts.__getitem__) if counts else None
 
     def fetch(self, profile: Profile, limit: int) -> list[Product]:
-        bought = {item.product_id for order in profile.orders for item in order.items}
-        viewed = [entry.product.id for entry in profile.browsing]
-        ids = self.recommend(bought, viewed, self.usual_category(profile), limit)
+        orders = sorted(profile.orders, key=_placed_at, reverse=True)
+        bought = {item.product_id for order in orders for item in order.items}
+        seeds = recent_distinct((item.product_id for order in orders for item in order.items), MAX_SEEDS)
+        viewed = recent_distinct((entry.product.id for entry in sorted(profile.browsing, key=_viewed_at,
+                                                                        reverse=True)), MAX_SEEDS)
+        ids = self.recommend(bought, seeds, viewed, self.usual_category(seeds), limit)
         return [self._products[pid] for pid in ids]
+
+
+MAX_SEEDS = 10
+"""The most recent distinct products bought (and viewed) that recommendations start from: recent
+interest says more, and a customer with hundreds of orders costs no more than one with ten."""
+
+_placed_at = attrgetter("placed_at")
+_viewed_at = attrgetter("viewed_at")
+
+
+def recent_distinct(ids: Iterable[str], limit: int) -> list[str]:
+    """The first ``limit`` distinct ids, in order (newest first when ``ids`` is)."""
+    seen: dict[str, None] = {}
+    for pid in ids:
+        if pid not in seen:
+            seen[pid] = None
+            if len(seen) == limit:
+                break
+    return list(seen)

@@ -13,8 +13,9 @@ Plain Python (dictionaries of counts), no numpy. Steps, in order:
    (customers who bought them);
 3. :func:`evaluate` holds out each repeat customer's last order, fits on the
    rest, and counts how often 4 recommendations (from purchases before it)
-   contain a product of that order new to the customer, for this model and
-   for the bestsellers.
+   contain a product of that order new to the customer, for this model (from the
+   last ten distinct products bought before it, as per recipient) and for the
+   bestsellers.
 
 Ties are broken by product id, so the same histories give the same file.
 """
@@ -31,7 +32,15 @@ from typing import Any, Callable, Iterable
 from renderer.base.errors import ModelFitError
 from renderer.base.jsonl import InvalidLines, LineError, read_profiles
 from renderer.base.models import Product, parse_products
-from renderer.sources.copurchase import ALL, FORMAT, VERSION, CoPurchaseFile, CoPurchaseRecommendations
+from renderer.sources.copurchase import (
+    ALL,
+    FORMAT,
+    MAX_SEEDS,
+    VERSION,
+    CoPurchaseFile,
+    CoPurchaseRecommendations,
+    recent_distinct,
+)
 
 DEFAULT_TOP_K = 20
 DEFAULT_SHRINKAGE = 10.0
@@ -163,9 +172,8 @@ def evaluate(histories: Histories, catalog: list[Product], **options: Any) -> di
         if not new:
             continue
         customers += 1
-        usual = Counter(source._category.get(pid) for order in orders[:-1] for pid in order
-                        if source._category.get(pid)).most_common(1)
-        picks = source.recommend(bought, [], usual[0][0] if usual else None, HIT_AT)
+        seeds = recent_distinct((pid for order in reversed(orders[:-1]) for pid in order), MAX_SEEDS)
+        picks = source.recommend(bought, seeds, [], source.usual_category(seeds), HIT_AT)
         model_hits += bool(new & set(picks))
         bestseller_hits += bool(new & set([pid for pid in top if pid not in bought][:HIT_AT]))
     return {"held_out_customers": customers, "k": HIT_AT,
