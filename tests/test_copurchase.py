@@ -180,3 +180,20 @@ def test_cli_recommend_fit_reports_hit_rates_and_render_uses_the_model(audience,
     assert main(["--recommender", str(out), "render", "recommendations", "--profile", str(profile),
                  "--now", NOW, "--out", str(html)]) == 0
     assert "shop.example/p/pl-" in html.read_text(encoding="utf-8")
+
+
+def test_batch_workers_use_the_source_and_the_predictive_model(source, audience, tmp_path):
+    from renderer import render_many
+    from renderer.audience.fit.predictive import fit_predictive, read_examples
+    from renderer.audience.predictive import dump_predictive
+
+    model = tmp_path / "predictive.json"
+    model.write_text(dump_predictive(fit_predictive(read_examples(lines(audience), FIXTURE_NOW),
+                                                    now=FIXTURE_NOW)), encoding="utf-8")
+    engine = Engine(recommendations=source, predictive=model, auto_reload=False)
+    requests = [{"template": "recommendations", "profile": p, "now": FIXTURE_NOW} for p in audience[:40]]
+    local = list(render_many(requests, engine=engine))
+    forked = list(render_many(requests, engine=engine, workers=2, chunk_size=10))
+    assert [r.html for r in forked] == [r.html for r in local]
+    assert [r.segments for r in forked] == [r.segments for r in local]
+    assert all("shop.example/p/pl-" in r.html for r in local)  # every planted customer consented
