@@ -207,3 +207,19 @@ def test_the_one_call_columns_equal_the_readers(model_file):
         features, hist = derive(parsed, FIXTURE_NOW), history(parsed, FIXTURE_NOW)
         rates = model.spec.fit.rates
         assert model.raw_vector(features, hist) == [FEATURES[n].read(features, hist, rates) for n in NAMES]
+
+
+def test_the_cli_refuses_a_corrupted_model_in_one_line(tmp_path, capsys):
+    from renderer.cli.main import main
+
+    broken = tmp_path / "predictive.json"
+    broken.write_text('{"format": "renderer-predictive", "version": 1, "features": [', encoding="utf-8")
+    profile = tmp_path / "p.json"
+    profile.write_text(json.dumps(buyer(10)), encoding="utf-8")
+    code = main(["--predictive", str(broken), "render", "welcome", "--profile", str(profile)])
+    err = capsys.readouterr().err
+    assert code != 0 and "predictive.json:1: not valid JSON" in err and "Traceback" not in err
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(model_data()), encoding="utf-8")
+    assert main(["--predictive", str(good), "render", "welcome", "--profile", str(profile),
+                 "--out", str(tmp_path / "out.html")]) == 0

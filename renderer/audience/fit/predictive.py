@@ -192,7 +192,7 @@ def calibration_table(predicted: np.ndarray, observed: np.ndarray, bins: int = 1
 
 
 def lift_table(score: np.ndarray, outcome: np.ndarray) -> list[dict[str, float]]:
-    """Held-out rows in ten equal groups by score (10 = highest): mean outcome, lift over the mean, share of the total."""
+    """Rows in ten equal groups by score (10 = highest): mean outcome, lift over the mean, share of the total."""
     order = np.argsort(-score, kind="stable")
     groups = np.array_split(order, 10)
     mean, total = float(outcome.mean()) if len(outcome) else 0.0, float(outcome.sum())
@@ -269,7 +269,8 @@ def fit_predictive(table: ExampleTable, *, now: datetime, seed: int = 0, config:
             "roc_auc": round(float(roc_auc_score(observed, predicted)), 4) if both else None,
             "roc_auc_handwritten": round(float(roc_auc_score(observed, handwritten)), 4) if both else None,
             "brier": round(float(brier_score_loss(observed, predicted)), 4),
-            "brier_base_rate": round(float(brier_score_loss(observed, np.full(len(observed), churn_y[churn_train].mean()))), 4),
+            "brier_base_rate": round(float(brier_score_loss(
+                observed, np.full(len(observed), churn_y[churn_train].mean()))), 4),
             "calibration": calibration_table(predicted, observed),
             "lift": lift_table(predicted, observed),
         },
