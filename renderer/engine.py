@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from renderer.audience.personas import Personas, load_personas
+from renderer.audience.predictive import Predictive, load_predictive
 from renderer.audience.segments import RuleSet
 from renderer.audience.triggers import DEFAULT_RULES, Skip, TriggerOutcome, TriggerRule, skip_reason
 from renderer.base.errors import (
     ConfigError,
     InvalidInput,
+    ModelFileError,
     PersonaFileError,
     Problem,
     RenderAborted,
@@ -72,6 +74,9 @@ class Engine:
             ``render`` always wins. Without a source, templates use their fallback.
         personas: a personas model file (``renderer segments fit``); each recipient then
             gets its nearest persona as ``Persona`` and a ``persona:<slug>`` segment.
+        predictive: a predictive model file (``renderer segments fit-predictive``); rules
+            then see ``churn_probability``, ``expected_value`` and their deciles, and
+            templates ``PredictedChurn`` and ``PredictedValue`` (docs/predictive.md).
         limits: caps on what one email shows (names, subject, cart items, products);
             see ``renderer.base.limits.Limits`` and docs/security.md.
         locales_dir: folder of ``<lang>.yaml`` message files (default: ``locales/`` beside
@@ -82,6 +87,7 @@ class Engine:
     Raises:
         RendererError: a folder or file given does not exist.
         PersonaFileError: the personas file is broken or was fitted with another feature window.
+        ModelFileError: the predictive model file is broken or was fitted with another feature window.
 
     Example:
         >>> engine = Engine()
@@ -95,7 +101,8 @@ class Engine:
                  templates_dir: str | Path | None = None,
                  blocks_dir: str | Path | None = None, segments_file: str | Path | None = None,
                  recommendations: RecommendationSource | None = None,
-                 personas: str | Path | None = None, limits: Limits | None = None,
+                 personas: str | Path | None = None, predictive: str | Path | None = None,
+                 limits: Limits | None = None,
                  locales_dir: str | Path | None = None,
                  auto_reload: bool = True, reload_interval: float = 1.0) -> None:
         self.layout = ContentLayout.at(content, templates=templates_dir, blocks=blocks_dir,
@@ -122,8 +129,10 @@ class Engine:
             raise TypeError("limits must be a renderer.base.limits.Limits")
         self.limits = limits or DEFAULT_LIMITS
         self._personas_path = Path(personas) if personas else None
+        self._predictive_path = Path(predictive) if predictive else None
         self._init_caches()
         self.personas()  # a broken or mismatched personas file fails here, not at the first render
+        self.predictive()  # and so does a predictive model file
 
     def _init_caches(self) -> None:
         """Every cache of content: each one the same reload mechanism (``content/reload.py``)."""
@@ -140,6 +149,9 @@ class Engine:
         path = self._personas_path
         self._personas = Reloading(lambda: [path], lambda _: load_personas(path), interval=interval) \
             if path is not None else None
+        model = self._predictive_path
+        self._predictive = Reloading(lambda: [model], lambda _: load_predictive(model), interval=interval) \
+            if model is not None else None
 
     def _template_entry(self, name: str, language: str) -> Reloading[CompiledTemplate]:
         return Reloading(lambda: self._template_sources(name, language),
@@ -160,6 +172,21 @@ class Engine:
                                    f"segment rules use {window} days; fit the personas again", personas.path)
         return personas
 
+    def predictive(self) -> Predictive | None:
+        """The predictive model (reloaded when its file changes), or ``None`` when not configured.
+
+        Raises:
+            ModelFileError: the file is broken, or its feature window differs from the rules'.
+        """
+        if self._predictive is None:
+            return None
+        model = self._predictive.get()
+        window = self.rules().config.window_days
+        if model.window_days != window:
+            raise ModelFileError(f"fitted with a {model.window_days}-day feature window, but the "
+                                 f"segment rules use {window} days; fit the model again", model.path)
+        return model
+
     def config(self) -> dict[str, Any]:
         """Keyword arguments that build an equivalent Engine (e.g. in a worker process).
 
@@ -170,6 +197,7 @@ class Engine:
         return {
             "content": self.layout,
             "personas": str(self._personas_path) if self._personas_path is not None else None,
+            "predictive": str(self._predictive_path) if self._predictive_path is not None else None,
             "recommendations": self.recommendations,
             "limits": self.limits,
             "auto_reload": self.auto_reload,
@@ -184,7 +212,7 @@ class Engine:
         # Caches of its own (with locks of their own: the parent's may have been held by
         # another thread at fork), holding what the parent already loaded.
         twin._init_caches()
-        for name in ("_rules", "_languages", "_triggers", "_bestsellers", "_personas"):
+        for name in ("_rules", "_languages", "_triggers", "_bestsellers", "_personas", "_predictive"):
             if getattr(self, name) is not None:
                 getattr(twin, name).adopt(getattr(self, name))
         for (name, language), entry in self._cache.items():
@@ -198,8 +226,8 @@ class Engine:
         Two engines with equal hashes render the same emails from the same
         inputs; batch workers compare it with the job's before rendering.
         """
-        return content_fingerprint(self.layout,
-                                   personas_file=self._personas_path)
+        return content_fingerprint(self.layout, personas_file=self._personas_path,
+                                   predictive_file=self._predictive_path)
 
     def template_names(self) -> list[str]:
         """Names of every template in the templates folder."""
@@ -299,6 +327,7 @@ class Engine:
             compiled, profile, recommendations=recommendations, event=event,
             now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled), rules=self.rules(),
             fetch=fetch, personas=self.personas(), limits=self.limits, transactional=transactional,
+            predictive=self.predictive(),
         )
         return compiled, prepared
 

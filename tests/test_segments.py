@@ -18,7 +18,7 @@ def segments_of(**kwargs) -> list[str]:
 
 
 def test_bundled_rules_are_loaded_in_priority_order():
-    assert RULES.names == ["frequent_high_spender", "at_risk", "new_customer", "us_recent_buyer",
+    assert RULES.names == ["frequent_high_spender", "valuable_at_risk", "at_risk", "new_customer", "us_recent_buyer",
                            "engaged_non_buyer", "occasional_browser"]
 
 

@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 import yaml
@@ -72,6 +72,8 @@ _FEATURE_NAMES = {
     "order_count", "engagement_score", "open_rate", "click_rate", "days_since_signup",
     "days_since_last_open", "days_since_last_click", "churn_risk",
 }
+# From a predictive model (Engine(predictive=...)); missing without one, or for a customer without orders.
+_PREDICTED_NAMES = ("churn_probability", "churn_decile", "expected_value", "value_decile")
 _PROFILE_NAMES = {
     "id", "email", "first_name", "last_name", "locale", "signup_date", "orders", "browsing",
     "attributes", "segments",
@@ -83,7 +85,7 @@ _STRUCTURED: dict[str, set[str]] = {
     "consent": set(Consent.model_fields),
     "engagement": set(Engagement.model_fields),
 }
-FIELDS = frozenset(_FEATURE_NAMES | _PROFILE_NAMES | set(_STRUCTURED))
+FIELDS = frozenset(_FEATURE_NAMES | _PROFILE_NAMES | set(_STRUCTURED) | set(_PREDICTED_NAMES))
 """Every top-level name a rule may use."""
 
 
@@ -104,16 +106,26 @@ class Assignment:
     segments: list[str]
     features: Features
     outcomes: list[RuleTrace]
+    prediction: Any = None
 
     @property
     def primary(self) -> str | None:
         return self.segments[0] if self.segments else None
 
 
-def namespace(profile: Profile, features: Features) -> tuple[dict[str, Any], set[str]]:
-    """The names a rule expression sees for one profile, and which of them are missing."""
+def namespace(profile: Profile, features: Features, prediction: Any = None) -> tuple[dict[str, Any], set[str]]:
+    """The names a rule expression sees for one profile, and which of them are missing.
+
+    ``prediction`` is a :class:`~renderer.audience.predictive.Prediction` (or ``None``).
+    """
     values = dict(GLOBALS)
     missing: set[str] = set()
+    for name in _PREDICTED_NAMES:
+        if prediction is None:
+            values[name] = MISSING
+            missing.add(name)
+        else:
+            values[name] = getattr(prediction, name)
     for name in _FEATURE_NAMES:
         value = getattr(features, name)
         if value is None:
@@ -262,14 +274,18 @@ class RuleSet:
     def names(self) -> list[str]:
         return [rule.name for rule in self.rules]
 
-    def assign(self, profile: Profile, now: datetime) -> Assignment:
+    def assign(self, profile: Profile, now: datetime, *,
+               predict: Callable[[Profile, Features, datetime], Any] | None = None) -> Assignment:
         """Every matching segment in priority order; explicit ``profile.segments`` merged in.
 
         Explicit segments that name a rule take that rule's place; others follow
-        the rule matches, in the order given.
+        the rule matches, in the order given. ``predict`` (a predictive model's
+        ``predict``) gives the rules ``churn_probability``, ``expected_value`` and
+        their deciles; without it they are missing.
         """
         features = derive(profile, now, self.config)
-        values, missing = namespace(profile, features)
+        prediction = predict(profile, features, now) if predict is not None else None
+        values, missing = namespace(profile, features, prediction)
         explicit = set(profile.segments)
         outcomes, matched = [], []
         for rule, verdict in zip(self.rules, self.tests.evaluate(values)):
@@ -286,7 +302,7 @@ class RuleSet:
                 matched.append(rule.name)
         known = set(self.names)
         matched += [name for name in dict.fromkeys(profile.segments) if name not in known]
-        return Assignment(matched, features, outcomes)
+        return Assignment(matched, features, outcomes, prediction)
 
 
 _EMPTY = RuleSet((), FeatureConfig())

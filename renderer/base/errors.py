@@ -191,6 +191,18 @@ class PersonaFitError(RendererError, ValueError):
     code = "personas_fit"
 
 
+class ModelFileError(TemplateError):
+    """A predictive or recommendation model file is missing, not JSON, or does not validate; names the file."""
+
+    code = "model_file"
+
+
+class ModelFitError(RendererError, ValueError):
+    """A predictive or recommendation model cannot be fitted: too few examples, or scikit-learn missing."""
+
+    code = "model_fit"
+
+
 class ContentMismatch(RendererError, RuntimeError):
     """A worker holds other content or code than the job's; it refuses rather than render a mix.
 

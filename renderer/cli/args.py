@@ -62,11 +62,17 @@ def content_from_args(args: argparse.Namespace) -> ContentLayout:
 
 
 def engine_from_args(args: argparse.Namespace, **options: Any) -> Engine:
-    """The Engine the global options describe (content and ``--personas``), with ``options`` added."""
+    """The Engine the global options describe (content, ``--personas``, ``--predictive``,
+    ``--recommender``), with ``options`` added."""
     from renderer.engine import Engine
 
+    recommender = getattr(args, "recommender", None)
+    if recommender and "recommendations" not in options:
+        from renderer.sources.copurchase import CoPurchaseRecommendations
+
+        options["recommendations"] = CoPurchaseRecommendations.load(recommender)
     return Engine(args.content, templates_dir=args.templates, blocks_dir=args.blocks, locales_dir=args.locales,
-                  personas=args.personas, **options)
+                  personas=args.personas, predictive=getattr(args, "predictive", None), **options)
 
 
 def add_request_arguments(parser: argparse.ArgumentParser) -> None:

@@ -102,7 +102,12 @@ def cmd_fixtures_generate(args: argparse.Namespace) -> int:
     from renderer.devtools.synthetic import generate_profiles, write_jsonl
 
     now = parse_now(args.now) or FIXTURE_NOW
-    profiles = generate_profiles(args.count, seed=args.seed, now=now)
+    if args.planted:
+        from renderer.devtools.planted import generate_planted_profiles
+
+        profiles = generate_planted_profiles(args.count, seed=args.seed, now=now)
+    else:
+        profiles = generate_profiles(args.count, seed=args.seed, now=now)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("generating profiles", total=args.count)
 
@@ -154,5 +159,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--count", type=int, required=True)
     generate.add_argument("--seed", type=int, default=0)
     generate.add_argument("--now", help="dates are relative to this (default: the fixtures' now)")
+    generate.add_argument("--planted", action="store_true",
+                          help="customers with planted churn and co-purchase signals, over their own 48-product "
+                               "catalog (for trying segments fit-predictive and recommend fit; see docs/predictive.md)")
     generate.add_argument("--out", required=True, help="output .jsonl file")
     generate.set_defaults(func=cmd_fixtures_generate)

@@ -21,11 +21,14 @@ from renderer.cli.batch import register as register_batch
 from renderer.cli.content import register as register_content
 from renderer.cli.emails import register as register_emails
 from renderer.cli.exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE_OR_INPUT
+from renderer.cli.predict import register as register_predict
 from renderer.cli.preview import register as register_preview
 from renderer.cli.screenshot import register as register_screenshot
 
-_COMMANDS = "{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,init,preview,screenshot}"
-_GLOBAL_VALUE_OPTIONS = {"--content", "--templates", "--blocks", "--locales", "--personas"}
+_COMMANDS = ("{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,init,preview,screenshot,"
+             "recommend}")
+_GLOBAL_VALUE_OPTIONS = {"--content", "--templates", "--blocks", "--locales", "--personas", "--predictive",
+                         "--recommender"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,12 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--blocks", help="blocks folder (default: blocks/ of the content)")
     parser.add_argument("--locales", help="locale files folder (default: locales/ beside the blocks folder)")
     parser.add_argument("--personas", help="personas model file (from `renderer segments fit`)")
+    parser.add_argument("--predictive", help="predictive model file (from `renderer segments fit-predictive`)")
+    parser.add_argument("--recommender", help="co-purchase model file (from `renderer recommend fit`): "
+                        "the recommendation source when a render is given no products")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    # The unlisted "segments-fit" is what `segments fit` is rewritten to (see _route).
+    # The unlisted "segments-fit" (and "segments-fit-predictive") is what `segments fit`
+    # (`segments fit-predictive`) is rewritten to (see _route).
     sub = parser.add_subparsers(dest="command", required=True, metavar=_COMMANDS)
 
-    for register in (register_emails, register_content, register_audience, register_batch, register_preview,
-                     register_screenshot):
+    for register in (register_emails, register_content, register_audience, register_predict, register_batch,
+                     register_preview, register_screenshot):
         register(sub)
     for command in sub.choices.values():
         # --content after the command word too (`renderer preview --content DIR`); absent, the global one stands.
@@ -69,8 +76,8 @@ def _route(argv: list[str]) -> list[str]:
     # give it a `fit` subcommand; `segments fit` is rewritten here instead. A
     # profiles file really named "fit" can still be given as ./fit.
     index = _command_index(argv)
-    if index is not None and argv[index:index + 2] == ["segments", "fit"]:
-        return argv[:index] + ["segments-fit"] + argv[index + 2:]
+    if index is not None and argv[index] == "segments" and argv[index + 1:index + 2] in (["fit"], ["fit-predictive"]):
+        return argv[:index] + [f"segments-{argv[index + 1]}"] + argv[index + 2:]
     return argv
 
 

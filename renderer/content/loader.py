@@ -372,8 +372,10 @@ def fingerprint(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def content_fingerprint(dirs: ContentLayout, *, personas_file: Path | None = None) -> str:
-    """A digest of everything a render reads from content: templates, blocks, locales, rules and personas.
+def content_fingerprint(dirs: ContentLayout, *, personas_file: Path | None = None,
+                        predictive_file: Path | None = None) -> str:
+    """A digest of everything a render reads from content: templates, blocks, locales, rules, personas
+    and the predictive model.
 
     Files are named relative to their folder (``templates/welcome.yaml``), so
     the same content installed under another path on another machine gives
@@ -386,7 +388,8 @@ def content_fingerprint(dirs: ContentLayout, *, personas_file: Path | None = Non
             if path.is_file() and not any(part.startswith(".") for part in relative.parts) \
                     and not path.name.endswith("~"):
                 named.append((f"{label}/{relative.as_posix()}", path))
-    for label, path in (("segments", dirs.segments), ("personas", personas_file)):
+    for label, path in (("segments", dirs.segments), ("personas", personas_file),
+                        ("predictive", predictive_file)):
         if path is not None:
             named.append((label, path))
     digest = hashlib.sha256()

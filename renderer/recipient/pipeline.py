@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
 from renderer.audience.personas import Persona, Personas
+from renderer.audience.predictive import Prediction, Predictive
 from renderer.audience.segments import RuleSet
 from renderer.audience.triggers import consent_skip
 from renderer.base.errors import (
@@ -120,7 +121,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
                   brand: dict[str, Any], features: Any = None,
                   persona: Persona | None = None, limits: Limits = DEFAULT_LIMITS,
                   warnings: list[str] | None = None, tokens: frozenset[str] | None = None,
-                  language: str | None = None) -> dict[str, Any]:
+                  language: str | None = None, prediction: Prediction | None = None) -> dict[str, Any]:
     """The token context (``FirstName``, ``RecommendedProducts``, ...) for one recipient.
 
     Data is made safe for its place on the way in: URL-valued tokens that are
@@ -198,6 +199,8 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         "PrimarySegment": segments[0] if segments else None,
         "Features": features,
         "Persona": persona,
+        "PredictedChurn": _predicted_churn(prediction),
+        "PredictedValue": _predicted_value(prediction, locale) if used("PredictedValue") else None,
         "UnsubscribeUrl": _recipient_url(brand.get("unsubscribe_url"), profile, quoted_id),
         "PreferencesUrl": _recipient_url(brand.get("preferences_url"), profile, quoted_id),
         "UnsubscribeMailto": _recipient_url(brand.get("unsubscribe_mailto"), profile, quoted_id),
@@ -241,6 +244,21 @@ def _currencies(cart: Any, context: dict[str, Any]) -> dict[str, list[str]]:
     return {code: where for code, where in found.items() if where}
 
 
+def _predicted_churn(prediction: Prediction | None) -> dict[str, Any] | None:
+    if prediction is None:
+        return None
+    return {"probability": prediction.churn_probability, "percent": round(prediction.churn_probability * 100),
+            "decile": prediction.churn_decile}
+
+
+def _predicted_value(prediction: Prediction | None, locale: str) -> dict[str, Any] | None:
+    if prediction is None:
+        return None
+    amount = Decimal(str(prediction.expected_value))
+    return {"amount": prediction.expected_value, "currency": prediction.currency,
+            "formatted": money(amount, prediction.currency, locale), "decile": prediction.value_decile}
+
+
 def _language_of(locale: str) -> str:
     return locale.replace("_", "-").split("-")[0].lower()
 
@@ -263,11 +281,13 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             brand: dict[str, Any], rules: RuleSet | None = None,
             fetch: Callable[[Profile], tuple[list[Product], list[str]]] | None = None,
             personas: Personas | None = None, limits: Limits = DEFAULT_LIMITS,
-            transactional: bool = False) -> Prepared:
+            transactional: bool = False, predictive: Predictive | None = None) -> Prepared:
     """Validate one recipient's inputs and compute everything the render needs.
 
     ``fetch`` is asked for recommendations (and warnings) when none were given
     and the template shows them. ``limits`` caps what the email shows.
+    ``predictive`` scores churn and value for the rules and the
+    ``PredictedChurn`` / ``PredictedValue`` tokens.
 
     Raises:
         InvalidInput: every problem in profile, recommendations and event, by path.
@@ -301,7 +321,8 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             warnings += fetched
         else:
             products = []
-    assignment = (rules or RuleSet.empty()).assign(recipient, now)
+    assignment = (rules or RuleSet.empty()).assign(
+        recipient, now, predict=predictive.predict if predictive is not None else None)
     segment_list, outcomes = assignment.segments, assignment.outcomes
     persona = personas.nearest(assignment.features) if personas is not None else None
     if persona is not None:
@@ -312,7 +333,7 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
     context = build_context(recipient, products, happened, now=now, segments=segment_list,
                             defaults=compiled.defaults, brand=brand, features=assignment.features, persona=persona,
                             limits=limits, warnings=warnings, tokens=compiled.assembled.tokens,
-                            language=compiled.language)
+                            language=compiled.language, prediction=assignment.prediction)
     for need in compiled.spec.requires:
         if need.on_missing != "hide_block" and context.get(need.token) in _EMPTY:
             raise RequiredTokenEmpty(need.token, compiled.name, need.on_missing)

@@ -38,6 +38,7 @@ TOKENS: frozenset[str] = frozenset(
         "LastPurchaseProduct", "LastPurchaseDate",
         "RecommendedProducts", "CartItems", "CartItemsMore", "CartTotal", "CartUrl", "ViewedProducts",
         "Segments", "PrimarySegment", "Features", "Persona",
+        "PredictedChurn", "PredictedValue",
         "UnsubscribeUrl", "UnsubscribeMailto", "PreferencesUrl", "Attributes",
         "Locale", "Lang", "Dir", "Year",
         "Subject", "Preheader",
