@@ -1,7 +1,7 @@
 """The ``renderer`` command: parses arguments, calls the library, reports errors.
 
 Each command group lives in its own module (``emails``, ``content``,
-``audience``, ``batch``, ``preview``, ``screenshot``) with a ``register``
+``audience``, ``batch``, ``preview``, ``serve``, ``screenshot``) with a ``register``
 function. Errors become a plain message and an exit code in one place
 (:func:`main`; the codes are in ``exits.py``); ``--debug`` shows the
 traceback instead. Anything that is not the project's error or a file
@@ -23,8 +23,9 @@ from renderer.cli.emails import register as register_emails
 from renderer.cli.exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE_OR_INPUT
 from renderer.cli.preview import register as register_preview
 from renderer.cli.screenshot import register as register_screenshot
+from renderer.cli.serve import register as register_serve
 
-_COMMANDS = "{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,init,preview,screenshot}"
+_COMMANDS = "{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,init,preview,serve,screenshot}"
 _GLOBAL_VALUE_OPTIONS = {"--content", "--templates", "--blocks", "--locales", "--personas"}
 
 
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar=_COMMANDS)
 
     for register in (register_emails, register_content, register_audience, register_batch, register_preview,
-                     register_screenshot):
+                     register_serve, register_screenshot):
         register(sub)
     for command in sub.choices.values():
         # --content after the command word too (`renderer preview --content DIR`); absent, the global one stands.
