@@ -132,6 +132,8 @@ class ServiceState:
                      generation, len(served.templates), served.seconds)
             if previous is None:
                 compile_languages(served.engine, served.templates)
+                log.info("worker %d: every language compiled (%s)", os.getpid(),
+                         ", ".join(sorted(served.engine.languages() | {DEFAULT_LANGUAGE})))
         except RendererError as error:
             self.last_error, self.last_error_at = str(error), time.time()
             keeps = f"generation {previous.generation} keeps serving" if previous else "not ready"
