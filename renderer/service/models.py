@@ -133,7 +133,7 @@ class TriggerSkipped(BaseModel):
     message: str
 
 
-class Problem(BaseModel):
+class ProblemDetails(BaseModel):
     """An error, as RFC 9457 problem details; 422 adds ``errors``, 404 adds ``available``."""
 
     type: str

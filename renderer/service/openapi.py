@@ -25,7 +25,7 @@ _COMPONENTS: dict[str, Any] = {
     "RenderedBody": models.RenderedBody,
     "TriggerSent": models.TriggerSent,
     "TriggerSkipped": models.TriggerSkipped,
-    "Problem": models.Problem,
+    "Problem": models.ProblemDetails,
     "TemplateSummary": models.TemplateSummary,
     "TemplateDetail": models.TemplateDetail,
     "BatchLine": Union[BatchRequest, Profile],
