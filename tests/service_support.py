@@ -7,6 +7,7 @@ bounded generously (``PATIENCE``) so that only a hang fails, never a busy machin
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import secrets
@@ -17,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,7 +38,8 @@ class ServiceProcess:
     def __init__(self, *args: str, keys: list[str] | None = None, content: Path | None = None,
                  env: dict[str, str] | None = None) -> None:
         self.keys = keys if keys is not None else [new_key()]
-        environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), **(env or {}))
+        # Unbuffered: uvicorn's access lines go to standard output, which is a pipe here.
+        environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), PYTHONUNBUFFERED="1", **(env or {}))
         environment.pop("RENDERER_API_KEYS", None)
         if self.keys:
             environment["RENDERER_API_KEYS"] = ",".join(self.keys)
@@ -98,6 +101,19 @@ class ServiceProcess:
         finally:
             if self.process.poll() is None:
                 self.process.kill()
+
+
+def raw_request(url: str, method: str, path: str, *, headers: dict[str, str] | None = None,
+                body: bytes | None = None) -> tuple[int, bytes]:
+    """A request with ``path`` sent exactly as written (no client-side ``..`` clean-up); status and body."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=PATIENCE)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 def wait_until(check: Callable[[], bool], what: str) -> None:

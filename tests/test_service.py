@@ -15,7 +15,7 @@ from renderer.content.fixtures import FIXTURE_NOW
 from renderer.devtools.schemas import json_schema
 
 from conftest import FIXTURES
-from service_support import ServiceProcess, new_key
+from service_support import ServiceProcess, new_key, raw_request
 
 pytestmark = pytest.mark.xdist_group("service")
 
@@ -279,3 +279,56 @@ def test_a_batch_of_5000_lines_with_3_bad_ones_answers_every_line_in_order(http)
 def test_a_batch_for_an_unknown_template_is_404_before_anything_is_read(http):
     answer = http.post("/v1/render/nope/batch", content=b"{}\n", headers={"Content-Type": "application/x-ndjson"})
     assert answer.status_code == 404 and "welcome" in answer.json()["available"]
+
+
+# --- hostile requests ----------------------------------------------------------------------------------
+
+def test_hostile_requests_are_refused_and_no_key_is_logged(server, http):
+    key = server.keys[0]
+    off_by_one = key[:-1] + ("A" if key[-1] != "A" else "B")
+    auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    ten_mb = b'{"profile": {"id": "' + b"x" * (10 << 20) + b'"}}'
+    assert http.post("/v1/render/welcome", content=ten_mb, headers=JSON).status_code == 413
+    assert http.post("/v1/trigger", content=ten_mb, headers=JSON).status_code == 413
+
+    deep = b'{"profile": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    answer = http.post("/v1/render/welcome", content=deep, headers=JSON)
+    assert answer.status_code == 422 and answer.json()["errors"][0]["type"] == "json_too_deep"
+
+    assert http.post("/v1/render/welcome", content=b"<xml/>", headers={"Content-Type": "application/xml"}
+                     ).status_code == 415
+    assert http.post("/v1/render/welcome", content=b"{}").status_code == 415  # no Content-Type at all
+
+    for path in ("/v1/render/..%2F..%2Fetc%2Fpasswd", "/v1/render/../../etc/passwd",
+                 "/v1/render/..%2Ftemplates%2Fwelcome", "/v1/templates/..%2Fpyproject",
+                 "/v1/schemas/..%2F..%2Fschemas%2Fprofile", "/v1/render/%2e%2e/batch"):
+        status, body = raw_request(server.url, "POST" if "render" in path else "GET", path, headers=auth,
+                                   body=b"{}")
+        assert status == 404, (path, status, body)
+        assert b"root:" not in body and b"[project]" not in body
+
+    with server.client(off_by_one) as client:
+        assert render(client, "welcome", {"profile": profile()}).status_code == 401
+    status, _ = raw_request(server.url, "GET", "/v1/templates", headers={"Authorization": f"Bearer {key} "})
+    assert status == 200  # surrounding spaces are not part of a key
+    status, _ = raw_request(server.url, "GET", "/v1/templates", headers={"Authorization": f"Bearer {key}x"})
+    assert status == 401
+
+    # A batch line of 2 MiB and a deep one are failed records; the lines around them render.
+    lines = (json.dumps(profile()).encode() + b"\n" + b'{"id": "' + b"y" * (2 << 20) + b'"}\n'
+             + b"[" * 100_000 + b"\n" + json.dumps(profile()).encode() + b"\n")
+    answer = http.post("/v1/render/welcome/batch", content=lines, headers={"Content-Type": "application/x-ndjson"})
+    records = [json.loads(line) for line in answer.text.splitlines()]
+    assert [(r["line"], r["status"]) for r in records] == [(1, "rendered"), (2, "failed"), (3, "failed"),
+                                                          (4, "rendered")]
+    assert records[1]["problems"][0]["type"] == "line_too_long"
+    assert records[2]["problems"][0]["type"] == "json_too_deep"
+
+    marker = "/v1/templates?last-hostile-request"
+    http.get(marker)
+    server.wait_for(lambda line: marker in line)  # the access log has caught up with every request
+    output = server.output
+    assert "GET /v1/templates" in output  # the access log is on, and was read
+    for secret in (*server.keys, off_by_one, key[:16]):
+        assert secret not in output

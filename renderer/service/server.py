@@ -63,8 +63,14 @@ def serve(config: ServiceConfig, sock: socket.socket, *, workers: int = 1, acces
     if workers <= 1:
         app = create_app(config)
         announce(f"Serving the render API at {url} (1 process; SIGHUP reloads the content)")
-        with contextlib.suppress(KeyboardInterrupt):
-            uvicorn.Server(uvicorn.Config(app, **_uvicorn_options(access_log, log_level))).run(sockets=[sock])
+        # uvicorn stops gracefully on SIGINT or SIGTERM, then raises the signal again for the handler
+        # it found: for SIGTERM let that be a no-op, so that a stop by a process manager exits 0.
+        previous = signal.signal(signal.SIGTERM, lambda number, frame: None)
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                uvicorn.Server(uvicorn.Config(app, **_uvicorn_options(access_log, log_level))).run(sockets=[sock])
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         announce("Service stopped.")
         return
     # Every worker reads its settings (never the keys) from the environment of its spawn.
