@@ -5,6 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import httpx
 import pytest
@@ -14,8 +18,8 @@ from renderer.cli.main import main
 from renderer.content.fixtures import FIXTURE_NOW
 from renderer.devtools.schemas import json_schema
 
-from conftest import FIXTURES
-from service_support import ServiceProcess, new_key, raw_request
+from conftest import FIXTURES, PROJECT_ROOT
+from service_support import PATIENCE, ServiceProcess, new_key, raw_request
 
 pytestmark = pytest.mark.xdist_group("service")
 
@@ -60,6 +64,24 @@ def test_a_short_key_is_refused(monkeypatch, capsys):
     monkeypatch.setenv("RENDERER_API_KEYS", "short")
     assert main(["serve", "--port", "0"]) == 2
     assert "shorter than 16 characters" in capsys.readouterr().err
+
+
+def test_without_the_serve_extra_the_command_names_the_pip_install():
+    # A finder that refuses the extra's libraries, as on an install without renderer[serve].
+    code = textwrap.dedent("""
+        import sys
+        class Missing:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("prometheus_client", "uvicorn"):
+                    raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        sys.meta_path.insert(0, Missing())
+        from renderer.cli.main import main
+        sys.exit(main(["serve", "--insecure-no-auth", "--port", "0"]))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)), timeout=PATIENCE)
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'renderer[serve]'" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_health_and_readiness(server, http):
