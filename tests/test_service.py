@@ -298,6 +298,20 @@ def test_a_batch_of_5000_lines_with_3_bad_ones_answers_every_line_in_order(http)
     assert len(rendered) + sum(r["status"] == "skipped" for r in records) == 4997
 
 
+def test_a_lone_surrogate_in_the_input_gives_valid_json_answers(http):
+    # The library refuses it by field path; the problem repeats the input, which UTF-8 cannot carry
+    # as it is, so the answer writes it as the JSON escape it came as.
+    person = json.dumps({**profile(), "first_name": "Ana"}).replace("Ana", "Ana\\ud800")
+    answer = http.post("/v1/render/welcome", content=f'{{"profile": {person}}}'.encode(), headers=JSON)
+    assert answer.status_code == 422 and "\\ud800" in answer.text
+    problem = json.loads(answer.text)["errors"][0]
+    assert problem["loc"] == ["profile", "first_name"] and problem["input"] == "Ana\ud800"
+    answer = http.post("/v1/render/welcome/batch", content=person.encode() + b"\n",
+                       headers={"Content-Type": "application/x-ndjson"})
+    record = json.loads(answer.text)
+    assert record["status"] == "failed" and record["problems"][0]["loc"] == ["profile", "first_name"]
+
+
 def test_a_batch_for_an_unknown_template_is_404_before_anything_is_read(http):
     answer = http.post("/v1/render/nope/batch", content=b"{}\n", headers={"Content-Type": "application/x-ndjson"})
     assert answer.status_code == 404 and "welcome" in answer.json()["available"]

@@ -22,7 +22,6 @@ server's own.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -425,8 +424,7 @@ async def _budgeted(request: Request, endpoint: str, work: Callable[[], Response
 
 
 def _json(value: Any) -> Response:
-    return Response(json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace"),
-                    media_type="application/json")
+    return Response(problems.json_bytes(value), media_type="application/json")
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

@@ -20,7 +20,6 @@ answers to requests by counting.
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 import threading
 import time
@@ -35,6 +34,7 @@ from renderer.base.jsonl import split_lines
 from renderer.batch.job import JobSpec, render_record
 from renderer.engine import Engine
 from renderer.service import metrics
+from renderer.service.problems import json_bytes
 
 MEMORY_BYTES = 4 << 20
 RECORDS_PER_SEND = 64
@@ -201,5 +201,4 @@ def _count(record: dict[str, Any], template: str, source: Any) -> None:
 
 
 def _encoded(record: dict[str, Any]) -> bytes:
-    # As the batch job writes them: a lone surrogate from an input escape stays a JSON escape.
-    return json.dumps(record, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
+    return json_bytes(record) + b"\n"
