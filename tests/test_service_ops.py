@@ -204,3 +204,25 @@ def test_the_recommendation_source_is_the_servers_never_the_requests(compiled_st
         assert [e["loc"] for e in answer.json()["errors"]] == [["recommendations_url"]]
         assert json.loads(httpx.get(server.url + "/openapi.json").text)["components"]["schemas"][
             "RenderBody"]["additionalProperties"] is False
+
+
+def test_a_batch_past_its_body_limit_answers_the_lines_before_it_and_says_so(compiled_state):
+    line = json.dumps(FIXTURES.profile("new_customer")).encode() + b"\n"
+    config = ServiceConfig(insecure_no_auth=True, max_batch_bytes=len(line) * 2 + 10)
+    state = ServiceState(config)
+    state.served = compiled_state.served
+
+    def body():  # no Content-Length: the limit is counted as the lines arrive
+        for _ in range(5):
+            yield line
+
+    with ThreadServer(config, state) as server:
+        answer = httpx.post(server.url + "/v1/render/welcome/batch", content=body(), timeout=PATIENCE,
+                            headers={"Content-Type": "application/x-ndjson"})
+        records = [json.loads(text) for text in answer.text.splitlines()]
+        assert [r["status"] for r in records] == ["rendered", "rendered", "failed"]
+        assert records[-1]["kind"] == "BatchAborted" and records[-1]["line"] is None
+        assert "over the limit" in records[-1]["error"]
+        declared = httpx.post(server.url + "/v1/render/welcome/batch", content=line * 5, timeout=PATIENCE,
+                              headers={"Content-Type": "application/x-ndjson"})
+        assert declared.status_code == 413

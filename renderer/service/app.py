@@ -415,6 +415,10 @@ async def _budgeted(request: Request, endpoint: str, work: Callable[[], Response
             metrics.FAILURES.labels(endpoint, error.code).inc()
         if answer.status_code >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, error)
+    except Exception:  # a bug costs this request a 500, and is counted and logged with its traceback
+        metrics.FAILURES.labels(endpoint, "internal_error").inc()
+        log.exception("%s %s: internal error", request.method, request.url.path)
+        answer = problems.ProblemResponse(500, "internal_error", "an internal error; see the server's logs")
     if answer is None:
         metrics.FAILURES.labels(endpoint, "time_budget").inc()
         answer = problems.ProblemResponse(503, "time_budget", f"the request took more than its time budget "

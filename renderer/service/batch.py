@@ -151,6 +151,7 @@ class BatchResponse(Response):
                     return
                 body = message.get("body", b"")
                 if spool.size + len(body) > self.max_bytes:
+                    spool.write(body[:self.max_bytes - spool.size])  # the complete lines within the limit count
                     metrics.FAILURES.labels("batch", "body_too_large").inc()
                     spool.end(f"the batch body is over the limit of {self.max_bytes:,} bytes; "
                               "the lines after the last record were not read")
