@@ -18,7 +18,11 @@ What it does, in one run on this machine:
 It prints renders/s, p50/p99 latency, errors, the ratio of the service's
 throughput to the in-process one, and the load average before and after.
 The client shares the machine's cores with the server: the figures are a
-floor for a server that has its cores to itself. Traffic goes to loopback
+floor for a server that has its cores to itself. On a machine shared with
+other work the wall-clock figures swing with its load, so it also prints
+the CPU time per render of both sides (the server's processes read from
+``/proc``): renders per second per core, which the machine's load does not
+change much. Traffic goes to loopback
 only; the run stops by itself after ``--seconds`` (and at most
 ``--max-requests``).
 """
@@ -63,18 +67,19 @@ def requests_for(count: int, seed: int) -> list[tuple[str, dict]]:
             for i, profile in enumerate(profiles)]
 
 
-def in_process(requests: list[tuple[str, dict]], seconds: float) -> float:
-    """Renders per second of one Engine in this process, rendering ``requests`` round and round."""
+def in_process(requests: list[tuple[str, dict]], seconds: float) -> tuple[float, float]:
+    """(renders per second, CPU seconds per render) of one Engine in this process, rendering
+    ``requests`` round and round."""
     engine = Engine(auto_reload=False)
     for template, body in requests:  # compile every template and language outside the clock
         engine.render(template, profile=body["profile"], recommendations=body["recommendations"], now=FIXTURE_NOW)
-    done, started = 0, time.perf_counter()
+    done, started, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds:
         for template, body in requests:
             engine.render(template, profile=body["profile"], recommendations=body["recommendations"],
                           now=FIXTURE_NOW)
             done += 1
-    return done / (time.perf_counter() - started)
+    return done / (time.perf_counter() - started), (time.process_time() - cpu) / done
 
 
 class Server:
@@ -100,6 +105,18 @@ class Server:
             raise SystemExit(f"the server ended before it was ready (exit {self.process.wait()})")
         # Keep reading its output so that it never blocks on a full pipe.
         threading.Thread(target=lambda: [None for _ in self.process.stdout], daemon=True).start()
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server: the supervisor and its workers."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        pids = [self.process.pid]
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+        total = 0
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -156,7 +173,7 @@ def main() -> None:
 
     requests = requests_for(args.recipients, args.seed)
     load_before = os.getloadavg()
-    before = in_process(requests, args.inprocess_seconds)
+    before, before_cpu = in_process(requests, args.inprocess_seconds)
     print(f"in-process engine.render, 1 process: {before:,.0f} renders/s", flush=True)
 
     server = Server(args.workers)
@@ -164,14 +181,15 @@ def main() -> None:
         warm = asyncio.run(load(server.url, server.key, requests, seconds=3, connections=8, max_requests=400))
         if warm[2]:
             raise SystemExit(f"warm-up errors: {warm[2][:3]}")
-        started = time.perf_counter()
+        started, server_cpu, client_cpu = time.perf_counter(), server.cpu_seconds(), time.process_time()
         answered, latencies, errors = asyncio.run(load(server.url, server.key, requests, seconds=args.seconds,
                                                        connections=args.connections,
                                                        max_requests=args.max_requests))
         elapsed = time.perf_counter() - started
+        server_cpu, client_cpu = server.cpu_seconds() - server_cpu, time.process_time() - client_cpu
     finally:
         server.stop()
-    after = in_process(requests, args.inprocess_seconds)
+    after, after_cpu = in_process(requests, args.inprocess_seconds)
     load_after = os.getloadavg()
 
     inproc = statistics.mean([before, after])
@@ -182,6 +200,11 @@ def main() -> None:
     print(f"  throughput {rate:,.0f} renders/s; latency p50 {percentile(latencies, 0.5) * 1e3:.1f} ms, "
           f"p99 {percentile(latencies, 0.99) * 1e3:.1f} ms")
     print(f"  service / in-process: {rate / inproc:.2f} (in-process mean {inproc:,.0f} renders/s)")
+    render_cpu = statistics.mean([before_cpu, after_cpu])
+    print(f"CPU time per render (what a core can do, whatever else the machine runs):")
+    print(f"  in-process {render_cpu * 1e3:.2f} ms ({1 / render_cpu:,.0f} renders/s per core); "
+          f"service {server_cpu / answered * 1e3:.2f} ms ({answered / server_cpu:,.0f} renders/s per core), "
+          f"ratio {render_cpu * answered / server_cpu:.2f}; the load client {client_cpu / answered * 1e3:.2f} ms")
     print(f"load average (1, 5, 15 min) before: {', '.join(f'{v:.2f}' for v in load_before)}; "
           f"after: {', '.join(f'{v:.2f}' for v in load_after)}; cores: {os.cpu_count()}")
     for error in errors[:5]:
