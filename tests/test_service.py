@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from renderer.base.errors import InvalidInput
-from renderer.cli.main import main
+from renderer.cli.main import build_parser, main
 from renderer.content.fixtures import FIXTURE_NOW
 from renderer.devtools.schemas import json_schema
 
@@ -66,6 +66,18 @@ def test_a_short_key_is_refused(monkeypatch, capsys):
     assert "shorter than 16 characters" in capsys.readouterr().err
 
 
+def test_serve_binds_localhost_by_default_and_checks_its_options(monkeypatch, capsys):
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port, args.workers, args.cors_origin) == ("127.0.0.1", 8080, 1, [])
+    monkeypatch.setenv("RENDERER_API_KEYS", new_key())
+    assert main(["serve", "--workers", "0"]) == 2
+    assert main(["--templates", "templates", "serve"]) == 2
+    assert main(["serve", "--time-budget", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--workers must be at least 1" in err and "use --content DIR" in err
+    assert "time_budget must be more than 0" in err
+
+
 def test_without_the_serve_extra_the_command_names_the_pip_install():
     # A finder that refuses the extra's libraries, as on an install without renderer[serve].
     code = textwrap.dedent("""
@@ -75,7 +87,7 @@ def test_without_the_serve_extra_the_command_names_the_pip_install():
                 if name.split(".")[0] in ("prometheus_client", "uvicorn"):
                     raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         sys.meta_path.insert(0, Missing())
-        from renderer.cli.main import main
+        from renderer.cli.main import build_parser, main
         sys.exit(main(["serve", "--insecure-no-auth", "--port", "0"]))
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT,
