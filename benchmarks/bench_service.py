@@ -201,7 +201,7 @@ def main() -> None:
           f"p99 {percentile(latencies, 0.99) * 1e3:.1f} ms")
     print(f"  service / in-process: {rate / inproc:.2f} (in-process mean {inproc:,.0f} renders/s)")
     render_cpu = statistics.mean([before_cpu, after_cpu])
-    print(f"CPU time per render (what a core can do, whatever else the machine runs):")
+    print("CPU time per render (what a core can do, whatever else the machine runs):")
     print(f"  in-process {render_cpu * 1e3:.2f} ms ({1 / render_cpu:,.0f} renders/s per core); "
           f"service {server_cpu / answered * 1e3:.2f} ms ({answered / server_cpu:,.0f} renders/s per core), "
           f"ratio {render_cpu * answered / server_cpu:.2f}; the load client {client_cpu / answered * 1e3:.2f} ms")

@@ -21,6 +21,7 @@ server's own.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -137,19 +138,16 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     state: ServiceState = app.state.service
     if not state.ready:
         state.reload()
+    loop = asyncio.get_running_loop()
     installed = False
     with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):  # not in the main thread (tests)
-        import asyncio
-
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, state.reload)
+        loop.add_signal_handler(signal.SIGHUP, state.reload)
         installed = True
     try:
         yield
     finally:
         if installed:
-            import asyncio
-
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            loop.remove_signal_handler(signal.SIGHUP)
 
 
 def _log_to_stderr() -> None:
