@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 import signal
+import socket
 import threading
 from pathlib import Path
 
@@ -226,3 +227,23 @@ def test_a_batch_past_its_body_limit_answers_the_lines_before_it_and_says_so(com
         declared = httpx.post(server.url + "/v1/render/welcome/batch", content=line * 5, timeout=PATIENCE,
                               headers={"Content-Type": "application/x-ndjson"})
         assert declared.status_code == 413
+
+
+def test_metrics_show_recommendation_source_errors_and_the_open_breaker():
+    with socket.socket() as probe:  # a port with nothing listening: every fetch is refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = ServiceConfig(insecure_no_auth=True,
+                           recommendations_url=f"http://127.0.0.1:{port}/recs/{{profile_id}}?limit={{limit}}")
+    with ThreadServer(config) as server:
+        state: ServiceState = server.app.state.service
+        assert state.wait(PATIENCE) and state.ready, state.last_error
+        for number in range(6):  # the breaker opens after 5 consecutive failures
+            person = {**FIXTURES.profile("new_customer"), "id": f"c{number}"}
+            answer = httpx.post(server.url + "/v1/render/recommendations", json={"profile": person, "now": NOW},
+                                timeout=PATIENCE)
+            assert answer.status_code == 200
+            assert any(w.startswith("recommendations unavailable") for w in answer.json()["warnings"])
+        text = httpx.get(server.url + "/metrics").text
+        assert "renderer_recommendation_errors_total 6.0" in text
+        assert "renderer_recommendation_breaker_open 1.0" in text
