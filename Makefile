@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench profile clean
+.PHONY: demo test bench bench-service profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_batch.py
+
+## bench-service: renderer serve --workers 2 under load (60 s, 64 connections, loopback) beside in-process renders
+bench-service: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench_service.py
 
 ## profile: where the fast path's time goes (pyinstrument call tree)
 profile: $(STAMP)

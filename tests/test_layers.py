@@ -26,6 +26,7 @@ RANKS = {
     "engine": 5,      # the Engine, over all of the above
     "batch": 6,       # many recipients, here or on Dask
     "devtools": 6,    # check, gallery, preview, synthetic profiles, screenshots
+    "service": 6.5,   # the HTTP render service: over the batch job's records and devtools' schemas
     "api": 7,         # module-level functions over the default engine
     "cli": 8,
     "__init__": 9,
@@ -127,7 +128,8 @@ def test_the_checker_sees_a_cycle_and_an_upward_import(tmp_path):
 
 
 OPTIONAL = ("numpy", "requests", "starlette", "uvicorn", "faker", "dask", "distributed", "watchfiles",
-            "pybreaker", "cachetools", "sklearn", "matplotlib", "playwright")
+            "pybreaker", "cachetools", "sklearn", "matplotlib", "playwright", "prometheus_client",
+            "httpx")
 """What the extras bring; the core install and ``import renderer`` need none of it."""
 
 

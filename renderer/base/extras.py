@@ -5,6 +5,7 @@ The core install renders emails; each extra adds a feature:
 ===========  ======================================================
 ``http``     ``HttpRecommendationSource`` (requests, pybreaker, cachetools)
 ``preview``  ``renderer preview`` (starlette, uvicorn, watchfiles)
+``serve``    ``renderer serve`` (starlette, uvicorn[standard], prometheus-client)
 ``fixtures`` ``renderer fixtures generate`` (faker)
 ``ml``       ``renderer segments fit`` and its chart (numpy, scikit-learn, matplotlib)
 ``dask``     ``--engine dask`` / ``backend="dask"`` (dask.distributed)

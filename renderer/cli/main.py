@@ -1,7 +1,7 @@
 """The ``renderer`` command: parses arguments, calls the library, reports errors.
 
 Each command group lives in its own module (``emails``, ``content``,
-``audience``, ``batch``, ``preview``, ``screenshot``) with a ``register``
+``audience``, ``batch``, ``preview``, ``serve``, ``screenshot``) with a ``register``
 function. Errors become a plain message and an exit code in one place
 (:func:`main`; the codes are in ``exits.py``); ``--debug`` shows the
 traceback instead. Anything that is not the project's error or a file
@@ -24,9 +24,10 @@ from renderer.cli.exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE_OR
 from renderer.cli.predict import register as register_predict
 from renderer.cli.preview import register as register_preview
 from renderer.cli.screenshot import register as register_screenshot
+from renderer.cli.serve import register as register_serve
 
-_COMMANDS = ("{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,init,preview,screenshot,"
-             "recommend}")
+_COMMANDS = ("{render,check,gallery,segments,batch,trigger,fixtures,templates,schema,init,preview,serve,"
+             "screenshot,recommend}")
 _GLOBAL_VALUE_OPTIONS = {"--content", "--templates", "--blocks", "--locales", "--personas", "--predictive",
                          "--recommender"}
 
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar=_COMMANDS)
 
     for register in (register_emails, register_content, register_audience, register_predict, register_batch,
-                     register_preview, register_screenshot):
+                     register_preview, register_serve, register_screenshot):
         register(sub)
     for command in sub.choices.values():
         # --content after the command word too (`renderer preview --content DIR`); absent, the global one stands.
