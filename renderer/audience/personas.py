@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from renderer.audience.features import Features
 from renderer.base.errors import PersonaFileError
-from renderer.base.models import problems_from
+from renderer.base.model_files import read_model_json, validate_model
 
 FORMAT = "renderer-personas"
 VERSION = 1
@@ -276,16 +276,8 @@ def parse_personas(data: Any, path: str = "<personas>") -> Personas:
     Raises:
         PersonaFileError: naming every problem (``personas.2.centroid: ...``).
     """
-    if isinstance(data, dict) and data.get("format") != FORMAT:
-        raise PersonaFileError(f"not a personas file (expected \"format\": \"{FORMAT}\")", path)
-    if isinstance(data, dict) and data.get("version") != VERSION:
-        raise PersonaFileError(f"personas file version {data.get('version')!r} is not supported "
-                               f"(this renderer reads version {VERSION}); fit it again", path)
-    try:
-        spec = PersonaFile.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(str(problem) for problem in problems_from(error))
-        raise PersonaFileError(f"invalid personas file: {problems}", path) from None
+    spec = validate_model(data, PersonaFile, kind="personas", format=FORMAT, version=VERSION,
+                          error=PersonaFileError, path=path)
     return Personas.from_spec(spec, path)
 
 
@@ -295,16 +287,7 @@ def load_personas(path: str | Path) -> Personas:
     Raises:
         PersonaFileError: missing file, bad JSON (with line) or an invalid model.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise PersonaFileError(f"cannot read personas file: {error}", str(path)) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise PersonaFileError(f"not valid JSON: {error.msg} (column {error.colno})", str(path),
-                               error.lineno) from None
+    data = read_model_json(path, "personas", PersonaFileError)
     return parse_personas(data, str(path))
 
 

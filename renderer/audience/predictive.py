@@ -35,11 +35,12 @@ from operator import mul
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from renderer.audience.features import Features
 from renderer.base.errors import ModelFileError
-from renderer.base.models import Profile, problems_from
+from renderer.base.model_files import read_model_json, validate_model
+from renderer.base.models import Profile
 
 FORMAT = "renderer-predictive"
 VERSION = 1
@@ -310,16 +311,8 @@ def parse_predictive(data: Any, path: str = "<predictive>") -> Predictive:
     Raises:
         ModelFileError: naming every problem (``churn.coef: ...``).
     """
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ModelFileError(f"not a predictive model file (expected \"format\": \"{FORMAT}\")", path)
-    if data.get("version") != VERSION:
-        raise ModelFileError(f"predictive model version {data.get('version')!r} is not supported "
-                             f"(this renderer reads version {VERSION}); fit it again", path)
-    try:
-        spec = PredictiveFile.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(str(problem) for problem in problems_from(error))
-        raise ModelFileError(f"invalid predictive model file: {problems}", path) from None
+    spec = validate_model(data, PredictiveFile, kind="predictive model", format=FORMAT, version=VERSION,
+                          error=ModelFileError, path=path)
     return Predictive.from_spec(spec, path)
 
 
@@ -329,16 +322,7 @@ def load_predictive(path: str | Path) -> Predictive:
     Raises:
         ModelFileError: missing file, bad JSON (with line) or an invalid model.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"cannot read predictive model file: {error}", str(path)) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ModelFileError(f"not valid JSON: {error.msg} (column {error.colno})", str(path),
-                             error.lineno) from None
+    data = read_model_json(path, "predictive model", ModelFileError)
     return parse_predictive(data, str(path))
 
 

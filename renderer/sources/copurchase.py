@@ -22,16 +22,16 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from renderer.base.errors import ModelFileError
-from renderer.base.models import Product, Profile, problems_from
+from renderer.base.model_files import read_model_json, validate_model
+from renderer.base.models import Product, Profile
 
 FORMAT = "renderer-copurchase"
 VERSION = 1
@@ -95,14 +95,7 @@ class CoPurchaseRecommendations:
         Raises:
             ModelFileError: missing file, bad JSON (with line) or an invalid model.
         """
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as error:
-            raise ModelFileError(f"cannot read recommendation model file: {error}", str(path)) from None
-        except json.JSONDecodeError as error:
-            raise ModelFileError(f"not valid JSON: {error.msg} (column {error.colno})", str(path),
-                                 error.lineno) from None
+        data = read_model_json(path, "recommendation model", ModelFileError)
         return cls.parse(data, str(path))
 
     @classmethod
@@ -112,16 +105,8 @@ class CoPurchaseRecommendations:
         Raises:
             ModelFileError: naming every problem (``neighbours.PL-1000: ...``).
         """
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ModelFileError(f"not a recommendation model file (expected \"format\": \"{FORMAT}\")", path)
-        if data.get("version") != VERSION:
-            raise ModelFileError(f"recommendation model version {data.get('version')!r} is not supported "
-                                 f"(this renderer reads version {VERSION}); fit it again", path)
-        try:
-            spec = CoPurchaseFile.model_validate(data)
-        except ValidationError as error:
-            problems = "; ".join(str(problem) for problem in problems_from(error))
-            raise ModelFileError(f"invalid recommendation model file: {problems}", path) from None
+        spec = validate_model(data, CoPurchaseFile, kind="recommendation model", format=FORMAT, version=VERSION,
+                              error=ModelFileError, path=path)
         return cls(spec, path)
 
     def __reduce__(self) -> tuple[Any, ...]:
