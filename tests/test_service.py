@@ -238,6 +238,7 @@ def test_templates_list_and_detail(http, engine):
     assert detail["tokens"] == sorted(compiled.assembled.tokens) and "CartItems" in detail["tokens"]
     assert detail["requires"]["event"] == "cart_abandoned"
     assert detail["requires"]["recommendations"] == {"required": False, "fallback": "bestsellers", "limit": 8}
+    assert {"token": "CartItems", "on_missing": "skip"} in detail["requires"]["tokens"]
     assert http.get("/v1/templates/nope").status_code == 404
 
 

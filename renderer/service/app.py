@@ -215,9 +215,8 @@ async def _template(request: Request) -> Response:
         "event": spec.event,
         "recommendations": {"required": policy.required, "fallback": policy.fallback, "limit": policy.limit},
     }
-    extra = getattr(spec, "requires", None)  # a template's own ``requires:`` (when the content has one)
-    if extra:
-        requires["declared"] = extra if isinstance(extra, (dict, list, str)) else repr(extra)
+    # The template's own requires: the tokens its email is about, and what a recipient without them gets.
+    requires["tokens"] = [{"token": need.token, "on_missing": need.on_missing} for need in spec.requires]
     return JSONResponse({
         "name": name, "description": spec.description, "event": spec.event,
         "tokens": sorted(compiled.assembled.tokens), "blocks": [use.block for use in spec.blocks],
