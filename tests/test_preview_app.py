@@ -216,13 +216,13 @@ def test_broken_template_shows_file_line_and_source(server):
             status, _, body = get(url + "/email/welcome?profile=new_customer")
             assert status == 200
             assert "This template doesn't build" in body
-            assert "blocks/hero.mjml, line 21" in body
+            assert "blocks/hero.mjml, line 25" in body
             assert "Unexpected end of template" in body
-            assert '<span class="hit"><i>21</i>' in body
+            assert '<span class="hit"><i>25</i>' in body
             gallery = compiled_gallery(url)
             using_hero = [t for t in TEMPLATES
                           if "block: hero" in (project.paths.templates / f"{t}.yaml").read_text()]
-            assert using_hero and "blocks/hero.mjml:21" in gallery
+            assert using_hero and "blocks/hero.mjml:25" in gallery
             assert gallery.count('class="row-error"') == len(using_hero)
             assert gallery.count('class="card"') == (len(TEMPLATES) - len(using_hero)) * len(PROFILES)
         wait_for_change(events, "blocks/hero.mjml")  # the repair

@@ -143,9 +143,9 @@ def test_broken_block_shows_the_error_and_recovers(page, server):
     hero = project.paths.blocks / "hero.mjml"
     with edited(hero, lambda text: text.replace("[% endif %]", "", 1)):
         error = page.locator("#content-error")
-        expect(error).to_contain_text("blocks/hero.mjml, line 21")
+        expect(error).to_contain_text("blocks/hero.mjml, line 25")
         expect(error).to_contain_text("Unexpected end of template")
-        expect(error.locator(".excerpt .hit")).to_contain_text("21")
+        expect(error.locator(".excerpt .hit")).to_contain_text("25")
         page.screenshot(path=str(ARTIFACTS / "broken-block.png"))
     expect(page.locator("#content-error")).to_have_count(0)
     expect(page.frame_locator("#desktop-frame").get_by_text("Welcome in, Priya.")).to_be_visible()

@@ -139,8 +139,8 @@ def test_broken_content_is_an_outcome_naming_file_and_line(project):
         preview = project.render(Selection("welcome", "new_customer"))
         assert preview.email is None and isinstance(preview.content_error, TemplateError)
         view = error_view(preview.content_error, project.paths)
-        assert (view.file, view.line) == ("blocks/hero.mjml", 21)
-        assert [n for n, _ in view.excerpt] == list(range(18, 24))
+        assert (view.file, view.line) == ("blocks/hero.mjml", 25)
+        assert [n for n, _ in view.excerpt] == list(range(22, 28))
         rows = {row.template: row for row in project.gallery()}
         assert rows["welcome"].error is not None and rows["abandoned_cart"].error is None
     assert project.render(Selection("welcome", "new_customer")).email is not None
