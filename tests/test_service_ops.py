@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -104,7 +105,11 @@ def test_two_workers_serve_a_bounded_load_without_errors_and_reload_together():
     service = ServiceProcess("--workers", "2")
     try:
         service.wait_ready(workers=2)
-        errors = asyncio.run(bounded_load(service.url, service.keys[0], requests=2000, connections=16))
+        # In a thread of its own: a test before this one in the same process may have left an event
+        # loop running in this thread (Playwright's sync API does), and asyncio.run refuses to nest.
+        with ThreadPoolExecutor(1) as thread:
+            errors = thread.submit(asyncio.run, bounded_load(service.url, service.keys[0], requests=2000,
+                                                              connections=16)).result()
         assert errors == []
         with service.client() as client:
             # /metrics sums every worker's counters, whichever worker answers.
