@@ -227,9 +227,9 @@ def _format_paragraph(paragraph: _Paragraph, tags: tuple[str, ...]) -> str:
     text = _SPACE_RUNS.sub(" ", "\n".join(line for line in lines if line).replace("\xa0", " "))
     if paragraph.level:
         char = "=" if paragraph.level == 1 else "-"
-        if any(not tags[int(m.group(1))].startswith("{%") for m in _PLACEHOLDER.finditer(text)
-               if int(m.group(1)) < len(tags)):
-            # Its width is known only per recipient.
+        if any(int(m.group(1)) < len(tags) for m in _PLACEHOLDER.finditer(text)):
+            # Its width is known only per recipient: a token, or a branch (an experiment's
+            # variants) of which only one is printed.
             return f'{{% filter underline("{char}") %}}{text}{{% endfilter %}}'
         return underline(text, char)
     width = _placeholder_width(tags)
