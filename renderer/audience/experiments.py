@@ -62,7 +62,8 @@ def forced_problems(experiments: dict[str, Experiment], forced: Any) -> list[Pro
             continue
         allowed = (*experiments[key].variants, HOLDOUT)
         if name not in allowed:
-            close = difflib.get_close_matches(str(name), list(allowed), n=1)
+            close = [n for n in allowed if n.lower() == str(name).lower()] \
+                or difflib.get_close_matches(str(name), list(allowed), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             problems.append(Problem(f"force_variants.{key}", f"experiment {key} has no variant {name!r}{hint} "
                                     f"(its variants: {', '.join(allowed)})", "unknown_variant", name))
