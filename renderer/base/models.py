@@ -228,11 +228,12 @@ class BlockTrace(NamedTuple):
 
 
 class VariantTrace(NamedTuple):
-    """A recipient's outcome in one experiment, and how it was chosen (``hash 0.4231`` or ``forced``)."""
+    """A recipient's outcome in one experiment, and how it was chosen."""
 
     experiment: str
     variant: str
-    how: str
+    position: float | None
+    """The recipient's place in [0, 1) that chose the variant; ``None``: forced (``force_variants``)."""
 
 
 @dataclass(frozen=True, slots=True)

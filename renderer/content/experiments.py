@@ -54,6 +54,8 @@ class Experiment:
     line: int | None = None
     bounds: tuple[float, ...] = ()
     """The running sums of ``weights`` (the last is 1): where each variant's slice of [0, 1) ends."""
+    hash_prefix: bytes = b""
+    """What a recipient's id is appended to before hashing: key and salt, each ended by a 0x1f byte."""
 
     def shares(self) -> dict[str, float]:
         """Each outcome's expected share of all recipients: the variants, then ``holdout`` when it has one."""
@@ -121,8 +123,9 @@ def _experiment(key: Any, entry: Any, path: Path, line: int | None) -> Experimen
     total = float(sum(variants.values()))
     weights = tuple(float(w) / total for w in variants.values())
     bounds = tuple(sum(weights[: i + 1]) for i in range(len(weights) - 1)) + (1.0,)
-    return Experiment(key, names, weights, str(control), float(holdout), str(entry.get("salt") or ""),
-                      bool(entry.get("utm", False)), str(entry.get("description") or ""), line, bounds)
+    salt = str(entry.get("salt") or "")
+    return Experiment(key, names, weights, str(control), float(holdout), salt, bool(entry.get("utm", False)),
+                      str(entry.get("description") or ""), line, bounds, f"{key}\x1f{salt}\x1f".encode())
 
 
 def parse_experiments(data: Any, path: Path, lines: dict[str, int]) -> dict[str, Experiment]:
