@@ -364,3 +364,52 @@ def test_the_chi_square_p_value_without_scipy():
     assert chi_square_p(6.6348966010212145, 1) == pytest.approx(0.01, rel=1e-9)
     assert chi_square_p(0.0, 2) == 1.0
     assert chi_square_p(2 * 1.0, 2) == pytest.approx(2.718281828459045 ** -1.0)  # dof 2: exp(-x/2)
+
+
+# --- renderer check -------------------------------------------------------------------------------
+
+LOPSIDED = """\
+subject: "Hi {{ FirstName }}"
+preheader: "A preheader long enough to fill the inbox preview line, and then some."
+experiments:
+  rare_test:
+    variants: {A: 1000000, B: 1}
+blocks:
+  - block: header
+  - block: text
+    variant: B
+    params:
+      heading: Only B sees this
+      body: "<p>Read <a href=\\"http://fernhill.example/insecure-b\\">the guide</a>.</p>"
+  - block: footer
+"""
+
+
+def test_check_renders_every_variant_and_warns_of_one_no_fixture_lands_in(tmp_path):
+    import shutil
+
+    from renderer.api import check
+
+    for folder in ("templates", "blocks", "locales", "fixtures"):
+        shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
+    shutil.copy(PROJECT_ROOT / "segments.yaml", tmp_path / "segments.yaml")
+    _write_template(tmp_path, "lopsided", LOPSIDED)
+    report = check(["lopsided", "recommendations"], engine=Engine(content=tmp_path))
+    unexercised = [f for f in report.findings if f.rule == "variant-unexercised"]
+    assert [(f.template, f.line) for f in unexercised] == [("lopsided", 4)]
+    assert "variant B of experiment rare_test" in unexercised[0].message
+    # Variant B was still rendered for every fixture, and its bad link found.
+    link = next(f for f in report.findings if f.rule == "link-scheme" and f.template == "lopsided")
+    assert "insecure-b" in link.message and link.fixtures and all("[rare_test=B]" in f for f in link.fixtures)
+    # The variant's block is shown (forced) and hidden (as assigned): no show-if warning for it.
+    assert not [f for f in report.findings if f.rule == "show-if-unexercised" and f.template == "lopsided"]
+    assert not [f for f in report.findings if f.template == "recommendations"]
+
+
+def test_check_of_the_bundled_content_renders_each_variant(engine):
+    from renderer.api import check
+
+    with_variants = check(["recommendations"], engine=engine)
+    fixtures = len([f for f in (PROJECT_ROOT / "fixtures" / "profiles").glob("*.json")])
+    # Each fixture as assigned, then once in the other variant of each of the two experiments.
+    assert with_variants.emails >= fixtures * 3 and with_variants.ok and not with_variants.warnings

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jinja2
@@ -54,6 +54,8 @@ class AssembledBlock:
     condition: str | None
     variant: tuple[str, tuple[str, ...]] | None = None
     """The experiment and the variants this block (or copy of a block) is shown to; ``None``: everyone."""
+    entry: int = 0
+    """Its entry in the template's ``blocks:`` (copies of one entry per variant share it)."""
 
 
 @dataclass(frozen=True)
@@ -474,7 +476,7 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     assembled_blocks: list[AssembledBlock] = []
     utm = utm_config(brand, spec.utm, template=spec.name, filename=str(spec.path))
     uses: dict[str, int] = {}
-    for use in spec.blocks:
+    for entry, use in enumerate(spec.blocks):
         block = blocks[use.block]
         uses[block.name] = uses.get(block.name, 0) + 1
         content = block.name if uses[block.name] == 1 else f"{block.name}-{uses[block.name]}"
@@ -482,6 +484,7 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
             index = len(assembled_blocks)
             pieces.append(_add_block(spec, use, block, body, block_condition, variant, index, defaults, hidable,
                                      tokens, parts, assembled_blocks))
+            assembled_blocks[-1] = replace(assembled_blocks[-1], entry=entry)
     body_attrs = brand.get("body", {}) if isinstance(brand.get("body"), dict) else {}
     width = body_attrs.get("width", "600px")
     background = body_attrs.get("background_color", "#ffffff")
