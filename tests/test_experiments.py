@@ -413,3 +413,11 @@ def test_check_of_the_bundled_content_renders_each_variant(engine):
     fixtures = len([f for f in (PROJECT_ROOT / "fixtures" / "profiles").glob("*.json")])
     # Each fixture as assigned, then once in the other variant of each of the two experiments.
     assert with_variants.emails >= fixtures * 3 and with_variants.ok and not with_variants.warnings
+
+
+def test_an_experiment_built_in_code_places_recipients_as_a_loaded_one(engine, audience_ids):
+    from renderer.content.experiments import Experiment
+
+    loaded = _experiments(engine)["hero_test"]
+    built = Experiment("hero_test", ("A", "B"), (0.5, 0.5), "A", holdout=0.05)
+    assert [choose(built, i) for i in audience_ids[:5000]] == [choose(loaded, i) for i in audience_ids[:5000]]

@@ -57,6 +57,14 @@ class Experiment:
     hash_prefix: bytes = b""
     """What a recipient's id is appended to before hashing: key and salt, each ended by a 0x1f byte."""
 
+    def __post_init__(self) -> None:
+        # Derived once here, so that an Experiment built in code places recipients as a loaded one does.
+        if not self.bounds:
+            sums = tuple(sum(self.weights[: i + 1]) for i in range(len(self.weights) - 1))
+            object.__setattr__(self, "bounds", sums + (1.0,))
+        if not self.hash_prefix:
+            object.__setattr__(self, "hash_prefix", f"{self.key}\x1f{self.salt}\x1f".encode())
+
     def shares(self) -> dict[str, float]:
         """Each outcome's expected share of all recipients: the variants, then ``holdout`` when it has one."""
         found = {name: weight * (1 - self.holdout) for name, weight in zip(self.variants, self.weights)}
@@ -121,11 +129,9 @@ def _experiment(key: Any, entry: Any, path: Path, line: int | None) -> Experimen
     if not isinstance(entry.get("utm", False), bool):
         raise TemplateError(f"experiment {key}: utm is true or false", *where)
     total = float(sum(variants.values()))
-    weights = tuple(float(w) / total for w in variants.values())
-    bounds = tuple(sum(weights[: i + 1]) for i in range(len(weights) - 1)) + (1.0,)
-    salt = str(entry.get("salt") or "")
-    return Experiment(key, names, weights, str(control), float(holdout), salt, bool(entry.get("utm", False)),
-                      str(entry.get("description") or ""), line, bounds, f"{key}\x1f{salt}\x1f".encode())
+    return Experiment(key, names, tuple(float(w) / total for w in variants.values()), str(control), float(holdout),
+                      str(entry.get("salt") or ""), bool(entry.get("utm", False)), str(entry.get("description") or ""),
+                      line)
 
 
 def parse_experiments(data: Any, path: Path, lines: dict[str, int]) -> dict[str, Experiment]:
