@@ -312,7 +312,8 @@ class Engine:
                 recommendations: list[Product] | list[dict[str, Any]] | None = None,
                 event: Event | dict[str, Any] | None = None, now: datetime | None = None,
                 require_recommendations: bool | None = None,
-                transactional: bool = False) -> tuple[CompiledTemplate, Prepared]:
+                transactional: bool = False,
+                force_variants: dict[str, str] | None = None) -> tuple[CompiledTemplate, Prepared]:
         """Validate a request and build its context without rendering it (see :meth:`render`)."""
         locale = profile.locale if isinstance(profile, Profile) else \
             profile.get("locale", "en-US") if isinstance(profile, dict) else None
@@ -328,6 +329,7 @@ class Engine:
             now=now or datetime.now(timezone.utc), brand=self._brand_for(compiled), rules=self.rules(),
             fetch=fetch, personas=self.personas(), limits=self.limits, transactional=transactional,
             predictive=self.predictive(),
+            force_variants=force_variants,
         )
         return compiled, prepared
 
@@ -365,7 +367,7 @@ class Engine:
                recommendations: list[Product] | list[dict[str, Any]] | None = None,
                event: Event | dict[str, Any] | None = None,
                now: datetime | None = None, require_recommendations: bool | None = None,
-               transactional: bool = False) -> RenderedEmail:
+               transactional: bool = False, force_variants: dict[str, str] | None = None) -> RenderedEmail:
         """Render one email for one recipient.
 
         Args:
@@ -382,9 +384,13 @@ class Engine:
                 is aborted with the code ``no_consent``, before any recommendation
                 is fetched, the same policy ``render_many``, ``renderer batch``
                 and triggers apply.
+            force_variants: experiment -> variant (or ``"holdout"``) for QA, e.g.
+                ``{"hero_test": "B"}``; other experiments are assigned from the
+                recipient's id, the same in every render (``docs/experiments.md``).
+                The email's ``variants`` says what it got.
 
         Raises:
-            InvalidInput: bad profile, payload or event; every problem by field path.
+            InvalidInput: bad profile, payload, event or ``force_variants``; every problem by field path.
             RenderAborted: no consent (``no_consent``), recommendations were
                 required and could not be had, or a token the template
                 ``requires:`` is empty (``required_token_empty``, a ``RequiredTokenEmpty``).
@@ -392,7 +398,7 @@ class Engine:
         """
         compiled, prepared = self.prepare(template, profile=profile, recommendations=recommendations,
                                           event=event, now=now, require_recommendations=require_recommendations,
-                                          transactional=transactional)
+                                          transactional=transactional, force_variants=force_variants)
         return render_prepared(compiled, prepared)
 
     def trigger_templates(self) -> dict[str, str]:
@@ -471,19 +477,19 @@ class Engine:
     def render_reference(self, template: str, *, profile: Profile | dict[str, Any],
                          recommendations: list[Product] | list[dict[str, Any]] | None = None,
                          event: Event | dict[str, Any] | None = None,
-                         now: datetime | None = None) -> str:
+                         now: datetime | None = None, force_variants: dict[str, str] | None = None) -> str:
         """The slow per-recipient path (Jinja -> MJML -> inline): a test oracle."""
         compiled, context = self._reference_context(template, profile=profile, recommendations=recommendations,
-                                                    event=event, now=now)
+                                                    event=event, now=now, force_variants=force_variants)
         return render_reference(compiled, context)
 
     def reference_mjml(self, template: str, *, profile: Profile | dict[str, Any],
                        recommendations: list[Product] | list[dict[str, Any]] | None = None,
                        event: Event | dict[str, Any] | None = None,
-                       now: datetime | None = None) -> str:
+                       now: datetime | None = None, force_variants: dict[str, str] | None = None) -> str:
         """The MJML the reference path compiles for this recipient (after its Jinja pass)."""
         compiled, context = self._reference_context(template, profile=profile, recommendations=recommendations,
-                                                    event=event, now=now)
+                                                    event=event, now=now, force_variants=force_variants)
         return reference_mjml(compiled, context)
 
     def _reference_context(self, template: str, **request: Any) -> tuple[CompiledTemplate, dict[str, Any]]:

@@ -13,10 +13,14 @@ from conftest import PAIRS, fixture_request
 def test_every_email_carries_one_click_unsubscribe_headers(engine, fixtures, template, profile):
     email = engine.render(template, **fixture_request(engine, template, profile))
     recipient = fixtures.profile(profile)["id"]
+    # An email with experiments also names its variants (docs/experiments.md).
+    variants = {"X-Variant": "; ".join(f"{k}={v}" for k, v in email.variants.items())} if email.variants else {}
+    assert bool(variants) == bool(engine.compiled(template).spec.experiments)
     assert email.headers == {
         "List-Unsubscribe": f"<https://fernhill.example/email/unsubscribe?c={recipient}>, "
                             f"<mailto:unsubscribe@fernhill.example?subject=unsubscribe%20{recipient}>",
         "List-Unsubscribe-Post": ONE_CLICK,
+        **variants,
     }
     # The header and the footer link are the same per-recipient URL.
     assert f'href="https://fernhill.example/email/unsubscribe?c={recipient}"' in email.html

@@ -158,12 +158,18 @@ def _template_copy() -> set[str]:
 
     from conftest import PROJECT_ROOT
 
+    from renderer.content.experiments import Varied
+
+    def each(value):  # a value that differs per experiment variant has one text per variant
+        return [text for _, text in value.values] if isinstance(value, Varied) else [value]
+
     dirs = ContentLayout.at(PROJECT_ROOT)
     texts: set[str] = set()
     for name in template_names(dirs):
         spec = load_template(dirs, name)
-        texts |= {spec.subject, spec.preheader, *(v for v in spec.defaults.values() if isinstance(v, str))}
-        texts |= {v for use in spec.blocks for v in use.params.values() if isinstance(v, str)}
+        texts |= {*each(spec.subject), *each(spec.preheader),
+                  *(v for v in spec.defaults.values() if isinstance(v, str))}
+        texts |= {t for use in spec.blocks for v in use.params.values() for t in each(v) if isinstance(t, str)}
     return texts
 
 

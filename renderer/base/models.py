@@ -227,12 +227,22 @@ class BlockTrace(NamedTuple):
     show_if: str | None = None
 
 
+class VariantTrace(NamedTuple):
+    """A recipient's outcome in one experiment, and how it was chosen."""
+
+    experiment: str
+    variant: str
+    position: float | None
+    """The recipient's place in [0, 1) that chose the variant; ``None``: forced (``force_variants``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Trace:
-    """Why an email looks as it does: rule verdicts and block decisions."""
+    """Why an email looks as it does: rule verdicts, block decisions and experiment variants."""
 
     rules: list[RuleTrace] = field(default_factory=list)
     blocks: list[BlockTrace] = field(default_factory=list)
+    variants: list[VariantTrace] = field(default_factory=list)
 
     @property
     def hidden(self) -> list[BlockTrace]:
@@ -254,14 +264,18 @@ class RenderedEmail:
     warnings: list[str] = field(default_factory=list)
     trace: Trace = field(default_factory=Trace)
     headers: dict[str, str] = field(default_factory=dict)
-    """Mail headers to send with it: ``List-Unsubscribe`` and ``List-Unsubscribe-Post``."""
+    """Mail headers to send with it: ``List-Unsubscribe``, ``List-Unsubscribe-Post`` and, in an
+    email with experiments, the variant header (``X-Variant: hero_test=B``)."""
+    variants: dict[str, str] = field(default_factory=dict)
+    """Experiment -> the recipient's variant (``{"hero_test": "B"}``), or ``holdout``; empty without experiments."""
 
     def to_dict(self) -> dict[str, Any]:
         """The email as JSON-ready values: what ``renderer render --format json`` prints and a
         batch record carries (without the trace)."""
         return {"template": self.template, "profile_id": self.profile_id, "subject": self.subject,
                 "preheader": self.preheader, "segments": self.segments, "blocks": self.blocks,
-                "warnings": self.warnings, "headers": self.headers, "html": self.html, "text": self.text}
+                "warnings": self.warnings, "headers": self.headers, "variants": self.variants,
+                "html": self.html, "text": self.text}
 
     def to_message(self, *, sender: str | Address, to: str | Address, reply_to: str | Address | None = None,
                    message_id: str | None = None, date: datetime | None = None) -> EmailMessage:
@@ -309,7 +323,8 @@ class RenderedEmail:
         trace = self.trace
         return (self.template, self.profile_id, self.subject, self.preheader, self.html, self.text,
                 self.segments, self.blocks, self.warnings, [tuple(rule) for rule in trace.rules],
-                [tuple(block) for block in trace.blocks], self.headers)
+                [tuple(block) for block in trace.blocks], self.headers, self.variants,
+                [tuple(variant) for variant in trace.variants])
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (email_from_plain, self.plain())
@@ -317,11 +332,14 @@ class RenderedEmail:
 
 def email_from_plain(template: str, profile_id: str, subject: str, preheader: str, html: str, text: str,
                      segments: list[str], blocks: list[str], warnings: list[str], rules: list[tuple[Any, ...]],
-                     block_traces: list[tuple[Any, ...]], headers: dict[str, str]) -> RenderedEmail:
+                     block_traces: list[tuple[Any, ...]], headers: dict[str, str],
+                     variants: dict[str, str] | None = None,
+                     variant_traces: list[tuple[Any, ...]] = ()) -> RenderedEmail:
     """The :class:`RenderedEmail` whose :meth:`RenderedEmail.plain` form is given."""
     return RenderedEmail(template, profile_id, subject, preheader, html, text, segments, blocks, warnings,
-                         Trace([RuleTrace(*rule) for rule in rules], [BlockTrace(*block) for block in block_traces]),
-                         headers)
+                         Trace([RuleTrace(*rule) for rule in rules], [BlockTrace(*block) for block in block_traces],
+                               [VariantTrace(*variant) for variant in variant_traces]),
+                         headers, variants if variants is not None else {})
 
 
 M = TypeVar("M", bound=BaseModel)

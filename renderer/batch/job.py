@@ -105,7 +105,7 @@ def render_record(engine: Engine, spec: JobSpec, line_number: int, text: str | L
     request: dict[str, Any] = {"template": spec.template, "now": spec.now}
     if isinstance(data, dict) and "profile" in data:
         request.update(profile=data.get("profile"), recommendations=data.get("recommendations"),
-                       event=data.get("event"), id=data.get("id"))
+                       event=data.get("event"), id=data.get("id"), force_variants=data.get("force_variants"))
     else:
         request["profile"] = data
     if request.get("recommendations") is None:

@@ -43,6 +43,8 @@ class RenderRequest:
     event: Any = None
     now: datetime | None = None
     id: str | None = None
+    force_variants: dict[str, str] | None = None
+    """Experiment -> variant to render this recipient in (QA); see ``Engine.render``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,8 @@ def render_one(engine: Engine, index: int, request: RenderRequest | dict[str, An
         return Failed(rid, index, f"not a render request: {error}", "InvalidInput")
     try:
         return engine.render(req.template, profile=req.profile, recommendations=req.recommendations,
-                             event=req.event, now=req.now, transactional=transactional)
+                             event=req.event, now=req.now, transactional=transactional,
+                             force_variants=req.force_variants)
     except InvalidInput as error:
         return Failed(rid, index, str(error), type(error).__name__, error.errors())
     except RequiredTokenEmpty as error:

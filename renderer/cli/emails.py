@@ -27,7 +27,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     engine = engine_from_args(args)
     envelope = envelope_from_args(args, engine) if args.format == "eml" else None
     request = request_from_args(args)
-    email = engine.render(args.template, **request)
+    email = engine.render(args.template, **request, force_variants=_forced(args.variant))
     if envelope is not None:
         _write_message(args, email, envelope, request)
     else:
@@ -45,6 +45,21 @@ def cmd_render(args: argparse.Namespace) -> int:
     for warning in email.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
+
+
+def _forced(pairs: list[str] | None) -> dict[str, str] | None:
+    """``--variant hero_test=B`` (repeatable) as ``force_variants``."""
+    from renderer.base.errors import UsageError
+
+    if not pairs:
+        return None
+    forced = {}
+    for pair in pairs:
+        key, sep, name = pair.partition("=")
+        if not sep or not key or not name:
+            raise UsageError(f"--variant takes EXPERIMENT=VARIANT (e.g. hero_test=B), not {pair!r}")
+        forced[key] = name
+    return forced
 
 
 def _write_message(args: argparse.Namespace, email: RenderedEmail, envelope: tuple[str, str | None],
@@ -101,6 +116,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--format", choices=["html", "text", "json", "eml"], default="html",
                         help="eml: the MIME message (multipart/alternative, headers, CRLF) to send as it is")
     render.add_argument("--out", help="write here instead of standard output")
+    render.add_argument("--variant", action="append", metavar="EXPERIMENT=VARIANT",
+                        help="render in this variant of an experiment (or EXPERIMENT=holdout), for QA; repeatable")
     add_message_arguments(render)
     render.set_defaults(func=cmd_render)
 

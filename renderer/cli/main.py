@@ -1,7 +1,7 @@
 """The ``renderer`` command: parses arguments, calls the library, reports errors.
 
 Each command group lives in its own module (``emails``, ``content``,
-``audience``, ``batch``, ``preview``, ``serve``, ``screenshot``) with a ``register``
+``audience``, ``experiments``, ``batch``, ``preview``, ``serve``, ``screenshot``) with a ``register``
 function. Errors become a plain message and an exit code in one place
 (:func:`main`; the codes are in ``exits.py``); ``--debug`` shows the
 traceback instead. Anything that is not the project's error or a file
@@ -20,6 +20,7 @@ from renderer.cli.audience import register as register_audience
 from renderer.cli.batch import register as register_batch
 from renderer.cli.content import register as register_content
 from renderer.cli.emails import register as register_emails
+from renderer.cli.experiments import register as register_experiments
 from renderer.cli.exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE_OR_INPUT
 from renderer.cli.predict import register as register_predict
 from renderer.cli.preview import register as register_preview
@@ -48,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     # (`segments fit-predictive`) is rewritten to (see _route).
     sub = parser.add_subparsers(dest="command", required=True, metavar=_COMMANDS)
 
-    for register in (register_emails, register_content, register_audience, register_predict, register_batch,
-                     register_preview, register_serve, register_screenshot):
+    for register in (register_emails, register_content, register_audience, register_predict, register_experiments,
+                     register_batch, register_preview, register_serve, register_screenshot):
         register(sub)
     for command in sub.choices.values():
         # --content after the command word too (`renderer preview --content DIR`); absent, the global one stands.

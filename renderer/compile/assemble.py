@@ -5,13 +5,22 @@ Jinja tags. A block with a ``show_if`` condition is wrapped in
 ``<mj-raw>{% if _blocks[i] %}</mj-raw> ... <mj-raw>{% endif %}</mj-raw>``;
 the flags are computed per recipient in Python, which is also how the engine
 knows which blocks each email shows.
+
+Experiments (``content/experiments.py``) cost a recipient one branch each:
+a subject or preheader that differs per variant becomes an if-chain over
+``_variants``; a block whose parameters differ is filled once per variant
+and only the part of its MJML that differs becomes an if-chain, so the
+control's HTML is what it was without the experiment. Where that part
+holds MJML tags, is not text, or the experiment tags links with its
+variant (``utm: true``), the block is copied once per variant instead, each
+copy shown to its variant (a block condition, as ``variant: B`` is).
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jinja2
@@ -20,12 +29,13 @@ from jinja2.exceptions import SecurityError
 
 from renderer.base.errors import TemplateError
 from renderer.compile.isolate import isolate_tokens
-from renderer.compile.links import tag_links, utm_config
+from renderer.compile.links import UtmConfig, tag_links, utm_config
 from renderer.compile.phrases import phrase_copy
 from renderer.compile.validate import Origin, Written
+from renderer.content.experiments import Experiment, Varied
 from renderer.content.loader import BlockSpec, BlockUse, TemplateSpec
 from renderer.content.locales import DEFAULT_LANGUAGE, Catalog, plural_categories
-from renderer.sandbox.environments import BLOCK_FLAGS, TOKENS, assembly_environment, html_environment
+from renderer.sandbox.environments import BLOCK_FLAGS, TOKENS, VARIANTS, assembly_environment, html_environment
 from renderer.sandbox.guard import check_template
 
 _ASSEMBLY = assembly_environment()
@@ -44,6 +54,10 @@ class AssembledBlock:
     name: str
     path: str
     condition: str | None
+    variant: tuple[str, tuple[str, ...]] | None = None
+    """The experiment and the variants this block (or copy of a block) is shown to; ``None``: everyone."""
+    entry: int = 0
+    """Its entry in the template's ``blocks:`` (copies of one entry per variant share it)."""
 
 
 @dataclass(frozen=True)
@@ -213,7 +227,7 @@ def _parse(source: str, filename: str, first_line: int) -> nodes.Template:
 
 
 def _unknown(tree: nodes.Template, extra: frozenset[str] | set[str]) -> list[str]:
-    return sorted(meta.find_undeclared_variables(tree) - TOKENS - set(extra) - {BLOCK_FLAGS})
+    return sorted(meta.find_undeclared_variables(tree) - TOKENS - set(extra) - {BLOCK_FLAGS, VARIANTS})
 
 
 def _unknown_token_error(tree: nodes.Template, unknown: list[str], known: set[str],
@@ -306,6 +320,147 @@ def _origins(document: str, pieces: list[tuple[str, tuple[Written, ...], int]],
     return tuple(found)
 
 
+def _jinja_text(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def variant_test(experiment: str, names: tuple[str, ...]) -> str:
+    """The Jinja test that a recipient sees one of ``names`` of ``experiment``."""
+    chosen = f"{VARIANTS}[{_jinja_text(experiment)}]"
+    if len(names) == 1:
+        return f"{chosen} == {_jinja_text(names[0])}"
+    return f"{chosen} in ({', '.join(_jinja_text(n) for n in names)},)"
+
+
+def variant_chain(experiment: Experiment, texts: dict[str, str]) -> str:
+    """One text per variant as an if-chain over the recipient's variant; the control's is the ``else``."""
+    control = texts[experiment.control]
+    branches = [(name, text) for name, text in texts.items() if name != experiment.control and text != control]
+    if not branches:
+        return control
+    parts = [f"{{% {'if' if i == 0 else 'elif'} {variant_test(experiment.key, (name,))} %}}{text}"
+             for i, (name, text) in enumerate(branches)]
+    return "".join(parts) + f"{{% else %}}{control}{{% endif %}}"
+
+
+def _balanced(text: str) -> bool:
+    return text.count("{{") == text.count("}}") and text.count("{%") == text.count("%}") \
+        and text.count("{#") == text.count("#}")
+
+
+def _inline_branch(experiment: Experiment, bodies: dict[str, str]) -> str | None:
+    """The variants' bodies as one body that branches only where they differ, if that is safe.
+
+    The branch must sit in text between tags (no MJML tag inside it) or
+    wholly inside one attribute value, and split no Jinja tag; else ``None``.
+    """
+    texts = list(bodies.values())
+    start = len(texts[0])
+    for other in texts[1:]:
+        start = min(start, next((i for i, (a, b) in enumerate(zip(texts[0], other)) if a != b),
+                                min(len(texts[0]), len(other))))
+    start = max(texts[0].rfind(">", 0, start), texts[0].rfind('"', 0, start)) + 1
+    end = min(len(t) - start for t in texts)  # the longest common suffix no part of the prefix
+    for other in texts[1:]:
+        end = min(end, next((i for i, (a, b) in enumerate(zip(reversed(texts[0]), reversed(other))) if a != b),
+                            end))
+    tails = [t[len(t) - end:] for t in texts]
+    cut = min((i for i, c in enumerate(tails[0]) if c in '<"'), default=len(tails[0]))
+    end -= cut
+    prefix, suffix = texts[0][:start], texts[0][len(texts[0]) - end:] if end else ""
+    middles = {name: body[start:len(body) - end] for name, body in bodies.items()}
+    in_attribute = prefix.endswith('"')
+    for middle in middles.values():
+        if "<mj-" in middle or "</mj-" in middle or (in_attribute and any(c in middle for c in '"<>')):
+            return None
+    if not _balanced(prefix) or not _balanced(suffix) or not all(_balanced(m) for m in middles.values()):
+        return None
+    return prefix + variant_chain(experiment, middles) + suffix
+
+
+def _block_experiment(use: BlockUse, spec: TemplateSpec) -> Experiment | None:
+    keys = {value.experiment for value in use.params.values() if isinstance(value, Varied)}
+    if len(keys) > 1:
+        raise TemplateError(f"block {use.block!r}: its parameters vary by {', '.join(sorted(keys))}; a block "
+                            "varies by one experiment (use two entries with variant: instead)",
+                            str(spec.path), use.line)
+    return spec.experiments[keys.pop()] if keys else None
+
+
+def _variant_bodies(use: BlockUse, block: BlockSpec, spec: TemplateSpec, helpers: dict[str, Any],
+                    utm: UtmConfig | None, content: str
+                    ) -> list[tuple[str, str | None, tuple[str, tuple[str, ...]] | None]]:
+    """A block entry's filled, link-tagged MJML: one body, or one copy per variant (see the module's doc).
+
+    Each is (body, the block's own filled ``show_if``, the experiment and variants it is shown to).
+    """
+    experiment = _block_experiment(use, spec)
+    shown = use.variant
+    if experiment is not None and shown is not None and shown[0] != experiment.key:
+        raise TemplateError(f"block {use.block!r} is shown to variants of {shown[0]} but its parameters vary by "
+                            f"{experiment.key}", str(spec.path), use.line)
+    key = experiment.key if experiment is not None else shown[0] if shown is not None else None
+    if key is None:
+        body, condition = _fill_params(block, use.params, helpers, str(spec.path), use.line)
+        return [(tag_links(body, utm, content) if utm is not None else body, condition, None)]
+    experiment = spec.experiments[key]
+    tagged = experiment.utm and utm is not None
+    filled: dict[str, tuple[str, str | None]] = {}
+    for name in shown[1] if shown is not None else experiment.variants:
+        params = {p: value.value(name) if isinstance(value, Varied) else value for p, value in use.params.items()}
+        body, condition = _fill_params(block, params, helpers, str(spec.path), use.line)
+        if utm is not None:
+            body = tag_links(body, utm, f"{key}-{name}" if tagged else content)
+        filled[name] = (body, condition)
+    conditions = {condition for _, condition in filled.values()}
+    bodies = {name: body for name, (body, _) in filled.items()}
+    if not tagged and len(conditions) == 1:
+        condition = conditions.pop()
+        if len(set(bodies.values())) == 1:
+            return [(next(iter(bodies.values())), condition, shown)]
+        joined = _inline_branch(experiment, bodies) if shown is None else None
+        if joined is not None:
+            return [(joined, condition, None)]
+    return [(body, condition, (key, (name,))) for name, (body, condition) in filled.items()]
+
+
+def _add_block(spec: TemplateSpec, use: BlockUse, block: BlockSpec, body: str, block_condition: str | None,
+               variant: tuple[str, tuple[str, ...]] | None, index: int, defaults: set[str], hidable: list[str],
+               tokens: set[str], parts: list[str], assembled: list[AssembledBlock], *, lang: str
+               ) -> tuple[str, tuple[Written, ...], int]:
+    """Check one block's filled body, wrap it in its condition and add it to the document; return its piece."""
+    try:
+        reads = check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
+    except TemplateError as error:
+        # Told where the text was typed: the template's parameter, or else the block.
+        raise _parameter_error(use, body, str(spec.path), defaults) or TemplateError(
+            f"{error.message} (block {block.name!r} as used at {spec.path}:{use.line})",
+            error.filename, error.lineno) from None
+    tokens |= reads
+    # Prices, dates and names keep their own direction; CJK copy breaks between phrases.
+    body = phrase_copy(isolate_tokens(body), lang)
+    condition = _condition(block_condition, use.show_if, *_hidden_unless(hidable, reads, block_condition),
+                           variant_test(*variant) if variant is not None else None)
+    if condition is not None:
+        try:
+            _HTML.compile_expression(condition)
+        except jinja2.TemplateSyntaxError as error:
+            raise TemplateError(
+                f"block {block.name!r}: show_if {condition!r} is not a valid expression: {error.message}",
+                str(spec.path), use.line,
+            ) from None
+        tokens |= check_tokens("{{ " + condition + " }}", filename=str(spec.path), extra=defaults)
+        body = (f"<mj-raw>{{% if {BLOCK_FLAGS}[{index}] %}}</mj-raw>\n{body.strip()}\n"
+                "<mj-raw>{% endif %}</mj-raw>")
+    parts.append(f"<!-- block: {block.name} -->\n{body.strip()}")
+    given = tuple(Written(str(spec.path), text, use.param_lines.get(name, use.line or 1))
+                  for name, value in use.params.items()
+                  for text in ([v for _, v in value.values] if isinstance(value, Varied) else [value])
+                  if isinstance(text, str))
+    assembled.append(AssembledBlock(block.name, str(block.path), condition, variant))
+    return _piece(body, (Written(str(block.path), block.source, block.source_line), *given))
+
+
 def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
              brand: dict[str, Any], catalog: Catalog | None = None, layout: str | None = None, *,
              theme_path: str = "the theme (_theme.mjml)",
@@ -319,8 +474,10 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     """
     defaults = set(spec.defaults)
     helpers = compile_globals(brand, catalog)
-    subject = fill(spec.subject, helpers, str(spec.path))
-    preheader = fill(spec.preheader, helpers, str(spec.path))
+    subject, preheader = (variant_chain(spec.experiments[text.experiment],
+                                        {name: fill(str(value), helpers, str(spec.path)) for name, value in text.values})
+                          if isinstance(text, Varied) else fill(text, helpers, str(spec.path))
+                          for text in (spec.subject, spec.preheader))
     tokens = check_tokens(subject, filename=str(spec.path), extra=defaults)
     tokens |= check_tokens(preheader, filename=str(spec.path), extra=defaults)
     hidable = [need.token for need in spec.requires if need.on_missing == "hide_block"]
@@ -335,41 +492,15 @@ def assemble(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
     assembled_blocks: list[AssembledBlock] = []
     utm = utm_config(brand, spec.utm, template=spec.name, filename=str(spec.path))
     uses: dict[str, int] = {}
-    for index, use in enumerate(spec.blocks):
+    for entry, use in enumerate(spec.blocks):
         block = blocks[use.block]
-        body, block_condition = _fill_params(block, use.params, helpers, str(spec.path), use.line)
         uses[block.name] = uses.get(block.name, 0) + 1
-        if utm is not None:
-            content = block.name if uses[block.name] == 1 else f"{block.name}-{uses[block.name]}"
-            body = tag_links(body, utm, content)
-        try:
-            reads = check_tokens(body, filename=str(block.path), first_line=block.source_line, extra=defaults)
-        except TemplateError as error:
-            # Told where the text was typed: the template's parameter, or else the block.
-            raise _parameter_error(use, body, str(spec.path), defaults) or TemplateError(
-                f"{error.message} (block {block.name!r} as used at {spec.path}:{use.line})",
-                error.filename, error.lineno) from None
-        tokens |= reads
-        # Prices, dates and names keep their own direction; CJK copy breaks between phrases.
-        body = phrase_copy(isolate_tokens(body), helpers["lang"])
-        condition = _condition(block_condition, use.show_if, *_hidden_unless(hidable, reads, block_condition))
-        if condition is not None:
-            try:
-                _HTML.compile_expression(condition)
-            except jinja2.TemplateSyntaxError as error:
-                raise TemplateError(
-                    f"block {block.name!r}: show_if {condition!r} is not a valid expression: {error.message}",
-                    str(spec.path), use.line,
-                ) from None
-            tokens |= check_tokens("{{ " + condition + " }}", filename=str(spec.path), extra=defaults)
-        if condition is not None:
-            body = (f"<mj-raw>{{% if {BLOCK_FLAGS}[{index}] %}}</mj-raw>\n{body.strip()}\n"
-                    "<mj-raw>{% endif %}</mj-raw>")
-        parts.append(f"<!-- block: {block.name} -->\n{body.strip()}")
-        given = tuple(Written(str(spec.path), value, use.param_lines.get(name, use.line or 1))
-                      for name, value in use.params.items() if isinstance(value, str))
-        pieces.append(_piece(body, (Written(str(block.path), block.source, block.source_line), *given)))
-        assembled_blocks.append(AssembledBlock(block.name, str(block.path), condition))
+        content = block.name if uses[block.name] == 1 else f"{block.name}-{uses[block.name]}"
+        for body, block_condition, variant in _variant_bodies(use, block, spec, helpers, utm, content):
+            index = len(assembled_blocks)
+            pieces.append(_add_block(spec, use, block, body, block_condition, variant, index, defaults, hidable,
+                                     tokens, parts, assembled_blocks, lang=helpers["lang"]))
+            assembled_blocks[-1] = replace(assembled_blocks[-1], entry=entry)
     body_attrs = brand.get("body", {}) if isinstance(brand.get("body"), dict) else {}
     width = body_attrs.get("width", "600px")
     background = body_attrs.get("background_color", "#ffffff")

@@ -248,17 +248,39 @@ def _format_paragraph(paragraph: _Paragraph, tags: tuple[str, ...]) -> str:
     text = _SPACE_RUNS.sub(" ", "\n".join(line for line in lines if line).replace("\xa0", " "))
     if paragraph.level:
         char = "=" if paragraph.level == 1 else "-"
-        if any(not tags[int(m.group(1))].startswith("{%") for m in _PLACEHOLDER.finditer(text)
-               if int(m.group(1)) < len(tags)):
-            # Its width is known only per recipient.
-            return f'{{% filter underline("{char}") %}}{text}{{% endfilter %}}'
-        return underline(text, char)
+        found = [m for m in _PLACEHOLDER.finditer(text) if int(m.group(1)) < len(tags)]
+        if not found:
+            return underline(text, char)
+        branched = _underlined_branches(text, found, tags, char)
+        if branched is not None:
+            return branched
+        # Its width is known only per recipient.
+        return f'{{% filter underline("{char}") %}}{text}{{% endfilter %}}'
+
     width = _placeholder_width(tags)
     return "\n".join(line if _fits_one_branch_at_a_time(line, tags, width) else wrap_line(line, width, WIDTH)
                       for line in text.split("\n"))
 
 
 _CONTROL = re.compile(r"\{%-?\s*(if|elif|else|endif)\b")
+
+
+def _underlined_branches(text: str, found: list[re.Match[str]], tags: tuple[str, ...], char: str) -> str | None:
+    """A heading that is one if/elif/else chain of plain texts (an experiment's variants),
+    with each branch underlined now; ``None`` for any other heading (a token, nesting, no else).
+
+    Exactly one branch prints, so the words around the chain go into every branch.
+    """
+    kinds = [m.group(1) if (m := _CONTROL.match(tags[int(f.group(1))])) else None for f in found]
+    if not kinds or kinds[0] != "if" or kinds[-1] != "endif" or "else" not in kinds \
+            or any(k not in ("elif", "else") for k in kinds[1:-1]) or kinds.index("else") != len(kinds) - 2:
+        return None
+    before, after = text[: found[0].start()], text[found[-1].end():]
+    out = []
+    for index, marker in enumerate(found[:-1]):
+        branch = text[marker.end(): found[index + 1].start()]
+        out.append(marker.group(0) + underline(before + branch + after, char))
+    return "".join(out) + found[-1].group(0)
 
 
 def _fits_one_branch_at_a_time(line: str, tags: tuple[str, ...], width: Callable[[str], int]) -> bool:

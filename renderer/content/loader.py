@@ -19,6 +19,7 @@ import yaml
 
 from renderer.base.errors import TemplateError, TemplateNotFound
 from renderer.content import yaml_io
+from renderer.content.experiments import Experiment, Varied, block_variants, parse_experiments, varied
 from renderer.content.layout import ContentLayout
 from renderer.sandbox.environments import TOKENS
 
@@ -61,6 +62,8 @@ class BlockUse:
     line: int | None = None
     param_lines: dict[str, int] = field(default_factory=dict)
     """The template file line each parameter's value starts on, for errors about what it holds."""
+    variant: tuple[str, tuple[str, ...]] | None = None
+    """``variant: B``: the experiment and the variants the block is shown to (``None``: everyone)."""
 
 
 @dataclass(frozen=True)
@@ -157,8 +160,8 @@ class TemplateSpec:
 
     name: str
     path: Path
-    subject: str
-    preheader: str
+    subject: str | Varied
+    preheader: str | Varied
     blocks: list[BlockUse]
     description: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
@@ -169,6 +172,8 @@ class TemplateSpec:
     """Overrides of the brand's ``utm:`` settings, or ``False`` for no UTM parameters."""
     requires: tuple[Requirement, ...] = ()
     """The tokens the email is about (``requires: [CartItems]``), in the file's order."""
+    experiments: dict[str, Experiment] = field(default_factory=dict)
+    """The ``experiments:`` section, in the file's order (see ``content/experiments.py``)."""
 
 
 def _read_yaml(path: Path) -> Any:
@@ -247,23 +252,28 @@ def load_block(dirs: ContentLayout, name: str) -> BlockSpec:
     )
 
 
-def _block_use(entry: Any, path: Path, line: int | None, param_lines: dict[str, int]) -> BlockUse:
+def _block_use(entry: Any, path: Path, line: int | None, param_lines: dict[str, int],
+               experiments: dict[str, Experiment]) -> BlockUse:
     if isinstance(entry, str):
         return BlockUse(block=entry, line=line)
     if isinstance(entry, dict) and "block" in entry:
-        unknown = set(entry) - {"block", "params", "show_if"}
+        unknown = set(entry) - {"block", "params", "show_if", "variant", "experiment"}
         if unknown:
             raise TemplateError(
-                f"block entry has unknown keys {sorted(unknown)} (allowed: block, params, show_if)",
-                str(path), line,
+                f"block entry has unknown keys {sorted(unknown)} (allowed: block, params, show_if, variant, "
+                "experiment)", str(path), line,
             )
         params = entry.get("params") or {}
         if not isinstance(params, dict):
             raise TemplateError("block params must be a mapping", str(path), line)
+        block = str(entry["block"])
+        params = {name: varied(value, experiments, path, param_lines.get(name, line),
+                               f"parameter {name!r} of block {block!r}") for name, value in params.items()}
         show_if = entry.get("show_if")
-        return BlockUse(block=str(entry["block"]), params=params,
+        return BlockUse(block=block, params=params,
                         show_if=str(show_if) if show_if is not None else None, line=line,
-                        param_lines={name: at for name, at in param_lines.items() if name in params})
+                        param_lines={name: at for name, at in param_lines.items() if name in params},
+                        variant=block_variants(entry, experiments, path, line, block))
     raise TemplateError("each block entry is a block name or a mapping with 'block:'", str(path), line)
 
 
@@ -303,6 +313,17 @@ def _item_lines(path: Path, name: str) -> list[int | None]:
     return [item.start_mark.line + 1 for item in found[1].value]
 
 
+def _experiment_lines(path: Path) -> dict[str, int]:
+    """The line of the ``experiments:`` key (under ``""``) and of each experiment in it, for errors."""
+    found = _top_level(path, "experiments")
+    if found is None:
+        return {}
+    lines = {"": found[0].start_mark.line + 1}
+    if isinstance(found[1], yaml.MappingNode):
+        lines.update({str(key.value): key.start_mark.line + 1 for key, _ in found[1].value})
+    return lines
+
+
 def _key_line(path: Path, name: str) -> int | None:
     found = _top_level(path, name)
     return found[0].start_mark.line + 1 if found is not None else None
@@ -328,7 +349,7 @@ def load_template(dirs: ContentLayout, name: str) -> TemplateSpec:
     if not isinstance(data["blocks"], list) or not data["blocks"]:
         raise TemplateError("'blocks' must be a non-empty list", str(path))
     known = {"description", "subject", "preheader", "defaults", "blocks", "event", "fixtures", "recommendations",
-             "utm", "requires"}
+             "utm", "requires", "experiments"}
     unknown = set(data) - known
     if unknown:
         raise TemplateError(f"unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(known))})", str(path))
@@ -337,14 +358,17 @@ def load_template(dirs: ContentLayout, name: str) -> TemplateSpec:
         if need.token in (data.get("defaults") or {}):
             raise TemplateError(f"{need.token} is required and has a default under defaults:, which would always "
                                 "fill it; keep one of the two", str(path), need.line)
+    experiments = parse_experiments(data.get("experiments"), path, _experiment_lines(path))
     lines = _entry_lines(path)
-    uses = [_block_use(entry, path, *(lines[i] if i < len(lines) else (None, {})))
+    uses = [_block_use(entry, path, *(lines[i] if i < len(lines) else (None, {})), experiments)
             for i, entry in enumerate(data["blocks"])]
+    subject = varied(data["subject"], experiments, path, _key_line(path, "subject"), "subject")
+    preheader = varied(data.get("preheader") or "", experiments, path, _key_line(path, "preheader"), "preheader")
     return TemplateSpec(
         name=name,
         path=path,
-        subject=str(data["subject"]),
-        preheader=str(data.get("preheader") or ""),
+        subject=subject if isinstance(subject, Varied) else str(subject),
+        preheader=preheader if isinstance(preheader, Varied) else str(preheader),
         blocks=uses,
         description=str(data.get("description") or ""),
         defaults=dict(data.get("defaults") or {}),
@@ -353,6 +377,7 @@ def load_template(dirs: ContentLayout, name: str) -> TemplateSpec:
         recommendations=_policy(data.get("recommendations"), path),
         utm=data.get("utm"),
         requires=requires,
+        experiments=experiments,
     )
 
 

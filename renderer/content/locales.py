@@ -34,6 +34,7 @@ import yaml
 
 from renderer.base.errors import TemplateError
 from renderer.content import yaml_io
+from renderer.content.experiments import Varied
 from renderer.content.loader import TemplateSpec
 from renderer.sandbox.formatting import babel_locale, text_direction
 
@@ -57,7 +58,12 @@ class Catalog:
         return text_direction(self.language)
 
     def translate(self, value: Any) -> Any:
-        """A template's text in this language, or as it was when there is no translation."""
+        """A template's text in this language, or as it was when there is no translation.
+
+        A value that differs per experiment variant is translated variant by variant.
+        """
+        if isinstance(value, Varied):
+            return value.map(self.translate)
         return self.copy.get(value, value) if isinstance(value, str) else value
 
     def fell_back(self, message_id: str) -> bool:

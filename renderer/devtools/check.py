@@ -11,6 +11,9 @@ The fixtures are every profile (with its own recommendations payload, as in
 the gallery), plus the first profile with each other payload
 (``recommendations/empty.json``) and each variant of the template's event
 (``events/cart_abandoned_empty.json``), so that blocks get hidden as well as shown.
+A template with experiments is also rendered with each fixture in each other
+variant of each experiment (``force_variants``), and a variant that no
+fixture's id is assigned to is a warning (``variant-unexercised``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from renderer.base.errors import InvalidInput, RenderAborted, RequiredTokenEmpty, TemplateError
+from renderer.content.experiments import HOLDOUT
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
 from renderer.content.json_io import read_json
 from renderer.content.loader import source_files
@@ -200,6 +204,28 @@ def _requests(fixtures: FixtureSet, event_type: str | None) -> list[tuple[str, d
     return requests
 
 
+def _variant_requests(compiled: CompiledTemplate, requests: list[tuple[str, dict[str, Any]]],
+                      natural: dict[str, set[str]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each fixture as assigned, then in each other variant of each experiment (the rest as assigned).
+
+    ``natural`` collects, per experiment, the variants some fixture is assigned to by its id.
+    """
+    from renderer.audience.experiments import choose
+
+    experiments = compiled.spec.experiments
+    for label, request in requests:
+        yield label, request
+        recipient = request["profile"].get("id") if isinstance(request["profile"], dict) else None
+        if not experiments or not isinstance(recipient, str):
+            continue
+        for key, experiment in experiments.items():
+            assigned = choose(experiment, recipient)
+            natural[key].add(experiment.control if assigned == HOLDOUT else assigned)
+            for variant in experiment.variants:
+                if variant != assigned and not (assigned == HOLDOUT and variant == experiment.control):
+                    yield f"{label} [{key}={variant}]", dict(request, force_variants={key: variant})
+
+
 def _error_finding(template: str, error: TemplateError) -> Finding:
     rule = "unknown-token" if "unknown token" in error.message else "compile"
     return Finding(rule, ERROR, template, error.message, error.filename, error.lineno)
@@ -266,7 +292,8 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
         collect.add(issue, None)
     declared = {need.token for need in base.spec.requires}
     hidable = {need.token for need in base.spec.requires if need.on_missing == "hide_block"}
-    for label, request in _requests(fixtures, base.spec.event):
+    natural: dict[str, set[str]] = {key: set() for key in base.spec.experiments}
+    for label, request in _variant_requests(base, _requests(fixtures, base.spec.event), natural):
         try:
             compiled, prepared = engine.prepare(name, **request)
             unsubscribe = prepared.context.get("UnsubscribeUrl")
@@ -297,15 +324,25 @@ def check_template(engine: Engine, name: str, fixtures: FixtureSet) -> tuple[lis
         hidden = _hidden_lists(compiled, prepared)
         for index, block, token in hidden:
             for issue in check_hidden_main_list([(block, token)], declared):
-                collect.add(issue, label, where=(str(base.spec.path), base.spec.blocks[index].line))
+                collect.add(issue, label, where=(str(base.spec.path),
+                                                 base.spec.blocks[base.assembled.blocks[index].entry].line))
         for token in sorted(printed - set(NAME_TOKENS)):
             collect.add(Issue("empty-token", WARNING, f"{{{{ {token} }}}} prints nothing for some fixtures: add a "
                               f"fallback under the template's defaults: or guard it with {{% if {token} %}}"),
                         label, _token_pattern(token))
+    for key, experiment in base.spec.experiments.items():
+        for variant in experiment.variants:
+            if variant not in natural[key] and rendered:
+                message = (f"variant {variant} of experiment {key}: no fixture's id is assigned to it, so only "
+                           "forced renders (this check, the preview) show it; add a fixture that lands in it "
+                           f"(renderer render {name} --profile ... --variant {key}={variant} shows it)")
+                finding = Finding("variant-unexercised", WARNING, name, message, str(base.spec.path), experiment.line)
+                collect.found[(finding.rule, finding.severity, message, finding.file, finding.line)] = []
     if largest is not None:
         for issue in check_size(largest[2]):
             collect.add(issue, largest[1], re.compile(r"^blocks:"))
-    for index, (block, use) in enumerate(zip(base.assembled.blocks, base.spec.blocks)):
+    for index, block in enumerate(base.assembled.blocks):
+        use = base.spec.blocks[block.entry]
         if block.condition is None or rendered == 0:
             continue
         # A block about a token the template requires (skip or abort) is never hidden in an email sent.

@@ -40,6 +40,8 @@ class BatchRequest(BaseModel):
     recommendations: list[Product] | None = None
     event: Event | None = None
     id: str | None = Field(default=None, min_length=1)
+    force_variants: dict[str, str] | None = Field(
+        default=None, description="Experiment -> variant (or holdout) to render this recipient in, for QA.")
 
 
 class _Record(BaseModel):
@@ -59,6 +61,8 @@ class RenderedRecord(_Record):
     blocks: list[str]
     warnings: list[str]
     headers: dict[str, str]
+    variants: dict[str, str] = Field(description="Experiment -> the recipient's variant, or holdout "
+                                     "(docs/experiments.md); empty for a template without experiments.")
     html: str
     text: str
 
@@ -104,6 +108,8 @@ class MessageRecord(_Record):
     blocks: list[str]
     warnings: list[str]
     headers: dict[str, str]
+    variants: dict[str, str] = Field(description="Experiment -> the recipient's variant, or holdout "
+                                     "(docs/experiments.md); empty for a template without experiments.")
 
 
 EmlRecord = Annotated[Union[MessageRecord, SkippedRecord, FailedRecord], Field(discriminator="status")]

@@ -1,4 +1,4 @@
-"""Mail headers an email carries beside its body: one-click unsubscribe (RFC 2369, RFC 8058)."""
+"""Mail headers an email carries beside its body: one-click unsubscribe (RFC 2369, RFC 8058), variants."""
 
 from __future__ import annotations
 
@@ -31,3 +31,16 @@ def unsubscribe_headers(url: str | None, mailto: str | None) -> dict[str, str]:
 def email_headers(context: dict[str, Any]) -> dict[str, str]:
     """The headers of one recipient's email, from their token context."""
     return unsubscribe_headers(context.get("UnsubscribeUrl"), context.get("UnsubscribeMailto"))
+
+
+VARIANT_HEADER = "X-Variant"
+"""The header naming an email's experiment variants, unless the brand's ``experiment_header`` renames it."""
+
+
+def variant_header(brand: dict[str, Any], variants: dict[str, str]) -> dict[str, str]:
+    """``X-Variant: hero_test=B; subject_test=holdout`` (the name is the brand's ``experiment_header``;
+    ``false`` there leaves the header out), so an ESP can attribute opens and clicks per variant."""
+    name = brand.get("experiment_header", VARIANT_HEADER)
+    if not name or not variants:
+        return {}
+    return {str(name): "; ".join(f"{key}={variant}" for key, variant in variants.items())}

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
+from renderer.audience.experiments import assign, forced_problems
 from renderer.audience.personas import Persona, Personas
 from renderer.audience.predictive import Prediction, Predictive
 from renderer.audience.segments import RuleSet
@@ -34,15 +35,16 @@ from renderer.base.models import (
     RenderedEmail,
     RuleTrace,
     Trace,
+    VariantTrace,
     in_time_range,
     parse_request,
 )
 from renderer.compile.pipeline import CompiledTemplate
 from renderer.recipient.failure import render_failure
-from renderer.recipient.headers import email_headers
+from renderer.recipient.headers import email_headers, variant_header
 from renderer.recipient.sanitize import SAFE_URLS, Cleaner, clip, header_text
 from renderer.recipient.tidy import tidy_text
-from renderer.sandbox.environments import BLOCK_FLAGS, GLOBALS, render_fast
+from renderer.sandbox.environments import BLOCK_FLAGS, GLOBALS, VARIANTS, render_fast
 from renderer.sandbox.formatting import country_name, long_date, money, text_direction
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
@@ -60,6 +62,8 @@ class Prepared:
     trace: Trace
     warnings: list[str] = field(default_factory=list)
     limits: Limits = DEFAULT_LIMITS
+    variants: dict[str, str] = field(default_factory=dict)
+    """Experiment -> the recipient's variant or ``holdout`` (see ``audience/experiments.py``)."""
 
 
 def _product_view(product: Product, locale: str, clean: Cleaner, tokens: tuple[str, ...]) -> dict[str, Any]:
@@ -281,16 +285,20 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             brand: dict[str, Any], rules: RuleSet | None = None,
             fetch: Callable[[Profile], tuple[list[Product], list[str]]] | None = None,
             personas: Personas | None = None, limits: Limits = DEFAULT_LIMITS,
-            transactional: bool = False, predictive: Predictive | None = None) -> Prepared:
+            transactional: bool = False, predictive: Predictive | None = None,
+            force_variants: dict[str, str] | None = None) -> Prepared:
     """Validate one recipient's inputs and compute everything the render needs.
 
     ``fetch`` is asked for recommendations (and warnings) when none were given
     and the template shows them. ``limits`` caps what the email shows.
     ``predictive`` scores churn and value for the rules and the
     ``PredictedChurn`` / ``PredictedValue`` tokens.
+    ``force_variants`` puts the recipient in the given variant (or ``holdout``)
+    of an experiment, for QA; the others are chosen by the recipient's hash.
 
     Raises:
-        InvalidInput: every problem in profile, recommendations and event, by path.
+        InvalidInput: every problem in profile, recommendations, event and
+            ``force_variants`` (an unknown experiment or variant), by path.
         RenderAborted: the recipient has no marketing consent and the mail is not ``transactional``;
             ``RequiredTokenEmpty`` (code ``required_token_empty``): a token the template
             ``requires:`` (``on_missing`` skip or abort) is empty.
@@ -304,6 +312,9 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             now = in_time_range(now)  # naive means UTC, as in the models
         except ValueError as error:
             clock.append(Problem("now", str(error), "datetime_range", now.isoformat()))
+    experiments = compiled.spec.experiments
+    if force_variants is not None:
+        clock += forced_problems(experiments, force_variants)
     warnings: list[str] = []
     try:
         recipient, happened, products = parse_request("render request", profile, event, recommendations,
@@ -343,6 +354,11 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         warnings.append(f"untranslated: {len(compiled.untranslated)} text(s) of this email have no "
                         f"{compiled.language!r} translation and show in English: {shown_texts}"
                         + (f" and {more} more" if more > 0 else ""))
+    variants: dict[str, str] = {}
+    variant_traces: list[VariantTrace] = []
+    if experiments:
+        # Before the block conditions: a variant's block is one whose condition reads _variants.
+        variants, context[VARIANTS], variant_traces = assign(experiments, recipient.id, force_variants)
     verdicts = iter(compiled.conditions.evaluate(context))
     flags, shown, block_traces = [], [], []
     for block in compiled.assembled.blocks:
@@ -357,7 +373,8 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
             shown.append(block.name)
         block_traces.append(BlockTrace(block.name, visible, block.condition))
     context[BLOCK_FLAGS] = flags
-    return Prepared(recipient, context, segment_list, shown, Trace(outcomes, block_traces), warnings, limits)
+    return Prepared(recipient, context, segment_list, shown, Trace(outcomes, block_traces, variant_traces),
+                    warnings, limits, variants)
 
 
 def _header(value: str, limit: int, what: str, warnings: list[str]) -> str:
@@ -410,5 +427,7 @@ def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedE
         blocks=prepared.shown,
         warnings=prepared.warnings,
         trace=prepared.trace,
-        headers=email_headers(context),
+        headers=email_headers(context) if not prepared.variants
+        else {**email_headers(context), **variant_header(compiled.brand, prepared.variants)},
+        variants=prepared.variants,
     )

@@ -49,6 +49,9 @@ TOKENS: frozenset[str] = frozenset(
 BLOCK_FLAGS = "_blocks"
 """Context name of the per-recipient list of block visibility flags."""
 
+VARIANTS = "_variants"
+"""Context name of the per-recipient experiment -> variant whose content is shown (a holdout's: the control)."""
+
 
 MAX_INT_BITS = 4096
 """The largest integer (in bits) that ``*`` or ``**`` may produce in a template."""

@@ -129,7 +129,7 @@ def _selection(request: Request) -> Selection:
     project = _project(request)
     profile = request.query_params.get("profile") or next(iter(project.profile_names()), "")
     return Selection(request.path_params["template"], profile, request.query_params.get("recs") or AUTO,
-                     request.query_params.get("event") or AUTO)
+                     request.query_params.get("event") or AUTO, request.query_params.get("variants") or "")
 
 
 def _gallery(request: Request) -> Response:

@@ -180,6 +180,7 @@ def email_page(project: PreviewProject, preview: Preview) -> str:
         rules=_rule_descriptions(project), checks=check_email(email) if email else [],
         size_kb=len(email.html.encode()) / 1024 if email else 0,
         active_tab="profile" if preview.problems else "preview",
+        variant_rows=project.variant_views(preview),
         now=FIXTURE_NOW,
     )
 

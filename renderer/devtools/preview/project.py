@@ -13,13 +13,14 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from renderer.audience.triggers import Skip, consent_skip
 from renderer.base.errors import InvalidInput, Problem, RendererError, RequiredTokenEmpty, TemplateNotFound
 from renderer.base.models import RenderedEmail, parse_request
+from renderer.content.experiments import HOLDOUT
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
 from renderer.content.layout import ContentLayout
 from renderer.content.loader import load_template
@@ -45,18 +46,48 @@ class Selection:
     profile: str
     recommendations: str = AUTO
     event: str = AUTO
+    variants: str = ""
+    """Forced experiment variants, ``hero_test=B;subject_test=winter`` (empty: as the recipient is assigned)."""
 
     @property
     def is_custom(self) -> bool:
         return self.profile.startswith(CUSTOM)
 
+    @property
+    def forced(self) -> dict[str, str] | None:
+        """:attr:`variants` as ``force_variants`` (``None`` when empty)."""
+        pairs = [part.partition("=") for part in self.variants.split(";") if part]
+        return {key: name for key, _, name in pairs} or None
+
     def query(self, **changes: str) -> str:
         """The URL query string naming this selection (with ``changes`` applied)."""
-        values = {"profile": self.profile, "recs": self.recommendations, "event": self.event, **changes}
+        values = {"profile": self.profile, "recs": self.recommendations, "event": self.event,
+                  "variants": self.variants, **changes}
         for key in ("recs", "event"):
             if values[key] == AUTO:
                 del values[key]
+        if not values["variants"]:
+            del values["variants"]
         return urlencode(values)
+
+
+@dataclass(frozen=True)
+class VariantCard:
+    """One outcome of one experiment in the email view's side-by-side row."""
+
+    variant: str
+    control: bool
+    assigned: bool
+    """The outcome this recipient gets (as assigned, or as forced in the selection)."""
+    selection: Selection
+    subject: str | None
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    key: str
+    description: str
+    cards: list[VariantCard]
 
 
 @dataclass(frozen=True)
@@ -196,7 +227,8 @@ class PreviewProject:
                 self._recommendations(selection), limits=self.engine.limits)
             # Shown whatever the consent; the chip below says when it would not be sent.
             email = self.engine.render(selection.template, profile=recipient, recommendations=recommendations,
-                                       event=event, now=FIXTURE_NOW, transactional=True)
+                                       event=event, now=FIXTURE_NOW, transactional=True,
+                                       force_variants=selection.forced)
         except InvalidInput as error:
             return Preview(selection, problems=error.problems, profile_text=profile_text, event=event_type)
         except RequiredTokenEmpty as error:
@@ -209,6 +241,27 @@ class PreviewProject:
         # The email is shown either way; this says whether the trigger would send it.
         trigger = consent_skip(recipient) if event is None else self.engine.trigger_skip(recipient, event, FIXTURE_NOW)
         return Preview(selection, email=email, profile_text=profile_text, event=event_type, trigger=trigger)
+
+    def variant_views(self, preview: Preview) -> list[VariantRow]:
+        """For an email with experiments: each experiment with every outcome of it side by side
+        (the recipient's other experiments as assigned), rendered for the same selection."""
+        email = preview.email
+        if email is None or not email.variants:
+            return []
+        experiments = self.engine.compiled(preview.selection.template).spec.experiments
+        forced = preview.selection.forced or {}
+        rows = []
+        for key, experiment in experiments.items():
+            outcomes = [*experiment.variants, *((HOLDOUT,) if experiment.holdout else ())]
+            cards = []
+            for outcome in outcomes:
+                chosen = {**forced, key: outcome}
+                selection = replace(preview.selection, variants=";".join(f"{k}={v}" for k, v in chosen.items()))
+                rendered = self.render(selection)
+                cards.append(VariantCard(outcome, outcome == experiment.control, outcome == email.variants.get(key),
+                                         selection, rendered.email.subject if rendered.email else None))
+            rows.append(VariantRow(key, experiment.description, cards))
+        return rows
 
     def gallery(self, *, ready_only: bool = False) -> list[GalleryRow]:
         """Every template rendered for every fixture profile, in name order.
