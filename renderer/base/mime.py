@@ -33,12 +33,18 @@ from email import policy as email_policy
 from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage, MIMEPart
 from email.utils import make_msgid
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from renderer.base.errors import InvalidInput, Problem
 
-if TYPE_CHECKING:
-    from renderer.base.models import RenderedEmail
+
+class RenderedParts(Protocol):
+    """What a message is built from: a :class:`~renderer.base.models.RenderedEmail`'s subject, parts and headers."""
+
+    subject: str
+    html: str
+    text: str
+    headers: dict[str, str]
 
 # The address syntax the profile model checks (models._EMAIL), ASCII only:
 # an internationalized address needs SMTPUTF8, which this message does not use.
@@ -144,7 +150,7 @@ def _checked_headers(headers: Mapping[str, str], problems: list[Problem]) -> Non
                                         input=value))
 
 
-def email_message(email: RenderedEmail, *, sender: Any, to: Any, reply_to: Any = None,
+def email_message(email: RenderedParts, *, sender: Any, to: Any, reply_to: Any = None,
                   message_id: str | None = None, date: datetime | None = None) -> EmailMessage:
     """The MIME message of ``email``; see :meth:`RenderedEmail.to_message`."""
     problems: list[Problem] = []
