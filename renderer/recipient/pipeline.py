@@ -6,6 +6,7 @@ recipient, so it is kept lean (see benchmarks/bench_render.py).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -48,7 +49,7 @@ from renderer.sandbox.environments import BLOCK_FLAGS, GLOBALS, VARIANTS, render
 from renderer.sandbox.formatting import country_name, long_date, money, text_direction
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
-"""What counts as an empty token for a template's ``requires:``."""
+"""What counts as an empty token: for a template's ``requires:``, and where a default fills in."""
 
 
 @dataclass
@@ -215,7 +216,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         "Year": now.year,
     }
     for name, value in defaults.items():
-        if context.get(name) in (None, "", [], {}):
+        if context.get(name) in _EMPTY:
             context[name] = value
     if warnings is not None:
         warnings += clean.warnings(tokens)
@@ -231,21 +232,38 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
 
 
 def _currencies(cart: Any, context: dict[str, Any]) -> dict[str, list[str]]:
-    """Currency -> the product lists priced in it (``cart``, ``recommendations``, ``viewed products``)."""
-    found: dict[str, list[str]] = {}
+    """Currency -> the product lists priced in it (``cart``, ``recommendations``, ``viewed products``).
 
-    def add(code: str | None, where: str) -> None:
-        if code and where not in found.setdefault(code, []):
-            found[code].append(where)
-
+    Runs for every recipient: one set of codes first, and the places only when there are several.
+    """
+    lists = [(where, [p for p in context[token] if isinstance(p, dict) and p.get("currency")])
+             for where, token in _PRICED if isinstance(context.get(token), list)]
+    codes = {product["currency"] for _, products in lists for product in products}
     if cart is not None:
-        add(cart.currency, "cart")
-    for where, token in (("cart", "CartItems"), ("recommendations", "RecommendedProducts"),
-                         ("viewed products", "ViewedProducts")):
-        for product in context[token] if isinstance(context.get(token), list) else ():
-            if isinstance(product, dict):
-                add(product.get("currency"), where)
-    return {code: where for code, where in found.items() if where}
+        codes.add(cart.currency)
+    if len(codes) < 2:
+        return dict.fromkeys(codes, [])
+    found: dict[str, list[str]] = {}
+    if cart is not None:
+        found.setdefault(cart.currency, []).append("cart")
+    for where, products in lists:
+        for product in products:
+            places = found.setdefault(product["currency"], [])
+            if where not in places:
+                places.append(where)
+    return found
+
+
+_PRICED = (("cart", "CartItems"), ("recommendations", "RecommendedProducts"), ("viewed products", "ViewedProducts"))
+
+
+@functools.lru_cache(maxsize=256)
+def _untranslated_warning(language: str, untranslated: tuple[str, ...]) -> str:
+    """The warning for a compiled template's English fallbacks: the same for all its recipients, made once."""
+    shown_texts = ", ".join(repr(text) if " " in text else text for text in untranslated[:4])
+    more = len(untranslated) - 4
+    return (f"untranslated: {len(untranslated)} text(s) of this email have no {language!r} translation and "
+            f"show in English: {shown_texts}" + (f" and {more} more" if more > 0 else ""))
 
 
 def _predicted_churn(prediction: Prediction | None) -> dict[str, Any] | None:
@@ -349,11 +367,7 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         if need.on_missing != "hide_block" and context.get(need.token) in _EMPTY:
             raise RequiredTokenEmpty(need.token, compiled.name, need.on_missing)
     if compiled.untranslated:
-        shown_texts = ", ".join(repr(text) if " " in text else text for text in compiled.untranslated[:4])
-        more = len(compiled.untranslated) - 4
-        warnings.append(f"untranslated: {len(compiled.untranslated)} text(s) of this email have no "
-                        f"{compiled.language!r} translation and show in English: {shown_texts}"
-                        + (f" and {more} more" if more > 0 else ""))
+        warnings.append(_untranslated_warning(compiled.language, compiled.untranslated))
     variants: dict[str, str] = {}
     variant_traces: list[VariantTrace] = []
     if experiments:
