@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from renderer import Engine  # noqa: E402
+from renderer.base.errors import RenderAborted  # noqa: E402
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet  # noqa: E402
 from renderer.devtools.synthetic import generate_profiles  # noqa: E402
 from renderer.sandbox.environments import render_fast  # noqa: E402
@@ -45,11 +46,14 @@ def measure(engine: Engine, template: str, profiles: list[dict], reference_count
     compiled = engine.compiled(template)
     recommendations = fixtures.recommendations("default")
     event = fixtures.event(compiled.spec.event)
-    requests = [{"profile": p, "recommendations": recommendations, "event": event, "now": FIXTURE_NOW}
-                for p in profiles]
-    prepared = []
-    for request in requests:
-        _, ready = engine.prepare(template, **request)
+    requests, prepared = [], []
+    for profile in profiles:
+        request = {"profile": profile, "recommendations": recommendations, "event": event, "now": FIXTURE_NOW}
+        try:
+            _, ready = engine.prepare(template, **request)
+        except RenderAborted:  # no consent, or a required token empty: not an email
+            continue
+        requests.append(request)
         email = engine.render(template, **request)
         ready.context.update(Subject=email.subject, Preheader=email.preheader)
         prepared.append(ready.context)
