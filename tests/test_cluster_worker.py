@@ -78,12 +78,12 @@ def test_render_part_gives_the_local_lines_and_counts(engine, tmp_path):
              (4, json.dumps({"id": "b", "email": "b@example.com", "consent": {"email_marketing": False}}), None)]
     job = WorkerJob.for_engine(engine)
     part = render_part(job, spec, None, ("part-00007.jsonl", lines))
-    expected = "".join(render_line(engine, spec, n, text, recs) + "\n" for n, text, recs in lines)
-    assert part.data.decode() == expected
+    expected = b"".join(render_line(engine, spec, n, text, recs) for n, text, recs in lines)
+    assert part.data == expected
     assert (part.rendered, part.skipped, part.failed, part.lost) == (1, 1, 1, 0)
     written = render_part(job, spec, str(tmp_path), ("part-00007.jsonl", lines))
     assert written.data == b"" and written.sha256 == part.sha256
-    assert (tmp_path / "part-00007.jsonl").read_text() == expected
+    assert (tmp_path / "part-00007.jsonl").read_bytes() == expected
     lost = lost_lines(lines, "killed")
     assert [json.loads(x)["kind"] for x in lost.data.decode().splitlines()] == ["WorkerDied"] * 3
     assert (lost.failed, lost.lost) == (3, 3)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
 from renderer.base.errors import BatchStateError
-from renderer.base.jsonl import LineError, json_kind, loads_line, split_lines, stripped
+from renderer.base.jsonl import LineError, dumps_line, json_kind, loads_line, split_lines, stripped
 from renderer.batch.local import (
     Failed,
     RenderedEmail,
@@ -124,15 +124,10 @@ def render_record(engine: Engine, spec: JobSpec, line_number: int, text: str | L
     return _record(line_number, result)
 
 
-def render_line(engine: Engine, spec: JobSpec, line_number: int, text: str, recommendations_text: str | None) -> str:
-    """Turn one input line (a profile, or a request object) into one output line."""
-    return json.dumps(render_record(engine, spec, line_number, text, recommendations_text), ensure_ascii=False)
-
-
-def _encoded(record: dict[str, Any]) -> bytes:
-    # A lone surrogate (from a "\ud800" escape in an input line) cannot be
-    # UTF-8; written as the same JSON escape, the record stays valid JSON.
-    return json.dumps(record, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
+def render_line(engine: Engine, spec: JobSpec, line_number: int, text: str,
+                recommendations_text: str | None) -> bytes:
+    """Turn one input line (a profile, or a request object) into one output line, newline included."""
+    return dumps_line(render_record(engine, spec, line_number, text, recommendations_text))
 
 
 _STATUSES = ("rendered", "skipped", "failed")
@@ -147,12 +142,12 @@ def _render_lines(chunk: SpoolChunk, spec: JobSpec) -> list[Spooled]:
         for number, text, recs in chunk.items:
             record = render_record(engine, spec, number, text, recs)
             counts[record["status"]] += 1
-            slot.write(_encoded(record))
+            slot.write(dumps_line(record))
     return [slot.result((counts["rendered"], counts["skipped"], counts["failed"]))]
 
 
 def _lost(chunk: SpoolChunk, why: str) -> list[Spooled]:
-    data = b"".join(_encoded({"line": n, "id": None, "status": "failed", "kind": "WorkerDied", "error": why,
+    data = b"".join(dumps_line({"line": n, "id": None, "status": "failed", "kind": "WorkerDied", "error": why,
                               "problems": []}) for n, _, _ in chunk.items)
     return [Spooled(None, 0, data, (0, 0, len(chunk.items)))]
 
@@ -256,7 +251,7 @@ def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: i
     if workers <= 1:
         for number, text, recs in lines:
             record = render_record(engine, spec, number, text, recs)
-            handle.write(_encoded(record))
+            handle.write(dumps_line(record))
             status = record["status"]
             setattr(summary, status, getattr(summary, status) + 1)
             if on_line:

@@ -28,7 +28,8 @@ from typing import Any
 
 from renderer.base.errors import ContentMismatch, RendererError
 from renderer.batch.dask.manifest import write_atomically
-from renderer.batch.job import JobSpec, render_line
+from renderer.base.jsonl import dumps_line
+from renderer.batch.job import JobSpec, render_record
 from renderer.batch.local import Result, render_one, worker_engine_config
 from renderer.engine import Engine
 
@@ -161,10 +162,6 @@ class PartResult:
     worker: str = ""
 
 
-def _status(line: str) -> str:
-    return line[line.index('"status": "') + 11:].split('"', 1)[0]
-
-
 def render_part(job: WorkerJob, spec: JobSpec, out: str | None,
                 part: tuple[str, list[tuple[int, str, str | None]]]) -> PartResult:
     """Render one partition's input lines into its part file (one output line each).
@@ -179,11 +176,13 @@ def render_part(job: WorkerJob, spec: JobSpec, out: str | None,
     """
     name, lines = part
     engine = worker_engine(job, {spec.template})
-    outputs = [render_line(engine, spec, number, text, recs) for number, text, recs in lines]
     counts = {"rendered": 0, "skipped": 0, "failed": 0}
-    for output in outputs:
-        counts[_status(output)] += 1
-    data = "".join(output + "\n" for output in outputs).encode("utf-8")
+    outputs = []
+    for number, text, recs in lines:
+        record = render_record(engine, spec, number, text, recs)
+        counts[record["status"]] += 1
+        outputs.append(dumps_line(record))
+    data = b"".join(outputs)
     checksum = hashlib.sha256(data).hexdigest()
     if out is not None:
         write_atomically(Path(out) / name, data, durable=False)
@@ -193,9 +192,9 @@ def render_part(job: WorkerJob, spec: JobSpec, out: str | None,
 
 def lost_lines(lines: list[tuple[int, str, str | None]], why: str) -> PartResult:
     """A partition whose task killed its workers again and again: one ``failed`` line per input line."""
-    outputs = [json.dumps({"line": n, "id": None, "status": "failed", "kind": "WorkerDied", "error": why,
+    outputs = [dumps_line({"line": n, "id": None, "status": "failed", "kind": "WorkerDied", "error": why,
                            "problems": []}) for n, _, _ in lines]
-    data = "".join(output + "\n" for output in outputs).encode("utf-8")
+    data = b"".join(outputs)
     return PartResult(data, hashlib.sha256(data).hexdigest(), 0, 0, len(outputs), lost=len(outputs))
 
 
