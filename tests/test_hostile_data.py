@@ -198,8 +198,8 @@ def test_a_feed_of_thousands_of_products_is_capped(engine):
     assert any(w.startswith("CartItems name cut to 200 characters ('P10000': 410 characters") for w in email.warnings)
     assert len(email.html.encode()) < GMAIL_CLIP
     browse = engine.render("browse_abandonment", profile=profile, recommendations=feed, now=FIXTURE_NOW)
-    assert "browsing: 3,000 given, the most recent 1,000 read (Limits)" in browse.warnings
-    assert "ViewedProducts capped at 24 products (1,000 given)" in browse.warnings
+    assert "browsing: 3,000 given, the newest 50 read (the last in the list) (Limits)" in browse.warnings
+    assert "ViewedProducts capped at 24 products (50 given)" in browse.warnings
     assert len(browse.html.encode()) < GMAIL_CLIP
 
 

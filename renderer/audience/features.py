@@ -170,7 +170,7 @@ def derive(profile: Profile, now: datetime, config: FeatureConfig = FeatureConfi
         churn = round(70 * min(recency / (2 * rhythm), 1.0) + 0.3 * (100 - score), 1)
     return Features(
         rfm,
-        len(orders),
+        profile.order_count,
         round(score, 1),
         round(open_rate, 3),
         round(click_rate, 3),

@@ -6,9 +6,10 @@ an ellipsis, and the RenderedEmail carries a warning for each cut. The
 defaults keep every bundled template under Gmail's 102 KB clipping limit.
 
 Two caps act before validation, so that no list can make one recipient
-expensive: ``history`` (orders and browsing events, the most recent kept)
-and ``input_items`` (every other list, and the keys of ``attributes`` and
-``last_sent``). A profile with 100,000 orders costs what one with 1,000 does.
+expensive: ``history`` (orders and browsing events, the newest end of the
+list kept) and ``input_items`` (every other list, and the keys of
+``attributes`` and ``last_sent``). A profile with 10,000 orders costs what
+one with 50 does.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ class Limits:
         text: characters of a product's name and category.
         cart_items: items listed in ``CartItems``; the others are counted in ``CartItemsMore``.
         products: products kept in ``RecommendedProducts`` and in ``ViewedProducts``.
-        history: orders and browsing events read per profile, before validation; the
-            most recent are kept (by ``placed_at`` / ``viewed_at``), so lifetime figures
-            such as total spend count these only.
+        history: orders and browsing events read per profile, before validation. A
+            history is taken as in date order (oldest or newest first, judged by its
+            first and last dates) and its newest end is kept, so features over a
+            window (frequency, spend) count these only; ``order_count`` still counts
+            every order given.
         input_items: items read per list before validation (items of an order, of a cart,
             an event's products, a recommendations payload, ``segments``) and keys read of
             ``attributes`` and ``last_sent``; the first are kept.
@@ -46,7 +49,7 @@ class Limits:
     text: int = 200
     cart_items: int = 10
     products: int = 24
-    history: int = 1000
+    history: int = 50
     input_items: int = 1000
 
     def __post_init__(self) -> None:

@@ -172,11 +172,19 @@ class Profile(_Model):
     last_sent: dict[str, Timestamp] = Field(default_factory=dict)
     """When each trigger (by event type) last emailed this recipient."""
     _cuts: list[str] = PrivateAttr(default_factory=list)
+    _orders_dropped: int = PrivateAttr(default=0)
 
     @property
     def cuts(self) -> list[str]:
         """What was cut from the input before validation (see ``Limits.history``), in words."""
         return self._cuts
+
+    @property
+    def order_count(self) -> int:
+        """Orders ever: those read and, past ``Limits.history``, the older ones given but not read."""
+        # Read from pydantic's store of private attributes directly: the attribute
+        # lookup would go through BaseModel.__getattr__ (Python) for every recipient.
+        return len(self.orders) + (self.__pydantic_private__ or {}).get("_orders_dropped", 0)
 
 
 class CartItem(_Model):
@@ -372,31 +380,47 @@ def _stamp(item: Any, key: str) -> str:
 
 
 def _cut(data: dict[str, Any], key: str, cap: int, cuts: list[str], *, what: str,
-         recent_by: str | None = None) -> None:
-    """Cut ``data[key]`` (a list, or a dict's keys) to ``cap`` entries in place; say so in ``cuts``."""
+         recent_by: str | None = None) -> int:
+    """Cut ``data[key]`` (a list, or a dict's keys) to ``cap`` entries in place; say so in ``cuts``.
+
+    A history (``recent_by`` names its date) keeps its newest end: the list is
+    taken as in date order, oldest or newest first, as exports and order
+    APIs give it, and which end is newest is judged by its first and last
+    dates. That costs the same for 100 entries as for 100,000 (a search for
+    the most recent over the whole list would cost more than rendering the
+    email). Returns the index in the given list of the first entry kept.
+    """
     value = data.get(key)
     if not isinstance(value, (list, dict)) or len(value) <= cap:
-        return
+        return 0
+    start = 0
+    said = f"the first {cap:,} read"
     if isinstance(value, dict):
         data[key] = dict(list(value.items())[:cap])
     elif recent_by:
-        # ISO 8601 text sorts by time; the kept items stay in their given order.
-        kept = sorted(sorted(range(len(value)), key=lambda i: _stamp(value[i], recent_by), reverse=True)[:cap])
-        data[key] = [value[i] for i in kept]
+        # ISO 8601 text sorts by time; a date that cannot be read sorts first.
+        newest_first = _stamp(value[0], recent_by) > _stamp(value[-1], recent_by)
+        start = 0 if newest_first else len(value) - cap
+        data[key] = value[start:start + cap]
+        said = f"the newest {cap:,} read (the {'first' if newest_first else 'last'} in the list)"
     else:
         data[key] = value[:cap]
-    which = "most recent" if recent_by else "first"
-    cuts.append(f"{what}{key}: {len(value):,} given, the {which} {cap:,} read (Limits)")
+    cuts.append(f"{what}{key}: {len(value):,} given, {said} (Limits)")
+    return start
 
 
-def capped_profile(data: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]:
-    """A profile's raw data with its lists cut to the caps of ``limits`` (a copy; the caller's data is kept)."""
+def capped_profile(data: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str], dict[str, int]]:
+    """A profile's raw data with its lists cut to the caps of ``limits`` (a copy; the caller's data is kept).
+
+    Also returns, for each history that was cut, the index in the given list of the first entry kept.
+    """
     cuts: list[str] = []
     if not isinstance(data, dict):
-        return data, cuts
+        return data, cuts, {}
     data = dict(data)
-    _cut(data, "orders", limits.history, cuts, what="", recent_by="placed_at")
-    _cut(data, "browsing", limits.history, cuts, what="", recent_by="viewed_at")
+    given = data.get("orders")
+    starts = {"orders": _cut(data, "orders", limits.history, cuts, what="", recent_by="placed_at"),
+              "browsing": _cut(data, "browsing", limits.history, cuts, what="", recent_by="viewed_at")}
     for key in ("segments", "attributes", "last_sent"):
         _cut(data, key, limits.input_items, cuts, what="")
     orders = data.get("orders")
@@ -405,21 +429,27 @@ def capped_profile(data: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, lis
         data["orders"] = orders = [dict(o) if isinstance(o, dict) else o for o in orders]
         for index, order in enumerate(orders):
             if isinstance(order, dict):
-                _cut(order, "items", limits.input_items, cuts, what=f"orders.{index}.")
-    return data, cuts
+                _cut(order, "items", limits.input_items, cuts, what=f"orders.{starts['orders'] + index}.")
+    shown = {key: start for key, start in starts.items() if start}
+    if isinstance(given, list) and len(given) > limits.history:
+        shown[_DROPPED] = len(given) - limits.history
+    return data, cuts, shown
 
 
-def capped_event(data: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]:
+_DROPPED = "orders dropped"
+
+
+def capped_event(data: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str], dict[str, int]]:
     """An event's raw data with its product lists cut to ``limits.input_items`` (a copy)."""
     cuts: list[str] = []
     if not isinstance(data, dict):
-        return data, cuts
+        return data, cuts, {}
     data = dict(data)
     _cut(data, "products", limits.input_items, cuts, what="event.")
     if isinstance(data.get("cart"), dict):
         data["cart"] = dict(data["cart"])
         _cut(data["cart"], "items", limits.input_items, cuts, what="event.cart.")
-    return data, cuts
+    return data, cuts, {}
 
 
 _CAPPERS: dict[type, Any] = {}
@@ -438,15 +468,29 @@ def parse(model: type[M], data: Any, *, what: str, limits: Limits = DEFAULT_LIMI
         return data
     capper = _CAPPERS.get(model)
     cuts: list[str] = []
+    starts: dict[str, int] = {}
     if capper is not None:
-        data, cuts = capper(data, limits)
+        data, cuts, starts = capper(data, limits)
     try:
         result = model.model_validate(data)
     except ValidationError as error:
-        raise InvalidInput(what, problems_from(error)) from None
+        raise InvalidInput(what, [_in_given_list(p, starts) for p in problems_from(error)] if starts
+                           else problems_from(error)) from None
     if cuts:
         result._cuts = cuts  # type: ignore[attr-defined]
+    if starts.get(_DROPPED):
+        result._orders_dropped = starts[_DROPPED]  # type: ignore[attr-defined]
     return result
+
+
+def _in_given_list(problem: Problem, starts: dict[str, int]) -> Problem:
+    """A problem in a cut history located by its index in the list as given (``orders.9950.total``)."""
+    key, _, rest = problem.loc.partition(".")
+    index, _, tail = rest.partition(".")
+    if key not in starts or not index.isdigit():
+        return problem
+    loc = ".".join(part for part in (key, str(int(index) + starts[key]), tail) if part)
+    return Problem(loc, problem.message, problem.type, problem.input)
 
 
 _CAPPERS.update({Profile: capped_profile, Event: capped_event})
