@@ -73,3 +73,19 @@ def test_errors_also_inherit_builtins():
     assert issubclass(InvalidInput, ValueError)
     assert issubclass(TemplateNotFound, LookupError)
     assert str(TemplateError("bad tag", "blocks/x.mjml", 3)) == "blocks/x.mjml:3: bad tag"
+
+
+def test_a_shared_payload_is_validated_once_and_again_when_it_changes():
+    payload = [{"id": "P1", "name": "Mug", "url": "https://shop.example/p/1", "price": "5.00"},
+               {"id": "P2", "name": "Jug", "url": "https://shop.example/p/2", "price": "7.00"}]
+    parse_products(payload)  # a payload seen once is only noted
+    first = parse_products(payload)
+    assert parse_products(payload) is first, "the same unchanged list is not validated again"
+    assert parse_products([dict(p) for p in payload]) is not first, "an equal copy is another payload"
+    payload[1]["price"] = "9.50"  # changed in place between two renders
+    changed = parse_products(payload)
+    assert changed is not first and str(changed[1].price) == "9.50"
+    payload[0]["price"] = "free"
+    with pytest.raises(InvalidInput) as caught:
+        parse_products(payload)
+    assert [p.loc for p in caught.value.problems] == ["0.price"]

@@ -7,6 +7,7 @@ bad field by its path (``orders.0.total: Input should be a valid number``).
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import unicodedata
@@ -496,22 +497,70 @@ def _in_given_list(problem: Problem, starts: dict[str, int]) -> Problem:
 _CAPPERS.update({Profile: capped_profile, Event: capped_event})
 
 
+class _Payloads:
+    """The last recommendation payloads validated, to give again while they are unchanged.
+
+    A campaign renders its recipients with one shared payload (a list of
+    dicts), and validating it again for each of them costs more than all the
+    rest of the recommendations' work. A payload given a second time (the
+    same list object) is remembered with a deep copy of it; from then on it
+    is given its products again while it still equals that copy (one C-level
+    comparison, about a twentieth of validating it), so a payload changed in
+    place between two renders is validated again. A payload seen once (a
+    request of its own, as a service gets them) costs nothing more. Products
+    are never changed by a render, so one validated list can serve all.
+    """
+
+    SIZE = 8
+
+    def __init__(self) -> None:
+        self._seen: dict[int, Any] = {}
+        self._entries: dict[int, tuple[Any, Any, list[Product]]] = {}
+
+    def get(self, data: Any) -> list[Product] | None:
+        entry = self._entries.get(id(data))
+        if entry is not None and entry[0] is data and data == entry[1]:
+            return entry[2]
+        return None
+
+    def put(self, data: Any, products: list[Product]) -> None:
+        if self._seen.get(id(data)) is not data:  # the first time: only noted
+            _bounded_set(self._seen, id(data), data, self.SIZE)
+            return
+        _bounded_set(self._entries, id(data), (data, copy.deepcopy(data), products), self.SIZE)
+
+
+def _bounded_set(table: dict[int, Any], key: int, value: Any, size: int) -> None:
+    if key not in table and len(table) >= size:
+        table.pop(next(iter(table)))
+    table[key] = value
+
+
+_PAYLOADS = _Payloads()
+
+
 def parse_products(data: Any, *, what: str = "recommendations", limits: Limits = DEFAULT_LIMITS,
                    cuts: list[str] | None = None) -> list[Product]:
     """Validate a list of products (a recommendations payload); past ``limits.input_items`` they are cut.
 
-    A cut is said in ``cuts`` when a list is given.
+    A cut is said in ``cuts`` when a list is given. The same payload given
+    again unchanged is not validated again (see :class:`_Payloads`).
     """
     if isinstance(data, list) and all(isinstance(item, Product) for item in data):
         return data
-    if isinstance(data, list) and len(data) > limits.input_items:
-        if cuts is not None:
-            cuts.append(f"{what}: {len(data):,} products given, the first {limits.input_items:,} read (Limits)")
-        data = data[:limits.input_items]
+    cut = isinstance(data, list) and len(data) > limits.input_items
+    if cut and cuts is not None:
+        cuts.append(f"{what}: {len(data):,} products given, the first {limits.input_items:,} read (Limits)")
+    known = _PAYLOADS.get(data) if isinstance(data, list) and not cut else None
+    if known is not None:
+        return known
     try:
-        return _PRODUCTS.validate_python(data)
+        products = _PRODUCTS.validate_python(data[:limits.input_items] if cut else data)
     except ValidationError as error:
         raise InvalidInput(what, problems_from(error)) from None
+    if isinstance(data, list) and not cut:
+        _PAYLOADS.put(data, products)
+    return products
 
 
 def parse_request(what: str, profile: Any, event: Any = None, recommendations: Any = None, *,
