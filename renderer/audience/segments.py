@@ -18,6 +18,7 @@ load with the rule's name and the file's line.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -226,6 +227,7 @@ class RuleSet:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tests", ExpressionSet(_ENV, [rule.when for rule in self.rules]))
+        object.__setattr__(self, "_known", frozenset(rule.name for rule in self.rules))
 
     @classmethod
     def empty(cls) -> RuleSet:
@@ -294,15 +296,22 @@ class RuleSet:
             if isinstance(verdict, BaseException):
                 note = "missing data" if isinstance(verdict, (TypeError, jinja2.UndefinedError)) else str(verdict)
             elif not hit and missing and (absent := rule.reads & missing):
-                note = f"missing data: {', '.join(sorted(absent))}"
+                note = _missing_note(frozenset(absent))
             if rule.name in explicit and not hit:
                 hit, note = True, "set on the profile"
             outcomes.append(RuleTrace(rule.name, hit, rule.when, note))
             if hit:
                 matched.append(rule.name)
-        known = set(self.names)
-        matched += [name for name in dict.fromkeys(profile.segments) if name not in known]
+        if profile.segments:
+            known = self._known  # type: ignore[attr-defined]
+            matched += [name for name in dict.fromkeys(profile.segments) if name not in known]
         return Assignment(matched, features, outcomes, prediction)
+
+
+@functools.lru_cache(maxsize=512)
+def _missing_note(absent: frozenset[str]) -> str:
+    """The trace's note for a rule that read missing data: the same few sets for every recipient, made once."""
+    return f"missing data: {', '.join(sorted(absent))}"
 
 
 _EMPTY = RuleSet((), FeatureConfig())
