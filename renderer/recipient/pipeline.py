@@ -7,6 +7,7 @@ recipient, so it is kept lean (see benchmarks/bench_render.py).
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -169,7 +170,7 @@ def build_context(profile: Profile, products: list[Product], event: Event | None
         last = clean.text(last, limits.name, ("LastName", "FullName"), "profile.last_name") or None
     if city is not None and (len(city) > limits.name or not city.isprintable()):
         city = clean.text(city, limits.name, ("CustomerCity",), "profile.location.city") or None
-    quoted_id = quote(profile.id, safe="")
+    quoted_id = profile.id if _URL_SAFE(profile.id) else quote(profile.id, safe="")
     cart_items = cart.items if cart else []
     listed = cart_items[:limits.cart_items]
     if len(cart_items) > len(listed):
@@ -236,23 +237,30 @@ def _currencies(cart: Any, context: dict[str, Any]) -> dict[str, list[str]]:
 
     Runs for every recipient: one set of codes first, and the places only when there are several.
     """
-    lists = [(where, [p for p in context[token] if isinstance(p, dict) and p.get("currency")])
-             for where, token in _PRICED if isinstance(context.get(token), list)]
-    codes = {product["currency"] for _, products in lists for product in products}
-    if cart is not None:
-        codes.add(cart.currency)
+    codes = {cart.currency} if cart is not None else set()
+    for _, token in _PRICED:
+        products = context.get(token)
+        if type(products) is list:
+            codes.update(p["currency"] for p in products if type(p) is dict and p.get("currency"))
     if len(codes) < 2:
         return dict.fromkeys(codes, [])
     found: dict[str, list[str]] = {}
     if cart is not None:
         found.setdefault(cart.currency, []).append("cart")
-    for where, products in lists:
+    for where, token in _PRICED:
+        products = context.get(token)
+        if not isinstance(products, list):
+            continue
         for product in products:
-            places = found.setdefault(product["currency"], [])
-            if where not in places:
-                places.append(where)
+            if isinstance(product, dict) and product.get("currency"):
+                places = found.setdefault(product["currency"], [])
+                if where not in places:
+                    places.append(where)
     return found
 
+
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
+"""An id that ``quote`` would give back unchanged (most are): checked in C instead of quoted in Python."""
 
 _PRICED = (("cart", "CartItems"), ("recommendations", "RecommendedProducts"), ("viewed products", "ViewedProducts"))
 
