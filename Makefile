@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-service profile clean
+.PHONY: demo test bench bench-service bench-peers profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ bench: $(STAMP)
 bench-service: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_service.py
+
+## bench-peers: fast path and floor beside the reference path, premailer, python-liquid, Handlebars and react-email (node)
+bench-peers: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	if command -v node >/dev/null 2>&1; then npm ci --prefix benchmarks/peers --no-audit --no-fund; \
+	else echo "node not found: Handlebars and react-email are left out"; fi
+	$(BIN)/python benchmarks/bench_peers.py
 
 ## profile: where the fast path's time goes (pyinstrument call tree)
 profile: $(STAMP)
