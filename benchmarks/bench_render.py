@@ -9,7 +9,7 @@ the bundled recommendations and, for trigger templates, the bundled event.
   inlining (the oracle the tests compare against);
 - fast: ``engine.render`` with everything a caller gets: validation,
   features and segments, token context, subject, preheader, HTML and text;
-- floor: only the compiled HTML and text templates rendered with an already
+- floor: only the compiled HTML and text templates (in each recipient's language) rendered with an already
   prepared context (no validation, no features, no context building).
 
 The three are measured in alternating rounds so that machine noise hits all
@@ -50,20 +50,21 @@ def measure(engine: Engine, template: str, profiles: list[dict], reference_count
     for profile in profiles:
         request = {"profile": profile, "recommendations": recommendations, "event": event, "now": FIXTURE_NOW}
         try:
-            _, ready = engine.prepare(template, **request)
+            own, ready = engine.prepare(template, **request)  # compiled in the recipient's language
         except RenderAborted:  # no consent, or a required token empty: not an email
             continue
         requests.append(request)
         email = engine.render(template, **request)
         ready.context.update(Subject=email.subject, Preheader=email.preheader)
-        prepared.append(ready.context)
+        prepared.append((own, ready.context))
 
     def fast(request):
         engine.render(template, **request)
 
-    def floor(context):
-        render_fast(compiled.html, context)
-        render_fast(compiled.text, context)
+    def floor(prepared_one):
+        own, context = prepared_one
+        render_fast(own.html, context)
+        render_fast(own.text, context)
 
     def reference(request):
         engine.render_reference(template, **request)
