@@ -497,3 +497,28 @@ def test_assignment_follows_the_documented_rule(audience_ids, names, weights, ho
     ids = audience_ids[:20_000]
     got = [assign({"exp_x": experiment}, i)[0]["exp_x"] for i in ids]
     assert got == [_by_the_written_rule("exp_x", salt, names, weights, holdout, i) for i in ids]
+
+
+@pytest.mark.parametrize("weights, holdout", [((0.5, 0.5), 0.05), ((0.5, 0.5), 0.0), ((0.1, 0.2, 0.7), 0.1),
+                                              ((1 / 3, 1 / 3, 1 / 3), 0.25), ((0.999, 0.001), 0.3)])
+def test_the_cut_points_give_the_rules_outcome_at_every_place(weights, holdout):
+    import math
+    import random
+
+    from renderer.audience.experiments import variant_at
+    from renderer.content.experiments import HOLDOUT, Experiment
+
+    names = tuple("ABC"[: len(weights)])
+    experiment = Experiment("exp_x", names, weights, "B", holdout=holdout)
+    assert experiment.outcomes == ((HOLDOUT,) if holdout else ()) + names
+    assert len(experiment.cuts) == len(experiment.outcomes) - 1
+    # Around each cut point, at the ends of [0, 1) and at random places, the table says what the rule says.
+    rng = random.Random(5)
+    places = [0.0, math.nextafter(1.0, 0.0)] + [rng.random() for _ in range(2_000)]
+    for cut in experiment.cuts:
+        places += [math.nextafter(cut, 0.0), cut, math.nextafter(cut, 1.0)]
+    for place in places:
+        assert variant_at(experiment, place) == experiment.outcomes[experiment.slot_at(place)], place
+    assert [variant_at(experiment, math.nextafter(cut, 0.0)) for cut in experiment.cuts] == \
+        list(experiment.outcomes[:-1])
+    assert [variant_at(experiment, cut) for cut in experiment.cuts] == list(experiment.outcomes[1:])
