@@ -292,6 +292,28 @@ def test_variant_blocks_and_parameters_render_per_variant_on_both_paths(content_
         assert _body(email.html) == _body(reference), name
 
 
+def test_a_holdout_is_shown_the_blocks_of_the_control_and_only_those(content_copy):
+    blocks = """  - block: header
+  - block: text
+    variant: A
+    params: {heading: Only for the control, body: "<p>A</p>"}
+  - block: text
+    variant: [B, C]
+    params: {heading: Only for the others, body: "<p>B or C</p>"}
+  - block: text
+    variant: [A, C]
+    params: {heading: For the control and C, body: "<p>A or C</p>"}"""
+    engine = _spec(content_copy, experiments="  t:\n    variants: {A: 1, B: 1, C: 1}\n    holdout: 0.1",
+                   blocks=blocks)
+    shown = {name: engine.render("probe", profile=PROFILE, force_variants={"t": name}, now=FIXTURE_NOW).html
+             for name in ("A", "B", "C", "holdout")}
+    assert shown["holdout"] == shown["A"]
+    assert "Only for the control" in shown["A"] and "Only for the others" not in shown["A"]
+    assert "For the control and C" in shown["A"] and "For the control and C" in shown["C"]
+    assert "Only for the control" not in shown["B"] + shown["C"] and "Only for the others" in shown["C"]
+    assert "For the control and C" not in shown["B"]
+
+
 def test_the_variant_header_can_be_renamed_or_left_out(content_copy):
     brand = content_copy / "blocks" / "brand.yaml"
     original = brand.read_text(encoding="utf-8")
@@ -441,9 +463,9 @@ def test_pinned_recipients_keep_their_variants_and_places(engine, recipient):
     from renderer.audience.experiments import assign
 
     hero, hero_place, subject, subject_place = PINNED[recipient]
-    outcomes, shown, traces = assign(_experiments(engine), recipient)
+    outcomes, traces, label = assign(_experiments(engine), recipient)
     assert outcomes == {"hero_test": hero, "subject_test": subject}
-    assert shown == {"hero_test": "A" if hero == "holdout" else hero, "subject_test": subject}
+    assert label == f"hero_test={hero}; subject_test={subject}"
     assert [(t.experiment, t.variant, t.position) for t in traces] == [
         ("hero_test", hero, hero_place), ("subject_test", subject, subject_place)]
     if recipient:  # a profile needs an id; the assignment takes any text
@@ -460,7 +482,7 @@ def test_pinned_recipients_of_a_salted_three_variant_experiment_with_a_holdout()
     three = Experiment("three", ("red", "green", "blue"), (0.2, 0.3, 0.5), "green", holdout=0.1, salt="winter-2026")
     for recipient, (outcome, place) in PINNED_THREE.items():
         assert choose(three, recipient) == outcome
-        assert assign({"three": three}, recipient)[2][0].position == place
+        assert assign({"three": three}, recipient)[1][0].position == place
 
 
 def _by_the_written_rule(key: str, salt: str, names: list[str], weights: list[float], holdout: float,

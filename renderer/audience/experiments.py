@@ -80,27 +80,29 @@ def forced_problems(experiments: dict[str, Experiment], forced: Any) -> list[Pro
     return problems
 
 
-def assign(experiments: dict[str, Experiment], recipient_id: str,
-           forced: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, str], list[VariantTrace]]:
-    """One recipient's outcomes: (experiment -> variant or ``holdout``, experiment -> the variant
-    whose content is shown, the trace). ``forced`` (already checked) wins over the hash."""
+def assign(experiments: dict[str, Experiment], recipient_id: str, forced: dict[str, str] | None = None
+           ) -> tuple[dict[str, str], list[VariantTrace], str]:
+    """One recipient's outcomes: (experiment -> variant or ``holdout``, the trace, the outcomes as
+    the variant header names them: ``hero_test=B; subject_test=holdout``). ``forced`` (already
+    checked) wins over the hash. The compiled template reads the outcomes as they are (a holdout
+    is shown what the control is: ``compile/assemble.variant_test``)."""
     # Once per recipient, amid a render: every step here is paid with the CPU's caches cold, so
-    # position and variant_at are written out (fewer calls), the outcome and its content are read
+    # position and variant_at are written out (fewer calls), the outcome and its label are read
     # from the experiment's table, and the trace is made as a plain tuple of its type
     # (VariantTrace(...) would run the named tuple's own __new__, a Python function).
     outcomes: dict[str, str] = {}
-    content: dict[str, str] = {}
     traces: list[VariantTrace] = []
+    label = ""
     encoded = recipient_id.encode()
     for key, experiment in experiments.items():
         if forced and key in forced:
             outcome, place = forced[key], None
-            content[key] = experiment.control if outcome == HOLDOUT else outcome
+            named = f"{key}={outcome}"
         else:
             place = int.from_bytes(_sha256(experiment.hash_prefix + encoded).digest()[:8]) / _SCALE
             slot = bisect_right(experiment.cuts, place)
-            outcome = experiment.outcomes[slot]
-            content[key] = experiment.contents[slot]
+            outcome, named = experiment.outcomes[slot], experiment.labels[slot]
         outcomes[key] = outcome
         traces.append(_new_tuple(VariantTrace, (key, outcome, place)))
-    return outcomes, content, traces
+        label = f"{label}; {named}" if label else named
+    return outcomes, traces, label

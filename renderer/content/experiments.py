@@ -61,10 +61,10 @@ class Experiment:
     """What a recipient's id is appended to before hashing: key and salt, each ended by a 0x1f byte."""
     outcomes: tuple[str, ...] = field(init=False, repr=False, compare=False)
     """The outcomes in the order of their slices of [0, 1): ``holdout`` first when there is one, then the variants."""
-    contents: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    """The variant whose content each of ``outcomes`` is shown (a holdout: the control)."""
     cuts: tuple[float, ...] = field(init=False, repr=False, compare=False)
     """Where each slice but the first begins: a place's outcome is ``outcomes[bisect_right(cuts, place)]``."""
+    labels: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """Each of ``outcomes`` as the variant header names it: ``hero_test=B``."""
 
     def __post_init__(self) -> None:
         # Derived once here, so that an Experiment built in code places recipients as a loaded one does.
@@ -75,7 +75,7 @@ class Experiment:
             object.__setattr__(self, "hash_prefix", f"{self.key}\x1f{self.salt}\x1f".encode())
         outcomes = ((HOLDOUT,) if self.holdout else ()) + self.variants
         object.__setattr__(self, "outcomes", outcomes)
-        object.__setattr__(self, "contents", tuple(self.control if o == HOLDOUT else o for o in outcomes))
+        object.__setattr__(self, "labels", tuple(f"{self.key}={o}" for o in outcomes))
         object.__setattr__(self, "cuts", tuple(_first_place(lambda place, slot=slot: self.slot_at(place) >= slot)
                                                for slot in range(1, len(outcomes))))
 

@@ -37,10 +37,11 @@ VARIANT_HEADER = "X-Variant"
 """The header naming an email's experiment variants, unless the brand's ``experiment_header`` renames it."""
 
 
-def variant_header(brand: dict[str, Any], variants: dict[str, str]) -> dict[str, str]:
-    """``X-Variant: hero_test=B; subject_test=holdout`` (the name is the brand's ``experiment_header``;
-    ``false`` there leaves the header out), so an ESP can attribute opens and clicks per variant."""
+def variant_header(brand: dict[str, Any], label: str) -> dict[str, str]:
+    """``X-Variant: hero_test=B; subject_test=holdout``, ``label`` being the assignment's
+    (``audience/experiments.assign``); the name is the brand's ``experiment_header`` and ``false``
+    there leaves the header out. So an ESP can attribute opens and clicks per variant."""
     name = brand.get("experiment_header", VARIANT_HEADER)
-    if not name or not variants:
+    if not name or not label:
         return {}
-    return {str(name): "; ".join(f"{key}={variant}" for key, variant in variants.items())}
+    return {str(name): label}

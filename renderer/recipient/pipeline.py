@@ -65,6 +65,8 @@ class Prepared:
     limits: Limits = DEFAULT_LIMITS
     variants: dict[str, str] = field(default_factory=dict)
     """Experiment -> the recipient's variant or ``holdout`` (see ``audience/experiments.py``)."""
+    variant_label: str = ""
+    """The variants as the variant header names them (``hero_test=B``); empty without experiments."""
 
 
 def _product_view(product: Product, locale: str, clean: Cleaner, tokens: tuple[str, ...]) -> dict[str, Any]:
@@ -370,9 +372,11 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         warnings.append(_untranslated_warning(compiled.language, compiled.untranslated))
     variants: dict[str, str] = {}
     variant_traces: list[VariantTrace] = []
+    variant_label = ""
     if experiments:
         # Before the block conditions: a variant's block is one whose condition reads _variants.
-        variants, context[VARIANTS], variant_traces = assign(experiments, recipient.id, force_variants)
+        variants, variant_traces, variant_label = assign(experiments, recipient.id, force_variants)
+        context[VARIANTS] = variants
     verdicts = iter(compiled.conditions.evaluate(context))
     flags, shown, block_traces = [], [], []
     for block in compiled.assembled.blocks:
@@ -388,7 +392,7 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         block_traces.append(BlockTrace(block.name, visible, block.condition))
     context[BLOCK_FLAGS] = flags
     return Prepared(recipient, context, segment_list, shown, Trace(outcomes, block_traces, variant_traces),
-                    warnings, limits, variants)
+                    warnings, limits, variants, variant_label)
 
 
 def _header(value: str, limit: int, what: str, warnings: list[str]) -> str:
@@ -441,7 +445,7 @@ def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedE
         blocks=prepared.shown,
         warnings=prepared.warnings,
         trace=prepared.trace,
-        headers=email_headers(context) if not prepared.variants
-        else {**email_headers(context), **variant_header(compiled.brand, prepared.variants)},
+        headers=email_headers(context) if not prepared.variant_label
+        else {**email_headers(context), **variant_header(compiled.brand, prepared.variant_label)},
         variants=prepared.variants,
     )
