@@ -54,17 +54,20 @@ def test_without_a_mailto_pattern_only_the_url_is_given(content_copy):
 def test_the_variant_header_names_each_experiment_in_order():
     from renderer.audience.experiments import assign
     from renderer.content.experiments import Experiment
-    from renderer.recipient.headers import variant_header
+    from renderer.recipient.headers import email_headers
 
     experiments = {key: Experiment(key, ("A", "B"), (0.5, 0.5), "A", holdout=0.2) for key in ("b_test", "a_test")}
     experiments["c"] = Experiment("c", ("x-1", "y"), (0.5, 0.5), "y")
     forced = {"b_test": "holdout", "a_test": "B", "c": "x-1"}
     label = assign(experiments, "c-1001", forced)[2]
-    assert variant_header({}, label) == {"X-Variant": "b_test=holdout; a_test=B; c=x-1"}
+    assert email_headers({}, {}, label) == {"X-Variant": "b_test=holdout; a_test=B; c=x-1"}
     # As assigned: each experiment's outcome, in the template's order.
     outcomes, _, label = assign(experiments, "c-1001")
     assert label == "; ".join(f"{key}={outcome}" for key, outcome in outcomes.items())
     assert assign({"c": experiments["c"]}, "c-1001", {"c": "y"})[2] == "c=y"
-    assert variant_header({"experiment_header": "X-Test"}, "a=A") == {"X-Test": "a=A"}
-    assert variant_header({"experiment_header": False}, "a=A") == {}
-    assert variant_header({}, "") == {}
+    unsubscribe = {"UnsubscribeUrl": "https://x.example/u"}
+    assert email_headers(unsubscribe, {"experiment_header": "X-Test"}, "a=A") == {
+        **unsubscribe_headers("https://x.example/u", None), "X-Test": "a=A"}
+    assert email_headers(unsubscribe, {"experiment_header": False}, "a=A") == unsubscribe_headers(
+        "https://x.example/u", None)
+    assert email_headers({}, {}, "") == {}

@@ -42,7 +42,7 @@ from renderer.base.models import (
 )
 from renderer.compile.pipeline import CompiledTemplate
 from renderer.recipient.failure import render_failure
-from renderer.recipient.headers import email_headers, variant_header
+from renderer.recipient.headers import email_headers
 from renderer.recipient.sanitize import SAFE_URLS, Cleaner, clip, header_text
 from renderer.recipient.tidy import tidy_text
 from renderer.sandbox.environments import BLOCK_FLAGS, GLOBALS, VARIANTS, render_fast
@@ -445,7 +445,6 @@ def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedE
         blocks=prepared.shown,
         warnings=prepared.warnings,
         trace=prepared.trace,
-        headers=email_headers(context) if not prepared.variant_label
-        else {**email_headers(context), **variant_header(compiled.brand, prepared.variant_label)},
+        headers=email_headers(context, compiled.brand, prepared.variant_label),
         variants=prepared.variants,
     )
