@@ -1,34 +1,47 @@
 """Per-recipient cost of an experiment: the recommendations email without, with one and with two, side by side.
 
-Run:  .venv/bin/python benchmarks/bench_experiments.py [--recipients 400] [--rounds 7]
+Run:  .venv/bin/python benchmarks/bench_experiments.py [--recipients 400] [--rounds 9]
 
-Three copies of the bundled content differ only in templates/recommendations.yaml:
+Copies of the bundled content differ only in templates/recommendations.yaml:
 
 - none: no experiments (the control's subject and headline, as before experiments),
-  twice: the second copy ("A/A") shows how far two identical engines differ here;
+  twice: the second copy ("A/A") shows how far two identical copies differ here;
 - unused: an experiment that no value reads (the assignment and the header alone);
 - one: hero_test only (two headlines and a 5% holdout);
 - two: the bundled file (hero_test and subject_test).
 
-Each is rendered with ``engine.render`` for the same synthetic audience,
-interleaved recipient by recipient (each engine first in turn) so that
-machine noise hits all alike; a figure is the median of every call, and the
-difference is paired: the median of (with - without) for the same
-recipient in the same turn. The compiled templates alone (subject,
-preheader, HTML, text over prepared contexts) show what the branches cost,
-and one compiled template rendered with and without its experiment (the
-same engine, caches and memory) what the experiment's code path costs: two
-separately built engines can differ by several microseconds here for no
-reason of their own (the A/A pair), so those two figures are the cost. The assignment alone
-(``audience.experiments.assign``: one SHA-256 per experiment) and the two
-hashes hashlib offers are timed too. The load average is printed: on a shared
-machine the absolute numbers move, the differences less so.
+The headline is one experiment's per-recipient overhead, hero_test's, in two
+parts measured where nothing else differs:
+
+- its code path: one compiled template rendered in full (``prepare`` and
+  ``render_prepared``) with hero_test in its spec and without it (no value of
+  that template reads it: the assignment, the trace, the context entry and
+  the header), the same objects, caches and memory, and without it twice for
+  this method's own floor (A/A);
+- its branches: the compiled templates of each copy (subject, preheader, HTML,
+  text, compiled from their sources side by side) over the same recipients'
+  contexts, "one" against "none", and "none" against its copy (A/A).
+
+Every comparison is paired: for each recipient, in each round, the variants
+run one after the other, going through every order of them (a recipient's
+first render runs colder than the next, so a fixed or rotated order would
+favour one); a figure is the median of every call, a difference the median
+of the differences within a turn. The headline is also given per round, to
+show how far it moves. Each copy is also rendered whole with
+``engine.render`` by an engine of its own, and that direct comparison is
+printed beside the headline as a check: it is the same cost plus whatever
+else differs between two engines (memory, caches), so it moves more (see its
+A/A pair). The assignment alone in a loop (``audience.experiments.assign``)
+and the SHA-256 it uses are timed too: a render pays several times that,
+as the assignment's code runs once per recipient with the CPU's caches cold. The load average is printed at the start and the end: on a shared
+machine the absolute numbers move, the paired differences less so.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import os
 import shutil
 import statistics
@@ -42,10 +55,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from renderer import Engine  # noqa: E402
-from renderer.audience.experiments import assign  # noqa: E402
+from renderer.audience.experiments import _sha256, assign  # noqa: E402
 from renderer.recipient.pipeline import prepare, render_prepared  # noqa: E402
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet  # noqa: E402
 from renderer.devtools.synthetic import generate_profiles  # noqa: E402
+from renderer.compile.pipeline import HTML_ENV, TEXT_ENV  # noqa: E402
 from renderer.sandbox.environments import render_fast  # noqa: E402
 
 SUBJECT_TEST = """  subject_test:
@@ -102,92 +116,122 @@ def main() -> None:
     profiles = list(generate_profiles(args.recipients, seed=11, now=FIXTURE_NOW))
     recommendations = FixtureSet.default().recommendations("default")
     request = {"recommendations": recommendations, "now": FIXTURE_NOW, "transactional": True}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as scratch:
         engines = {name: Engine(content=content(Path(scratch) / name, text), auto_reload=False)
                    for name, text in texts.items()}
-        prepared: dict[str, list] = {}
-        compiled = {name: (c.subject, c.preheader, c.html, c.text)
-                    for name, c in ((n, e.compiled("recommendations")) for n, e in engines.items())}
+        contexts = []
         for name, engine in engines.items():  # compile, warm the caches, check what each renders
             email = engine.render("recommendations", profile=profiles[0], **request)
             assert len(email.variants) == {"none": 0, "again": 0, "unused": 1, "one": 1, "two": 2}[name], (name, email.variants)
-            prepared[name] = []
-            for profile in profiles:
-                _, ready = engine.prepare("recommendations", profile=profile, **request)
-                ready.context.update(Subject=email.subject, Preheader=email.preheader)
-                prepared[name].append(ready.context)
-        # Interleaved per recipient, each engine first in turn: rounds of one engine after another
-        # let the machine's drift (other work, CPU frequency) land on one of them.
-        full: dict[str, list[float]] = {name: [] for name in engines}
-        parts: dict[str, list[float]] = {name: [] for name in engines}
-        order = list(engines)
+        for profile in profiles:  # the "two" engine's contexts: what every copy's templates read is in them
+            _, ready = engines["two"].prepare("recommendations", profile=profile, **request)
+            ready.context.update(Subject="A subject", Preheader="A preheader")
+            contexts.append(ready.context)
         clock = time.perf_counter
-        for round_ in range(args.rounds):
-            for index, profile in enumerate(profiles):
-                turn = (index + round_) % len(order)
-                for name in order[turn:] + order[:turn]:
-                    start = clock()
-                    engines[name].render("recommendations", profile=profile, **request)
-                    full[name].append(clock() - start)
-                    context = prepared[name][index]
-                    start = clock()
-                    for part in compiled[name]:
-                        render_fast(part, context)
-                    parts[name].append(clock() - start)
-        # The same engine and compiled template, with and without its (unused) experiment: the
-        # experiment's code path alone (assignment, trace, header), nothing else different.
-        unused = engines["unused"]
-        stripped: dict[str, list[float]] = {"with": [], "without": []}
-        for round_ in range(args.rounds):
-            for index, profile in enumerate(profiles):
-                language = unused.language_for(profile.get("locale"))
-                with_it = unused.compiled("recommendations", language)
-                without = replace(with_it, spec=replace(with_it.spec, experiments={}))
-                pair = [("with", with_it), ("without", without)]
-                for label, template in pair if (index + round_) % 2 else pair[::-1]:
-                    start = clock()
-                    ready = prepare(template, profile, recommendations=recommendations, event=None, now=FIXTURE_NOW,
-                                    brand=template.brand, rules=unused.rules(), transactional=True)
-                    render_prepared(template, ready)
-                    stripped[label].append(clock() - start)
-        experiments = engines["one"].compiled("recommendations").spec.experiments
+
+        def turns(labels):
+            """(round, recipient's index, the labels in this turn's order): every order in turn."""
+            orders = list(itertools.permutations(labels))
+            for round_ in range(args.rounds):
+                for index in range(len(profiles)):
+                    yield round_, index, orders[(round_ * len(profiles) + index) % len(orders)]
+
+        # Whole renders, one engine per copy.
+        full: dict[str, list[float]] = {name: [] for name in engines}
+        for _, index, order in turns(list(engines)):
+            for name in order:
+                start = clock()
+                engines[name].render("recommendations", profile=profiles[index], **request)
+                full[name].append(clock() - start)
+        # The compiled templates alone: each copy's four sources compiled again here, side by side,
+        # in the environments every engine compiles in, and rendered over the same contexts.
+        sources = {name: engines[name].compiled("recommendations") for name in ("none", "again", "one", "two")}
+        parts_of = {name: (TEXT_ENV.from_string(c.assembled.subject), TEXT_ENV.from_string(c.assembled.preheader),
+                           HTML_ENV.from_string(c.html_source), TEXT_ENV.from_string(c.text_source))
+                    for name, c in sources.items()}
+        parts: dict[str, list[float]] = {name: [] for name in parts_of}
+        for _, index, order in turns(list(parts_of)):
+            context = contexts[index]
+            for name in order:
+                start = clock()
+                for part in parts_of[name]:
+                    render_fast(part, context)
+                parts[name].append(clock() - start)
+        # One compiled template (the "none" engine's, which no experiment reads) with hero_test in its
+        # spec, without it, and without it again: the experiment's code path alone (assignment, trace,
+        # context entry, header) and, from the two without, this method's own noise floor (A/A).
+        # Everything else is the same objects, caches and memory.
+        base = engines["none"]
+        hero = engines["one"].compiled("recommendations").spec.experiments
+        assert list(hero) == ["hero_test"], hero
+        triples = {}
+        for language in {base.language_for(p.get("locale")) for p in profiles}:
+            template = base.compiled("recommendations", language)
+            triples[language] = [(label, replace(template, spec=replace(template.spec, experiments=experiments)))
+                                 for label, experiments in (("on", hero), ("off", {}), ("off again", {}))]
+        stripped: dict[str, list[float]] = {label: [] for label, _ in next(iter(triples.values()))}
+        rules = base.rules()
+        for _, index, order in turns(range(3)):
+            profile = profiles[index]
+            triple = triples[base.language_for(profile.get("locale"))]
+            for label, template in (triple[i] for i in order):
+                start = clock()  # one expression, so that what the call made is also freed in the timing
+                render_prepared(template, prepare(template, profile, recommendations=recommendations, event=None,
+                                                  now=FIXTURE_NOW, brand=template.brand, rules=rules,
+                                                  transactional=True))
+                stripped[label].append(clock() - start)
         ids = [p["id"] for p in profiles] * 25
-        assigning = [mean_seconds(lambda i: assign(experiments, i), ids) for _ in range(args.rounds)]
+        assigning = [mean_seconds(lambda i: assign(hero, i), ids) for _ in range(args.rounds)]
         keys = [f"hero_test\x1f\x1f{i}".encode() for i in ids]
         sha = min(mean_seconds(lambda k: hashlib.sha256(k).digest(), keys) for _ in range(args.rounds))
-        blake = min(mean_seconds(lambda k: hashlib.blake2b(k, digest_size=8).digest(), keys)
-                    for _ in range(args.rounds))
+        builtin = min(mean_seconds(lambda k: _sha256(k).digest(), keys) for _ in range(args.rounds))
     load = os.getloadavg()
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs; "
+    print(f"load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} at the start, "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end, on {os.cpu_count()} CPUs; "
           f"{args.recipients} recipients x {args.rounds} rounds, recommendations email")
     print("  (median of every call, us; paired: the median of each call's difference from the same")
-    print("   recipient's call without experiments in the same turn)")
+    print("   recipient's call in the same turn)")
 
-    def row(label: str, values: list[float], base: list[float] | None = None) -> None:
-        extra = ""
-        if base is not None:
-            paired = statistics.median(a - b for a, b in zip(values, base))
-            extra = f"   paired {paired * 1e6:+6.1f} vs none"
-        print(f"  {label:<30} {statistics.median(values) * 1e6:8.1f}{extra}")
+    def paired(values: list[float], base: list[float]) -> float:
+        return statistics.median(a - b for a, b in zip(values, base))
+
+    def row(label: str, values: list[float], base: list[float] | None = None, against: str = "none") -> None:
+        extra = "" if base is None else f"   paired {paired(values, base) * 1e6:+6.1f} vs {against}"
+        print(f"  {label:<34} {statistics.median(values) * 1e6:8.1f}{extra}")
 
     row("render, no experiment", full["none"])
     row("render, no experiment (A/A)", full["again"], full["none"])
     row("render, one unused experiment", full["unused"], full["none"])
     row("render, one experiment", full["one"], full["none"])
     row("render, two experiments", full["two"], full["none"])
-    row("templates, no experiment", parts["none"])
-    row("templates, no experiment (A/A)", parts["again"], parts["none"])
-    row("templates, one experiment", parts["one"], parts["none"])
-    row("templates, two experiments", parts["two"], parts["none"])
-    row("same template, experiment off", stripped["without"])
-    row("same template, experiment on", stripped["with"], stripped["without"])
-    row("assignment, one experiment", assigning)
-    print(f"  (hash alone: sha256 {sha * 1e6:.2f} us, blake2b-64 {blake * 1e6:.2f} us)")
-    branches = statistics.median(a - b for a, b in zip(parts["one"], parts["none"]))
-    path = statistics.median(a - b for a, b in zip(stripped["with"], stripped["without"]))
+    row("templates alone, no experiment", parts["none"])
+    row("templates alone, no experiment (A/A)", parts["again"], parts["none"])
+    row("templates alone, one experiment", parts["one"], parts["none"])
+    row("templates alone, two experiments", parts["two"], parts["none"])
+    row("same template, hero_test off", stripped["off"])
+    row("same template, hero_test off (A/A)", stripped["off again"], stripped["off"], "off")
+    row("same template, hero_test on", stripped["on"], stripped["off"], "off")
+    row("assignment alone, in a loop", assigning)
+    print(f"  (SHA-256 of one key in a loop: hashlib's {sha * 1e6:.2f} us, the one assign uses {builtin * 1e6:.2f} us)")
+    # The headline: hero_test's code path (same template, on vs off) plus its branches (the compiled
+    # templates of "one" vs "none"), each paired; and the same per round, to show how far it moves.
+    branches = paired(parts["one"], parts["none"])
+    path = paired(stripped["on"], stripped["off"])
     one = max(path, 0.0) + max(branches, 0.0)
-    print(f"one experiment's own cost (its code path + its branches): {one * 1e6:.1f} us per recipient "
-          "(target < 5 us)")
+    size = len(profiles)
+
+    def per_round(values: list[float], base: list[float]) -> list[float]:
+        return [paired(values[r * size:(r + 1) * size], base[r * size:(r + 1) * size]) for r in range(args.rounds)]
+
+    rounds = sorted(max(p, 0.0) + max(b, 0.0) for p, b in zip(per_round(stripped["on"], stripped["off"]),
+                                                               per_round(parts["one"], parts["none"])))
+    floor = max(abs(paired(stripped["off again"], stripped["off"])), abs(paired(parts["again"], parts["none"])))
+    print(f"one experiment's per-recipient overhead (hero_test: its code path {path * 1e6:+.1f} us + its branches "
+          f"{branches * 1e6:+.1f} us): {one * 1e6:.1f} us (target < 5 us)")
+    print(f"  per round {rounds[0] * 1e6:.1f} to {rounds[-1] * 1e6:.1f} us; A/A floor {floor * 1e6:.1f} us; "
+          f"whole renders by separate engines {paired(full['one'], full['none']) * 1e6:+.1f} us "
+          f"(their A/A {paired(full['again'], full['none']) * 1e6:+.1f} us)")
 
 
 if __name__ == "__main__":

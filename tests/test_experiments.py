@@ -292,6 +292,28 @@ def test_variant_blocks_and_parameters_render_per_variant_on_both_paths(content_
         assert _body(email.html) == _body(reference), name
 
 
+def test_a_holdout_is_shown_the_blocks_of_the_control_and_only_those(content_copy):
+    blocks = """  - block: header
+  - block: text
+    variant: A
+    params: {heading: Only for the control, body: "<p>A</p>"}
+  - block: text
+    variant: [B, C]
+    params: {heading: Only for the others, body: "<p>B or C</p>"}
+  - block: text
+    variant: [A, C]
+    params: {heading: For the control and C, body: "<p>A or C</p>"}"""
+    engine = _spec(content_copy, experiments="  t:\n    variants: {A: 1, B: 1, C: 1}\n    holdout: 0.1",
+                   blocks=blocks)
+    shown = {name: engine.render("probe", profile=PROFILE, force_variants={"t": name}, now=FIXTURE_NOW).html
+             for name in ("A", "B", "C", "holdout")}
+    assert shown["holdout"] == shown["A"]
+    assert "Only for the control" in shown["A"] and "Only for the others" not in shown["A"]
+    assert "For the control and C" in shown["A"] and "For the control and C" in shown["C"]
+    assert "Only for the control" not in shown["B"] + shown["C"] and "Only for the others" in shown["C"]
+    assert "For the control and C" not in shown["B"]
+
+
 def test_the_variant_header_can_be_renamed_or_left_out(content_copy):
     brand = content_copy / "blocks" / "brand.yaml"
     original = brand.read_text(encoding="utf-8")
@@ -421,3 +443,104 @@ def test_an_experiment_built_in_code_places_recipients_as_a_loaded_one(engine, a
     loaded = _experiments(engine)["hero_test"]
     built = Experiment("hero_test", ("A", "B"), (0.5, 0.5), "A", holdout=0.05)
     assert [choose(built, i) for i in audience_ids[:5000]] == [choose(loaded, i) for i in audience_ids[:5000]]
+
+
+# Recipients' outcomes as they were first assigned: a faster assignment must place everyone where they were.
+PINNED = {
+    "c-1001": ("B", 0.8989999057126249, "picks", 0.14742566972205864),
+    "c-1002": ("holdout", 0.008602016407281655, "winter", 0.6160600794120745),
+    "customer-42": ("holdout", 0.020311475562887434, "picks", 0.24977557884983184),
+    "ünï-çødé": ("A", 0.19471775807013125, "picks", 0.1388935132150945),
+    "c-7a3f": ("B", 0.6186531715814283, "winter", 0.7081478785460017),
+    "": ("B", 0.8420033435299477, "picks", 0.4488234717296654),
+}
+PINNED_THREE = {"c-0000": ("red", 0.1823459655190693), "c-0003": ("green", 0.4837071387852923),
+                "c-0004": ("holdout", 0.022922424525409407), "c-0007": ("blue", 0.964154104347225)}
+
+
+@pytest.mark.parametrize("recipient", list(PINNED))
+def test_pinned_recipients_keep_their_variants_and_places(engine, recipient):
+    from renderer.audience.experiments import assign
+
+    hero, hero_place, subject, subject_place = PINNED[recipient]
+    outcomes, traces, label = assign(_experiments(engine), recipient)
+    assert outcomes == {"hero_test": hero, "subject_test": subject}
+    assert label == f"hero_test={hero}; subject_test={subject}"
+    assert [(t.experiment, t.variant, t.position) for t in traces] == [
+        ("hero_test", hero, hero_place), ("subject_test", subject, subject_place)]
+    if recipient:  # a profile needs an id; the assignment takes any text
+        email = engine.render("recommendations", profile=dict(PROFILE, id=recipient), now=FIXTURE_NOW)
+        assert email.variants == outcomes
+        assert [(t.variant, t.position) for t in email.trace.variants] == [(hero, hero_place), (subject, subject_place)]
+        assert email.headers["X-Variant"] == f"hero_test={hero}; subject_test={subject}"
+
+
+def test_pinned_recipients_of_a_salted_three_variant_experiment_with_a_holdout():
+    from renderer.audience.experiments import assign
+    from renderer.content.experiments import Experiment
+
+    three = Experiment("three", ("red", "green", "blue"), (0.2, 0.3, 0.5), "green", holdout=0.1, salt="winter-2026")
+    for recipient, (outcome, place) in PINNED_THREE.items():
+        assert choose(three, recipient) == outcome
+        assert assign({"three": three}, recipient)[1][0].position == place
+
+
+def _by_the_written_rule(key: str, salt: str, names: list[str], weights: list[float], holdout: float,
+                         recipient: str) -> str:
+    """docs/experiments.md's rule, written out plainly: the first 8 bytes of SHA-256 as a place in [0, 1)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{key}\x1f{salt}\x1f{recipient}".encode()).digest()
+    place = int.from_bytes(digest[:8], "big") / 2 ** 64
+    if place < holdout:
+        return "holdout"
+    place = (place - holdout) / (1 - holdout) if holdout else place
+    total, end = sum(weights), 0.0
+    for name, weight in zip(names, weights):
+        end += weight / total
+        if place < end:
+            return name
+    return names[-1]
+
+
+@pytest.mark.parametrize("names, weights, holdout, salt", [
+    (["A", "B"], [50, 50], 0.05, ""),
+    (["picks", "winter"], [50, 50], 0.0, ""),
+    (["red", "green", "blue"], [1, 2, 7], 0.1, "winter-2026"),
+    (["a", "b", "c", "d"], [3, 3, 3, 1], 0.25, "s"),
+])
+def test_assignment_follows_the_documented_rule(audience_ids, names, weights, holdout, salt):
+    from renderer.audience.experiments import assign
+    from renderer.content.experiments import Experiment
+
+    total = float(sum(weights))
+    experiment = Experiment("exp_x", tuple(names), tuple(w / total for w in weights), names[0], holdout=holdout,
+                            salt=salt)
+    ids = audience_ids[:20_000]
+    got = [assign({"exp_x": experiment}, i)[0]["exp_x"] for i in ids]
+    assert got == [_by_the_written_rule("exp_x", salt, names, weights, holdout, i) for i in ids]
+
+
+@pytest.mark.parametrize("weights, holdout", [((0.5, 0.5), 0.05), ((0.5, 0.5), 0.0), ((0.1, 0.2, 0.7), 0.1),
+                                              ((1 / 3, 1 / 3, 1 / 3), 0.25), ((0.999, 0.001), 0.3)])
+def test_the_cut_points_give_the_rules_outcome_at_every_place(weights, holdout):
+    import math
+    import random
+
+    from renderer.audience.experiments import variant_at
+    from renderer.content.experiments import HOLDOUT, Experiment
+
+    names = tuple("ABC"[: len(weights)])
+    experiment = Experiment("exp_x", names, weights, "B", holdout=holdout)
+    assert experiment.outcomes == ((HOLDOUT,) if holdout else ()) + names
+    assert len(experiment.cuts) == len(experiment.outcomes) - 1
+    # Around each cut point, at the ends of [0, 1) and at random places, the table says what the rule says.
+    rng = random.Random(5)
+    places = [0.0, math.nextafter(1.0, 0.0)] + [rng.random() for _ in range(2_000)]
+    for cut in experiment.cuts:
+        places += [math.nextafter(cut, 0.0), cut, math.nextafter(cut, 1.0)]
+    for place in places:
+        assert variant_at(experiment, place) == experiment.outcomes[experiment.slot_at(place)], place
+    assert [variant_at(experiment, math.nextafter(cut, 0.0)) for cut in experiment.cuts] == \
+        list(experiment.outcomes[:-1])
+    assert [variant_at(experiment, cut) for cut in experiment.cuts] == list(experiment.outcomes[1:])

@@ -49,3 +49,25 @@ def test_without_a_mailto_pattern_only_the_url_is_given(content_copy):
     email = engine.render("welcome", profile={"id": "c1", "email": "a@example.com"})
     assert email.headers["List-Unsubscribe"] == "<https://fernhill.example/email/unsubscribe?c=c1>"
     assert email.headers["List-Unsubscribe-Post"] == ONE_CLICK
+
+
+def test_the_variant_header_names_each_experiment_in_order():
+    from renderer.audience.experiments import assign
+    from renderer.content.experiments import Experiment
+    from renderer.recipient.headers import email_headers
+
+    experiments = {key: Experiment(key, ("A", "B"), (0.5, 0.5), "A", holdout=0.2) for key in ("b_test", "a_test")}
+    experiments["c"] = Experiment("c", ("x-1", "y"), (0.5, 0.5), "y")
+    forced = {"b_test": "holdout", "a_test": "B", "c": "x-1"}
+    label = assign(experiments, "c-1001", forced)[2]
+    assert email_headers({}, {}, label) == {"X-Variant": "b_test=holdout; a_test=B; c=x-1"}
+    # As assigned: each experiment's outcome, in the template's order.
+    outcomes, _, label = assign(experiments, "c-1001")
+    assert label == "; ".join(f"{key}={outcome}" for key, outcome in outcomes.items())
+    assert assign({"c": experiments["c"]}, "c-1001", {"c": "y"})[2] == "c=y"
+    unsubscribe = {"UnsubscribeUrl": "https://x.example/u"}
+    assert email_headers(unsubscribe, {"experiment_header": "X-Test"}, "a=A") == {
+        **unsubscribe_headers("https://x.example/u", None), "X-Test": "a=A"}
+    assert email_headers(unsubscribe, {"experiment_header": False}, "a=A") == unsubscribe_headers(
+        "https://x.example/u", None)
+    assert email_headers({}, {}, "") == {}

@@ -7,14 +7,12 @@ rest is cut into the variants' weights. So every render of one recipient (a
 re-render, the preview, the web version, another process or machine) shows
 the same variant; an experiment's weights or variants move only its own
 recipients, since no other experiment's hash reads them; and a new salt
-reshuffles one experiment. About 1.6 µs per experiment per recipient
-(``benchmarks/bench_experiments.py``).
+reshuffles one experiment.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 from bisect import bisect_right
 from typing import Any
 
@@ -22,28 +20,35 @@ from renderer.base.errors import Problem
 from renderer.base.models import VariantTrace
 from renderer.content.experiments import HOLDOUT, Experiment
 
+# CPython's own SHA-256 (3.12 on: _sha2; 3.11: _sha256; hashlib's own fallback without OpenSSL): the same
+# digest as hashlib.sha256, OpenSSL's. Both are as fast in a loop, but once per recipient, amid a render
+# that has pushed them out of the CPU's caches, OpenSSL's call (a context made, filled and freed through
+# its provider layers) costs a few microseconds more: most of what an experiment cost a render.
+try:
+    from _sha2 import sha256 as _sha256  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on the Python version
+    try:
+        from _sha256 import sha256 as _sha256  # type: ignore[import-not-found,no-redef]
+    except ImportError:
+        from hashlib import sha256 as _sha256  # type: ignore[assignment]
+
 _SCALE = float(1 << 64)
+_new_tuple = tuple.__new__
 
 
 def position(experiment: Experiment, recipient_id: str) -> float:
     """The recipient's place in ``experiment``, uniform in [0, 1) over recipient ids.
 
-    The first 8 bytes of SHA-256(key, salt, id), big-endian, over 2**64. The
-    hash itself takes about 0.3 µs, as blake2b does; SHA-256 is the one every
-    other language has, so a service elsewhere can compute the same place.
+    The first 8 bytes of SHA-256(key, salt, id), big-endian, over 2**64.
+    SHA-256 is the hash every language has, so a service elsewhere can
+    compute the same place.
     """
-    digest = hashlib.sha256(experiment.hash_prefix + recipient_id.encode()).digest()
-    return int.from_bytes(digest[:8], "big") / _SCALE
+    return int.from_bytes(_sha256(experiment.hash_prefix + recipient_id.encode()).digest()[:8]) / _SCALE
 
 
 def variant_at(experiment: Experiment, place: float) -> str:
-    """The outcome (a variant, or ``holdout``) at ``place`` in [0, 1)."""
-    holdout = experiment.holdout
-    if place < holdout:
-        return HOLDOUT
-    if holdout:
-        place = (place - holdout) / (1.0 - holdout)
-    return experiment.variants[min(bisect_right(experiment.bounds, place), len(experiment.variants) - 1)]
+    """The outcome (a variant, or ``holdout``) at ``place`` in [0, 1): the rule of ``Experiment.slot_at``."""
+    return experiment.outcomes[bisect_right(experiment.cuts, place)]
 
 
 def choose(experiment: Experiment, recipient_id: str) -> str:
@@ -75,20 +80,29 @@ def forced_problems(experiments: dict[str, Experiment], forced: Any) -> list[Pro
     return problems
 
 
-def assign(experiments: dict[str, Experiment], recipient_id: str,
-           forced: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, str], list[VariantTrace]]:
-    """One recipient's outcomes: (experiment -> variant or ``holdout``, experiment -> the variant
-    whose content is shown, the trace). ``forced`` (already checked) wins over the hash."""
+def assign(experiments: dict[str, Experiment], recipient_id: str, forced: dict[str, str] | None = None
+           ) -> tuple[dict[str, str], list[VariantTrace], str]:
+    """One recipient's outcomes: (experiment -> variant or ``holdout``, the trace, the outcomes as
+    the variant header names them: ``hero_test=B; subject_test=holdout``). ``forced`` (already
+    checked) wins over the hash. The compiled template reads the outcomes as they are (a holdout
+    is shown what the control is: ``compile/assemble.variant_test``)."""
+    # Once per recipient, amid a render: every step here is paid with the CPU's caches cold, so
+    # position and variant_at are written out (fewer calls), the outcome and its label are read
+    # from the experiment's table, and the trace is made as a plain tuple of its type
+    # (VariantTrace(...) would run the named tuple's own __new__, a Python function).
     outcomes: dict[str, str] = {}
-    content: dict[str, str] = {}
     traces: list[VariantTrace] = []
+    label = ""
+    encoded = recipient_id.encode()
     for key, experiment in experiments.items():
         if forced and key in forced:
             outcome, place = forced[key], None
+            named = f"{key}={outcome}"
         else:
-            place = position(experiment, recipient_id)
-            outcome = variant_at(experiment, place)
+            place = int.from_bytes(_sha256(experiment.hash_prefix + encoded).digest()[:8]) / _SCALE
+            slot = bisect_right(experiment.cuts, place)
+            outcome, named = experiment.outcomes[slot], experiment.labels[slot]
         outcomes[key] = outcome
-        content[key] = experiment.control if outcome == HOLDOUT else outcome
-        traces.append(VariantTrace(key, outcome, place))
-    return outcomes, content, traces
+        traces.append(_new_tuple(VariantTrace, (key, outcome, place)))
+        label = f"{label}; {named}" if label else named
+    return outcomes, traces, label

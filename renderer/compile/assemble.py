@@ -32,7 +32,7 @@ from renderer.compile.isolate import isolate_tokens
 from renderer.compile.links import UtmConfig, tag_links, utm_config
 from renderer.compile.phrases import phrase_copy
 from renderer.compile.validate import Origin, Written
-from renderer.content.experiments import Experiment, Varied
+from renderer.content.experiments import HOLDOUT, Experiment, Varied
 from renderer.content.loader import BlockSpec, BlockUse, TemplateSpec
 from renderer.content.locales import DEFAULT_LANGUAGE, Catalog, plural_categories
 from renderer.sandbox.environments import BLOCK_FLAGS, TOKENS, VARIANTS, assembly_environment, html_environment
@@ -324,9 +324,15 @@ def _jinja_text(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def variant_test(experiment: str, names: tuple[str, ...]) -> str:
-    """The Jinja test that a recipient sees one of ``names`` of ``experiment``."""
-    chosen = f"{VARIANTS}[{_jinja_text(experiment)}]"
+def variant_test(experiment: Experiment, names: tuple[str, ...]) -> str:
+    """The Jinja test that a recipient sees one of ``names`` of ``experiment``.
+
+    ``_variants`` holds each recipient's outcome, ``holdout`` included, so a holdout
+    (who is shown the control's content) passes the test wherever the control does.
+    """
+    if experiment.control in names:
+        names = (*names, HOLDOUT)
+    chosen = f"{VARIANTS}[{_jinja_text(experiment.key)}]"
     if len(names) == 1:
         return f"{chosen} == {_jinja_text(names[0])}"
     return f"{chosen} in ({', '.join(_jinja_text(n) for n in names)},)"
@@ -338,7 +344,7 @@ def variant_chain(experiment: Experiment, texts: dict[str, str]) -> str:
     branches = [(name, text) for name, text in texts.items() if name != experiment.control and text != control]
     if not branches:
         return control
-    parts = [f"{{% {'if' if i == 0 else 'elif'} {variant_test(experiment.key, (name,))} %}}{text}"
+    parts = [f"{{% {'if' if i == 0 else 'elif'} {variant_test(experiment, (name,))} %}}{text}"
              for i, (name, text) in enumerate(branches)]
     return "".join(parts) + f"{{% else %}}{control}{{% endif %}}"
 
@@ -440,7 +446,7 @@ def _add_block(spec: TemplateSpec, use: BlockUse, block: BlockSpec, body: str, b
     # Prices, dates and names keep their own direction; CJK copy breaks between phrases.
     body = phrase_copy(isolate_tokens(body), lang)
     condition = _condition(block_condition, use.show_if, *_hidden_unless(hidable, reads, block_condition),
-                           variant_test(*variant) if variant is not None else None)
+                           variant_test(spec.experiments[variant[0]], variant[1]) if variant is not None else None)
     if condition is not None:
         try:
             _HTML.compile_expression(condition)

@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+import struct
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +59,12 @@ class Experiment:
     """The running sums of ``weights`` (the last is 1): where each variant's slice of [0, 1) ends."""
     hash_prefix: bytes = b""
     """What a recipient's id is appended to before hashing: key and salt, each ended by a 0x1f byte."""
+    outcomes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """The outcomes in the order of their slices of [0, 1): ``holdout`` first when there is one, then the variants."""
+    cuts: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    """Where each slice but the first begins: a place's outcome is ``outcomes[bisect_right(cuts, place)]``."""
+    labels: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """Each of ``outcomes`` as the variant header names it: ``hero_test=B``."""
 
     def __post_init__(self) -> None:
         # Derived once here, so that an Experiment built in code places recipients as a loaded one does.
@@ -64,6 +73,26 @@ class Experiment:
             object.__setattr__(self, "bounds", sums + (1.0,))
         if not self.hash_prefix:
             object.__setattr__(self, "hash_prefix", f"{self.key}\x1f{self.salt}\x1f".encode())
+        outcomes = ((HOLDOUT,) if self.holdout else ()) + self.variants
+        object.__setattr__(self, "outcomes", outcomes)
+        object.__setattr__(self, "labels", tuple(f"{self.key}={o}" for o in outcomes))
+        object.__setattr__(self, "cuts", tuple(_first_place(lambda place, slot=slot: self.slot_at(place) >= slot)
+                                               for slot in range(1, len(outcomes))))
+
+    def slot_at(self, place: float) -> int:
+        """The rule: which of ``outcomes`` the place ``place`` in [0, 1) falls in.
+
+        The first ``holdout`` of [0, 1) is the holdout; the rest, stretched back to
+        [0, 1), is cut at ``bounds``. Recipients are placed with ``cuts`` instead,
+        found from this rule once (the same outcome for every place, one comparison
+        per cut instead of the arithmetic).
+        """
+        holdout = self.holdout
+        if place < holdout:
+            return 0
+        if holdout:
+            place = (place - holdout) / (1.0 - holdout)
+        return (1 if holdout else 0) + min(bisect_right(self.bounds, place), len(self.variants) - 1)
 
     def shares(self) -> dict[str, float]:
         """Each outcome's expected share of all recipients: the variants, then ``holdout`` when it has one."""
@@ -87,6 +116,27 @@ class Varied:
     def map(self, change: Any) -> Varied:
         """The same choice with ``change`` applied to each value (translation, filling)."""
         return Varied(self.experiment, tuple((name, change(value)) for name, value in self.values))
+
+
+_BELOW_ONE = struct.unpack("<Q", struct.pack("<d", 1.0))[0]
+"""The bit pattern of 1.0: the non-negative doubles below 1 are the patterns below it, in the same order."""
+
+
+def _double(bits: int) -> float:
+    return struct.unpack("<d", struct.pack("<Q", bits))[0]
+
+
+def _first_place(reached: Callable[[float], bool]) -> float:
+    """The least double in [0, 1) for which ``reached`` (false, then true as the place grows) is true;
+    1.0 (no place) when there is none. A bisection over the doubles' bit patterns: exact, about 62 steps."""
+    low, high = 0, _BELOW_ONE
+    while low < high:
+        middle = (low + high) // 2
+        if reached(_double(middle)):
+            high = middle
+        else:
+            low = middle + 1
+    return _double(low)
 
 
 def _hint(name: str, known: list[str] | tuple[str, ...]) -> str:

@@ -6,6 +6,9 @@ from typing import Any
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
+VARIANT_HEADER = "X-Variant"
+"""The header naming an email's experiment variants, unless the brand's ``experiment_header`` renames it."""
+
 
 def unsubscribe_headers(url: str | None, mailto: str | None) -> dict[str, str]:
     """``List-Unsubscribe`` with the URL and the mailto, and RFC 8058's one-click POST header.
@@ -28,19 +31,15 @@ def unsubscribe_headers(url: str | None, mailto: str | None) -> dict[str, str]:
     return headers
 
 
-def email_headers(context: dict[str, Any]) -> dict[str, str]:
-    """The headers of one recipient's email, from their token context."""
-    return unsubscribe_headers(context.get("UnsubscribeUrl"), context.get("UnsubscribeMailto"))
-
-
-VARIANT_HEADER = "X-Variant"
-"""The header naming an email's experiment variants, unless the brand's ``experiment_header`` renames it."""
-
-
-def variant_header(brand: dict[str, Any], variants: dict[str, str]) -> dict[str, str]:
-    """``X-Variant: hero_test=B; subject_test=holdout`` (the name is the brand's ``experiment_header``;
-    ``false`` there leaves the header out), so an ESP can attribute opens and clicks per variant."""
-    name = brand.get("experiment_header", VARIANT_HEADER)
-    if not name or not variants:
-        return {}
-    return {str(name): "; ".join(f"{key}={variant}" for key, variant in variants.items())}
+def email_headers(context: dict[str, Any], brand: dict[str, Any] | None = None, variants: str = "") -> dict[str, str]:
+    """The headers of one recipient's email: the unsubscribe headers from their token context and,
+    in an email with experiments, ``X-Variant: hero_test=B; subject_test=holdout`` (``variants`` is
+    the assignment's label, ``audience/experiments.assign``), so an ESP can attribute opens and
+    clicks per variant. That header's name is the brand's ``experiment_header``; ``false`` there
+    leaves it out."""
+    headers = unsubscribe_headers(context.get("UnsubscribeUrl"), context.get("UnsubscribeMailto"))
+    if variants:
+        name = (brand or {}).get("experiment_header", VARIANT_HEADER)
+        if name:
+            headers[str(name)] = variants
+    return headers

@@ -43,7 +43,7 @@ from renderer.base.models import (
 )
 from renderer.compile.pipeline import CompiledTemplate
 from renderer.recipient.failure import render_failure
-from renderer.recipient.headers import email_headers, variant_header
+from renderer.recipient.headers import email_headers
 from renderer.recipient.sanitize import SAFE_URLS, Cleaner, clip, header_text
 from renderer.recipient.tidy import tidy_text
 from renderer.sandbox.environments import BLOCK_FLAGS, GLOBALS, VARIANTS, render_fast
@@ -66,6 +66,8 @@ class Prepared:
     limits: Limits = DEFAULT_LIMITS
     variants: dict[str, str] = field(default_factory=dict)
     """Experiment -> the recipient's variant or ``holdout`` (see ``audience/experiments.py``)."""
+    variant_label: str = ""
+    """The variants as the variant header names them (``hero_test=B``); empty without experiments."""
 
 
 def _product_view(product: Product, locale: str, clean: Cleaner, tokens: tuple[str, ...]) -> dict[str, Any]:
@@ -378,9 +380,11 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         warnings.append(_untranslated_warning(compiled.language, compiled.untranslated))
     variants: dict[str, str] = {}
     variant_traces: list[VariantTrace] = []
+    variant_label = ""
     if experiments:
         # Before the block conditions: a variant's block is one whose condition reads _variants.
-        variants, context[VARIANTS], variant_traces = assign(experiments, recipient.id, force_variants)
+        variants, variant_traces, variant_label = assign(experiments, recipient.id, force_variants)
+        context[VARIANTS] = variants
     verdicts = iter(compiled.conditions.evaluate(context))
     flags, shown, block_traces = [], [], []
     for block in compiled.assembled.blocks:
@@ -396,7 +400,7 @@ def prepare(compiled: CompiledTemplate, profile: Profile | dict[str, Any], *,
         block_traces.append(BlockTrace(block.name, visible, block.condition))
     context[BLOCK_FLAGS] = flags
     return Prepared(recipient, context, segment_list, shown, Trace(outcomes, block_traces, variant_traces),
-                    warnings, limits, variants)
+                    warnings, limits, variants, variant_label)
 
 
 def _header(value: str, limit: int, what: str, warnings: list[str]) -> str:
@@ -449,7 +453,6 @@ def render_prepared(compiled: CompiledTemplate, prepared: Prepared) -> RenderedE
         blocks=prepared.shown,
         warnings=prepared.warnings,
         trace=prepared.trace,
-        headers=email_headers(context) if not prepared.variants
-        else {**email_headers(context), **variant_header(compiled.brand, prepared.variants)},
+        headers=email_headers(context, compiled.brand, prepared.variant_label),
         variants=prepared.variants,
     )

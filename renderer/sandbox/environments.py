@@ -50,7 +50,7 @@ BLOCK_FLAGS = "_blocks"
 """Context name of the per-recipient list of block visibility flags."""
 
 VARIANTS = "_variants"
-"""Context name of the per-recipient experiment -> variant whose content is shown (a holdout's: the control)."""
+"""Context name of the per-recipient experiment -> outcome: a variant, or ``holdout`` (shown the control's content)."""
 
 
 MAX_INT_BITS = 4096
