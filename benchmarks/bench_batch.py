@@ -17,6 +17,7 @@ alternating, after one warm-up pass.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -31,21 +32,25 @@ from renderer.content.fixtures import FIXTURE_NOW  # noqa: E402
 from renderer.devtools.synthetic import generate_profiles, write_jsonl  # noqa: E402
 
 _WRAPPER = """
-import re, resource, subprocess, sys
+import re, resource, subprocess, sys, time
+started = time.perf_counter()
 done = subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+whole = time.perf_counter() - started
 seconds = re.search(r" in ([0-9.]+) s ", done.stderr).group(1)
-print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, whole)
 """
 
 
-def run_batch(profiles: Path, workers: int) -> tuple[float, int]:
-    """(seconds of the render loop as the batch reports it, peak RSS in KiB) of one run."""
+def run_batch(profiles: Path, workers: int) -> tuple[float, int, float]:
+    """(seconds of the render loop as the batch reports it, peak RSS in KiB, seconds of the whole
+    process: start-up, compiling, rendering, writing) of one run."""
     command = [sys.executable, "-c", _WRAPPER, sys.executable, "-m", "renderer", "batch", "recommendations",
                "--profiles", str(profiles), "--out", "-", "--workers", str(workers),
                "--now", FIXTURE_NOW.isoformat(),
                "--recommendations", str(ROOT / "fixtures/recommendations/default.json")]
-    seconds, rss = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout.split()
-    return float(seconds), int(rss)
+    seconds, rss, whole = subprocess.run(command, check=True, capture_output=True, text=True,
+                                         cwd=ROOT).stdout.split()
+    return float(seconds), int(rss), float(whole)
 
 
 def render_many_rates(count: int, rounds: int) -> tuple[float, float]:
@@ -88,16 +93,21 @@ def main() -> None:
             files[size] = Path(folder) / f"audience-{size}.jsonl"
             write_jsonl(generate_profiles(size, seed=5, now=FIXTURE_NOW), files[size])
 
-        print(f"throughput, median of {args.rounds} alternating rounds")
+        print(f"load average {os.getloadavg()[0]:.2f}; throughput, median of {args.rounds} alternating rounds "
+              "(render loop as the batch reports it; whole process, start-up and compiling included)")
         for size in throughput_sizes:
             rates: dict[int, list[float]] = {1: [], 2: []}
+            wholes: dict[int, list[float]] = {1: [], 2: []}
             for _ in range(args.rounds):
                 for workers in (1, 2):
-                    seconds, _ = run_batch(files[size], workers)
+                    seconds, _, whole = run_batch(files[size], workers)
                     rates[workers].append(size / seconds)
+                    wholes[workers].append(whole)
             one, two = statistics.median(rates[1]), statistics.median(rates[2])
-            print(f"  {size:>9,} recipients  1 worker {one:>7,.0f} emails/s   "
-                  f"2 workers {two:>7,.0f} emails/s   {two / one:.2f}x")
+            one_whole, two_whole = statistics.median(wholes[1]), statistics.median(wholes[2])
+            print(f"  {size:>9,} recipients  loop: 1 worker {one:>7,.0f} emails/s   "
+                  f"2 workers {two:>7,.0f} emails/s   {two / one:.2f}x   "
+                  f"whole process: {one_whole:.2f} s / {two_whole:.2f} s   {one_whole / two_whole:.2f}x")
 
         if args.api:
             one, two = render_many_rates(args.api, args.rounds)
@@ -107,11 +117,12 @@ def main() -> None:
         print("peak RSS, 1 worker (streaming)")
         peaks = {}
         for size in (int(n) for n in args.rss.split(",")):
-            seconds, peaks[size] = run_batch(files[size], 1)
+            seconds, peaks[size], _ = run_batch(files[size], 1)
             print(f"  {size:>9,} recipients  {peaks[size] / 1024:>7.1f} MiB  ({size / seconds:,.0f} emails/s)")
         if len(peaks) >= 2:
             small, large = min(peaks), max(peaks)
             print(f"  ratio {large:,} / {small:,}: {peaks[large] / peaks[small]:.2f}x")
+    print(f"load average {os.getloadavg()[0]:.2f} at end")
 
 
 if __name__ == "__main__":
