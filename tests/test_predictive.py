@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from renderer import Engine
-from renderer.audience.features import derive
+from renderer.audience.features import derive, derive_with_history
 from renderer.audience.predictive import FEATURES, Prediction, load_predictive, parse_predictive
 from renderer.audience.segments import RuleSet
 from renderer.base.errors import ModelFileError
@@ -312,3 +312,43 @@ def test_a_fixed_fitted_model_scores_as_it_always_has(data):
     assert model.predict(profile, features, FIXTURE_NOW) == expected
     if expected is not None:
         assert model.scores(model.raw_vector(features, history(profile, FIXTURE_NOW))) == expected_scores
+    # The way a render scores: the history from the features' own pass over the orders.
+    same, hist = derive_with_history(profile, FIXTURE_NOW)
+    assert same == features and hist == history(profile, FIXTURE_NOW)
+    assert model.predict(profile, features, FIXTURE_NOW, hist) == expected
+    rules = RuleSet.parse("segments:\n  - name: scored\n    when: churn_probability is not none\n")
+    assert rules.assign(profile, FIXTURE_NOW, predict=model.predict).prediction == expected
+
+
+def test_the_features_pass_gives_the_history_of_the_orders_at_any_date():
+    import random
+    from datetime import timedelta
+
+    from renderer.audience.predictive import history
+    from renderer.devtools.planted import generate_planted_profiles
+
+    shuffle = random.Random(4)
+    zones = ["+00:00", "+09:00", "-05:00", "+05:30"]
+    checked = 0
+    for data in generate_planted_profiles(150, seed=8, now=FIXTURE_NOW):
+        orders = data["orders"]
+        shuffle.shuffle(orders)  # in no particular order, some written in other time zones
+        for order in orders[: len(orders) // 3]:
+            order["placed_at"] = _in_zone(order["placed_at"], shuffle.choice(zones))
+        profile = Profile.model_validate(data)
+        for days in (0, 45, 200, 800):  # as of past dates too: later orders are then still to come
+            now = FIXTURE_NOW - timedelta(days=days)
+            features, hist = derive_with_history(profile, now)
+            assert features == derive(profile, now)
+            assert hist == history(profile, now), (data["id"], days)
+            checked += bool(hist.orders_90d)
+    assert checked > 100
+
+
+def _in_zone(stamp: str, offset: str) -> str:
+    from datetime import datetime, timedelta, timezone
+
+    hours, minutes = int(offset[:3]), int(offset[0] + offset[4:])
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return moment.astimezone(timezone(timedelta(hours=hours, minutes=minutes))).isoformat()
+
