@@ -316,6 +316,8 @@ def test_a_fixed_fitted_model_scores_as_it_always_has(data):
     same, hist = derive_with_history(profile, FIXTURE_NOW)
     assert same == features and hist == history(profile, FIXTURE_NOW)
     assert model.predict(profile, features, FIXTURE_NOW, hist) == expected
+    if expected is not None:
+        assert model.score(features, hist) == expected_scores
     rules = RuleSet.parse("segments:\n  - name: scored\n    when: churn_probability is not none\n")
     assert rules.assign(profile, FIXTURE_NOW, predict=model.predict).prediction == expected
 
@@ -352,3 +354,19 @@ def _in_zone(stamp: str, offset: str) -> str:
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     return moment.astimezone(timezone(timedelta(hours=hours, minutes=minutes))).isoformat()
 
+
+def test_the_one_step_score_is_the_columns_then_the_scores_bit_for_bit():
+    from renderer.audience.predictive import history
+    from renderer.devtools.planted import generate_planted_profiles
+
+    model = parse_predictive(FITTED, "fitted.json")
+    assert model._standard
+    scored = 0
+    for data in generate_planted_profiles(300, seed=9, now=FIXTURE_NOW):
+        profile = Profile.model_validate(data)
+        features, hist = derive_with_history(profile, FIXTURE_NOW)
+        if features.rfm.currency is not None:
+            columns = model.raw_vector(features, history(profile, FIXTURE_NOW))
+            assert model.score(features, hist) == model.scores(columns)
+            scored += 1
+    assert scored > 200

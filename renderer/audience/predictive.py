@@ -48,6 +48,9 @@ VERSION = 1
 RECENCY_CAP_DAYS = 730.0
 GAP_RATIO_CAP = 10.0
 
+_log1p = math.log1p
+_math_exp = math.exp
+
 
 def history(profile: Profile, now: datetime) -> History:
     """Orders in the 90 days before ``now`` and the average gap between orders (at least 30 days).
@@ -120,6 +123,28 @@ def _standard_columns(f: Features, h: History, rates: dict[str, float]) -> list[
     tenure = f.days_since_signup if f.days_since_signup is not None else (days or 0)
     return [float(recency), ratio, float(h.orders_90d), float(rfm.frequency), float(f.order_count),
             rfm.monetary * rates.get(rfm.currency or "", 1.0), f.open_rate, f.click_rate, float(tenure)]
+
+
+def _standard_transformed(f: Features, h: History, rates: dict[str, float]) -> tuple[float, ...]:
+    """:func:`_standard_columns` with the transforms applied, as :meth:`Predictive.scores` applies them.
+
+    The same operations on the same values, so the same bits; without the list of raw
+    values and the loop over the transforms.
+    """
+    rfm = f.rfm
+    days = rfm.recency_days
+    if days is None:
+        recency, ratio = RECENCY_CAP_DAYS, GAP_RATIO_CAP
+    else:
+        recency = float(days) if days < RECENCY_CAP_DAYS else RECENCY_CAP_DAYS
+        ratio = days / h.average_gap_days
+        ratio = ratio if ratio < GAP_RATIO_CAP else GAP_RATIO_CAP
+    tenure = float(f.days_since_signup if f.days_since_signup is not None else (days or 0))
+    spend = rfm.monetary * rates.get(rfm.currency or "", 1.0)
+    # Counts are never negative: log1p of the count is what log1p(max(float(count), 0.0)) gives.
+    return (_log1p(recency if recency > 0.0 else 0.0), ratio, _log1p(h.orders_90d), _log1p(rfm.frequency),
+            _log1p(f.order_count), _log1p(spend if spend > 0.0 else 0.0), f.open_rate, f.click_rate,
+            _log1p(tenure if tenure > 0.0 else 0.0))
 
 
 # --- the file ---------------------------------------------------------------
@@ -216,13 +241,6 @@ class Prediction(NamedTuple):
     currency: str
 
 
-def _decile(cuts: tuple[float, ...], value: float) -> int:
-    return 1 + bisect_right(cuts, value)
-
-
-_log1p = math.log1p
-
-
 def _exp(x: float) -> float:
     return math.exp(min(x, 700.0))  # a hand-edited weight cannot overflow a render
 
@@ -276,6 +294,20 @@ class Predictive:
         value = bias + sum(map(mul, weights, transformed))
         return 1.0 / (1.0 + _exp(-churn)), _exp(value)
 
+    def score(self, features: Features, hist: History) -> tuple[float, float]:
+        """``scores(raw_vector(features, hist))`` in one step, bit for bit the same numbers."""
+        if not self._standard:
+            return self.scores(self.raw_vector(features, hist))
+        transformed = _standard_transformed(features, hist, self._rates)
+        bias, weights = self._churn
+        churn = -(bias + sum(map(mul, weights, transformed)))
+        bias, weights = self._value
+        value = bias + sum(map(mul, weights, transformed))
+        # What _exp does, without two calls: min(x, 700.0) is x unless 700.0 < x (a NaN stays).
+        churn = 700.0 if 700.0 < churn else churn
+        value = 700.0 if 700.0 < value else value
+        return 1.0 / (1.0 + _math_exp(churn)), _math_exp(value)
+
     def predict(self, profile: Profile, features: Features, now: datetime,
                 hist: History | None = None) -> Prediction | None:
         """The recipient's predictions at ``now``; ``None`` for a customer who has not ordered.
@@ -283,13 +315,14 @@ class Predictive:
         ``hist`` is the :class:`History` that :func:`~renderer.audience.features.derive_with_history`
         gave with ``features`` (the rules pass it); without it the orders are read again.
         """
-        currency = features.rfm.currency
-        if currency is None or features.rfm.recency_days is None:
+        rfm = features.rfm
+        currency = rfm.currency
+        if currency is None or rfm.recency_days is None:
             return None
-        churn, usd = self.scores(self.raw_vector(features, history(profile, now) if hist is None else hist))
+        churn, usd = self.score(features, history(profile, now) if hist is None else hist)
         local = usd / self._rates.get(currency, 1.0)
-        return Prediction(round(churn, 4), _decile(self._churn_cuts, churn), round(local, 2),
-                          _decile(self._value_cuts, usd), currency)
+        return Prediction(round(churn, 4), 1 + bisect_right(self._churn_cuts, churn), round(local, 2),
+                          1 + bisect_right(self._value_cuts, usd), currency)
 
 
 def parse_predictive(data: Any, path: str = "<predictive>") -> Predictive:
