@@ -6,17 +6,24 @@ Fits both models once (the ``ml`` extra) on synthetic customers with planted
 behaviour (renderer.devtools.planted, fixed seeds), then measures, in
 alternating rounds so that machine noise hits all alike:
 
-- score: ``Predictive.predict`` alone (columns from the features the rules
-  derived, one pass over the orders, two dot products, two bisections);
+- predict: ``Predictive.predict`` alone, as the rules call it (the features and
+  the order history from ``derive_with_history``'s one pass over the orders, two
+  dot products, two bisections); "predict, own sort" is the same call without
+  that history, so that it reads the orders again (``history()``, as a fit does);
+- derive / derive + history: the features alone, and with the history that the
+  predictive columns read (what the shared pass adds);
 - prepare without / with: ``engine.prepare`` (validation, features, rules,
-  context) on an Engine without and with ``predictive=``; the difference is
-  what the model adds to a render;
+  context) on an Engine without and with ``predictive=``, interleaved recipient
+  by recipient (each engine first in turn);
 - co-purchase fetch: ``CoPurchaseRecommendations.fetch`` per recipient.
 
 Each figure is the CPU time of this process per recipient, the median and
-the best of the rounds' means; the load average is printed, since the
-machine may be shared (a busy machine inflates even CPU time: caches are
-shared too).
+the best of the rounds' means. What scoring adds to a recipient is ``prepare
+with`` minus ``prepare without``: printed as the median of the paired
+differences (the same recipient in the same turn, every call of every round),
+and as the difference of the two rows' medians and bests. The load average is
+printed, since the machine may be shared (a busy machine inflates even CPU
+time: caches are shared too).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from renderer import Engine  # noqa: E402
-from renderer.audience.features import derive  # noqa: E402
+from renderer.audience.features import derive, derive_with_history  # noqa: E402
 from renderer.audience.fit.copurchase import fit_copurchase, read_catalog, read_histories  # noqa: E402
 from renderer.audience.fit.predictive import fit_predictive, read_examples  # noqa: E402
 from renderer.audience.predictive import Predictive, dump_predictive  # noqa: E402
@@ -71,39 +78,67 @@ def main() -> None:
     plain, predictive = Engine(auto_reload=False), Engine(auto_reload=False, predictive=model_path)
     audience = list(generate_planted_profiles(args.recipients, seed=2, now=FIXTURE_NOW))
     parsed = [Profile.model_validate(p) for p in audience]
-    scored = [(p, derive(p, FIXTURE_NOW)) for p in parsed]
+    scored = [(p, *derive_with_history(p, FIXTURE_NOW)) for p in parsed]
     payload = catalog[:8]
-    for engine in (plain, predictive):
+    engines = {"prepare without": plain, "prepare with": predictive}
+    for engine in engines.values():
         engine.prepare(args.template, profile=audience[0], recommendations=payload, now=FIXTURE_NOW)
 
     def score(item):
+        model.predict(item[0], item[1], FIXTURE_NOW, item[2])
+
+    def score_sorting(item):
         model.predict(item[0], item[1], FIXTURE_NOW)
 
-    def prepare_with(engine):
-        def run(profile):
-            engine.prepare(args.template, profile=profile, recommendations=payload, now=FIXTURE_NOW)
-        return run
+    def features(profile):
+        derive(profile, FIXTURE_NOW)
+
+    def features_and_history(profile):
+        derive_with_history(profile, FIXTURE_NOW)
 
     def fetch(profile):
         recommender.fetch(profile, 8)
 
-    runs = {"score": (score, scored), "prepare without": (prepare_with(plain), audience),
-            "prepare with": (prepare_with(predictive), audience), "co-purchase fetch": (fetch, parsed)}
-    results: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(args.rounds):
+    runs = {"predict": (score, scored), "predict, own sort": (score_sorting, scored),
+            "derive": (features, parsed), "derive + history": (features_and_history, parsed),
+            "co-purchase fetch": (fetch, parsed)}
+    results: dict[str, list[float]] = {name: [] for name in [*runs, *engines]}
+    calls: dict[str, list[float]] = {name: [] for name in engines}
+    clock = time.process_time
+    for round_ in range(args.rounds):
         for name, (function, items) in runs.items():
             results[name].append(mean_seconds(function, items))
+        # The two engines recipient by recipient, each first in turn: the pairs share the
+        # machine's state, and their differences are what the model adds.
+        spent = dict.fromkeys(engines, 0.0)
+        for index, profile in enumerate(audience):
+            order = list(engines) if (index + round_) % 2 else list(engines)[::-1]
+            for name in order:
+                start = clock()
+                engines[name].prepare(args.template, profile=profile, recommendations=payload, now=FIXTURE_NOW)
+                took = clock() - start
+                calls[name].append(took)
+                spent[name] += took
+        for name in engines:
+            results[name].append(spent[name] / len(audience))
     median = {name: statistics.median(values) * 1e6 for name, values in results.items()}
     best = {name: min(values) * 1e6 for name, values in results.items()}
+    paired = statistics.median(a - b for a, b in zip(calls["prepare with"], calls["prepare without"])) * 1e6
     buyers = sum(1 for p in parsed if p.orders)
     orders = statistics.mean(len(p.orders) for p in parsed)
+    load = os.getloadavg()
     print(f"{len(audience)} recipients ({buyers} buyers, {orders:.1f} orders each on average), "
-          f"template {args.template}, {args.rounds} rounds; load average {os.getloadavg()[0]:.2f}")
+          f"template {args.template}, {args.rounds} rounds; load average {load[0]:.2f} {load[1]:.2f} "
+          f"{load[2]:.2f} on {os.cpu_count()} CPUs")
     print(f"{'CPU µs per recipient':<20} {'median':>8} {'best':>8}")
-    for name in runs:
+    for name in ("predict", "predict, own sort", "derive", "derive + history", "prepare without", "prepare with",
+                 "co-purchase fetch"):
         print(f"{name:<20} {median[name]:8.1f} {best[name]:8.1f}")
-    print(f"{'predictive adds':<20} {median['prepare with'] - median['prepare without']:8.1f} "
+    print(f"{'with - without':<20} {median['prepare with'] - median['prepare without']:8.1f} "
           f"{best['prepare with'] - best['prepare without']:8.1f}")
+    print(f"scoring adds {paired:.1f} µs per recipient (prepare with - without, median of "
+          f"{len(calls['prepare with'])} paired calls; target < 10 µs); predict alone "
+          f"{median['predict']:.1f} µs (best {best['predict']:.1f})")
 
 
 if __name__ == "__main__":
