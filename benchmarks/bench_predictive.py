@@ -14,7 +14,11 @@ alternating rounds so that machine noise hits all alike:
   predictive columns read (what the shared pass adds);
 - prepare without / with: ``engine.prepare`` (validation, features, rules,
   context) on an Engine without and with ``predictive=``, interleaved recipient
-  by recipient (each engine first in turn);
+  by recipient (each engine first in turn), with a second Engine without the
+  model (A/A) to show how far two engines differ here for no reason of their own;
+- same, model off / on: ``recipient.pipeline.prepare`` on one engine's compiled
+  template and rules, with ``predictive=None`` and with the model: what the
+  model's code path costs, without two engines' differences;
 - co-purchase fetch: ``CoPurchaseRecommendations.fetch`` per recipient.
 
 Each figure is the CPU time of this process per recipient, the median and
@@ -47,6 +51,7 @@ from renderer.audience.predictive import Predictive, dump_predictive  # noqa: E4
 from renderer.base.models import Profile  # noqa: E402
 from renderer.content.fixtures import FIXTURE_NOW  # noqa: E402
 from renderer.devtools.planted import generate_planted_profiles, planted_catalog  # noqa: E402
+from renderer.recipient.pipeline import prepare  # noqa: E402
 from renderer.sources.copurchase import CoPurchaseRecommendations  # noqa: E402
 
 
@@ -80,9 +85,22 @@ def main() -> None:
     parsed = [Profile.model_validate(p) for p in audience]
     scored = [(p, *derive_with_history(p, FIXTURE_NOW)) for p in parsed]
     payload = catalog[:8]
-    engines = {"prepare without": plain, "prepare with": predictive}
+    # A second engine without the model (A/A): how far two engines differ here with no model at all.
+    engines = {"prepare without": plain, "prepare with": predictive, "without, A/A": Engine(auto_reload=False)}
     for engine in engines.values():
         engine.prepare(args.template, profile=audience[0], recommendations=payload, now=FIXTURE_NOW)
+    compiled, rules = predictive.compiled(args.template), predictive.rules()
+
+    def same_template(model_or_none):
+        # One engine's compiled template and caches, with and without the model: the model's own path.
+        def run(profile):
+            prepare(compiled, profile, recommendations=payload, event=None, now=FIXTURE_NOW, brand=compiled.brand,
+                    rules=rules, predictive=model_or_none)
+        return run
+
+    calling = {name: (lambda p, e=engine: e.prepare(args.template, profile=p, recommendations=payload,
+                                                    now=FIXTURE_NOW)) for name, engine in engines.items()}
+    calling.update({"same, model off": same_template(None), "same, model on": same_template(model)})
 
     def score(item):
         model.predict(item[0], item[1], FIXTURE_NOW, item[2])
@@ -102,28 +120,33 @@ def main() -> None:
     runs = {"predict": (score, scored), "predict, own sort": (score_sorting, scored),
             "derive": (features, parsed), "derive + history": (features_and_history, parsed),
             "co-purchase fetch": (fetch, parsed)}
-    results: dict[str, list[float]] = {name: [] for name in [*runs, *engines]}
-    calls: dict[str, list[float]] = {name: [] for name in engines}
+    results: dict[str, list[float]] = {name: [] for name in [*runs, *calling]}
+    calls: dict[str, list[float]] = {name: [] for name in calling}
     clock = time.process_time
     for round_ in range(args.rounds):
         for name, (function, items) in runs.items():
             results[name].append(mean_seconds(function, items))
-        # The two engines recipient by recipient, each first in turn: the pairs share the
-        # machine's state, and their differences are what the model adds.
-        spent = dict.fromkeys(engines, 0.0)
+        # The engines recipient by recipient, each first in turn: the calls of one recipient share
+        # the machine's state, and their differences are what the model adds.
+        spent = dict.fromkeys(calling, 0.0)
+        names = list(calling)
         for index, profile in enumerate(audience):
-            order = list(engines) if (index + round_) % 2 else list(engines)[::-1]
-            for name in order:
+            turn = (index + round_) % len(names)
+            for name in names[turn:] + names[:turn]:
+                call = calling[name]
                 start = clock()
-                engines[name].prepare(args.template, profile=profile, recommendations=payload, now=FIXTURE_NOW)
+                call(profile)
                 took = clock() - start
                 calls[name].append(took)
                 spent[name] += took
-        for name in engines:
+        for name in calling:
             results[name].append(spent[name] / len(audience))
     median = {name: statistics.median(values) * 1e6 for name, values in results.items()}
     best = {name: min(values) * 1e6 for name, values in results.items()}
-    paired = statistics.median(a - b for a, b in zip(calls["prepare with"], calls["prepare without"])) * 1e6
+    def paired_us(name: str, base: str) -> float:
+        return statistics.median(a - b for a, b in zip(calls[name], calls[base])) * 1e6
+
+    paired = paired_us("prepare with", "prepare without")
     buyers = sum(1 for p in parsed if p.orders)
     orders = statistics.mean(len(p.orders) for p in parsed)
     load = os.getloadavg()
@@ -132,10 +155,12 @@ def main() -> None:
           f"{load[2]:.2f} on {os.cpu_count()} CPUs")
     print(f"{'CPU µs per recipient':<20} {'median':>8} {'best':>8}")
     for name in ("predict", "predict, own sort", "derive", "derive + history", "prepare without", "prepare with",
-                 "co-purchase fetch"):
+                 "without, A/A", "same, model off", "same, model on", "co-purchase fetch"):
         print(f"{name:<20} {median[name]:8.1f} {best[name]:8.1f}")
     print(f"{'with - without':<20} {median['prepare with'] - median['prepare without']:8.1f} "
           f"{best['prepare with'] - best['prepare without']:8.1f}")
+    print(f"paired: two engines without the model (A/A) {paired_us('without, A/A', 'prepare without'):+.1f} µs; "
+          f"one compiled template, model on - off {paired_us('same, model on', 'same, model off'):+.1f} µs")
     print(f"scoring adds {paired:.1f} µs per recipient (prepare with - without, median of "
           f"{len(calls['prepare with'])} paired calls; target < 10 µs); predict alone "
           f"{median['predict']:.1f} µs (best {best['predict']:.1f})")
