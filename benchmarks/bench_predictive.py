@@ -91,16 +91,17 @@ def main() -> None:
         engine.prepare(args.template, profile=audience[0], recommendations=payload, now=FIXTURE_NOW)
     compiled, rules = predictive.compiled(args.template), predictive.rules()
 
-    def same_template(model_or_none):
-        # One engine's compiled template and caches, with and without the model: the model's own path.
+    def same_template(engine):
+        # One engine's compiled template and caches, with and without the model (asked of the engine
+        # per call, as engine.prepare does): the model's own path.
         def run(profile):
             prepare(compiled, profile, recommendations=payload, event=None, now=FIXTURE_NOW, brand=compiled.brand,
-                    rules=rules, predictive=model_or_none)
+                    rules=rules, predictive=engine.predictive())
         return run
 
     calling = {name: (lambda p, e=engine: e.prepare(args.template, profile=p, recommendations=payload,
                                                     now=FIXTURE_NOW)) for name, engine in engines.items()}
-    calling.update({"same, model off": same_template(None), "same, model on": same_template(model)})
+    calling.update({"same, model off": same_template(plain), "same, model on": same_template(predictive)})
 
     def score(item):
         model.predict(item[0], item[1], FIXTURE_NOW, item[2])
