@@ -71,3 +71,31 @@ def test_config_validation():
         FeatureConfig.from_dict({"windw_days": 3})
     with pytest.raises(ValueError, match="window_days"):
         FeatureConfig(window_days=0)
+
+
+def test_the_window_is_read_from_the_orders_in_any_order_time_zone_and_date():
+    # The definitions read plainly, order by order, against derive's bisection of the sorted orders.
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from renderer.base.models import Profile
+    from renderer.devtools.planted import generate_planted_profiles
+
+    shuffle = random.Random(6)
+    zones = [timezone.utc, timezone(timedelta(hours=9)), timezone(timedelta(hours=-5, minutes=-30))]
+    for data in generate_planted_profiles(120, seed=12, now=FIXTURE_NOW):
+        shuffle.shuffle(data["orders"])
+        for order in data["orders"][::2]:
+            moment = datetime.fromisoformat(order["placed_at"].replace("Z", "+00:00"))
+            order["placed_at"] = moment.astimezone(shuffle.choice(zones)).isoformat()
+        profile = Profile.model_validate(data)
+        latest = sorted(profile.orders, key=lambda o: o.placed_at)[-1] if profile.orders else None
+        for days in (0, 100, 500):  # at past dates, later orders are still to come
+            now = FIXTURE_NOW - timedelta(days=days)
+            features = derive(profile, now)
+            window = [o for o in profile.orders if now - timedelta(days=365) <= o.placed_at <= now]
+            assert features.rfm.frequency == len(window)
+            spent = sum(o.total for o in window if o.currency == latest.currency) if latest else 0
+            assert features.rfm.monetary == round(float(spent), 2)
+            assert features.rfm.recency_days == (max((now - latest.placed_at).days, 0) if latest else None)
+            assert features.order_count == len(profile.orders)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from renderer import Engine
-from renderer.audience.features import derive
+from renderer.audience.features import derive, derive_with_history
 from renderer.audience.predictive import FEATURES, Prediction, load_predictive, parse_predictive
 from renderer.audience.segments import RuleSet
 from renderer.base.errors import ModelFileError
@@ -223,3 +223,150 @@ def test_the_cli_refuses_a_corrupted_model_in_one_line(tmp_path, capsys):
     good.write_text(json.dumps(model_data()), encoding="utf-8")
     assert main(["--predictive", str(good), "render", "welcome", "--profile", str(profile),
                  "--out", str(tmp_path / "out.html")]) == 0
+
+
+# A model as fitted on planted customers (seed 1, 3,000 profiles, fit seed 0), kept here fixed: the
+# pinned figures below are what it scored before any change to the scoring code, bit for bit.
+FITTED = {
+    "format": "renderer-predictive", "version": 1,
+    "features": [{"name": n, "transform": FEATURES[n].transform} for n in NAMES],
+    "scaler": {"mean": [4.299226592, 3.27916057, 0.6002976158, 1.521549288, 2.425408367, 5.337557692,
+                        0.3464136792, 0.07083113208, 6.644563814],
+               "scale": [1.60834774, 3.619181601, 0.6459708074, 0.9570858866, 0.797847722, 2.829946149,
+                         0.1860561289, 0.0614303853, 0.3893512748]},
+    "churn": {"kind": "logistic", "horizon_days": 90,
+              "coef": [0.03557801944, 0.8550292746, -0.2227008401, -0.214877361, -0.5697217168, -0.291110455,
+                       -0.8083141954, -0.1405756541, 0.3201062859],
+              "intercept": 0.4668109639,
+              "deciles": [0.0833552225, 0.1486601841, 0.2210020434, 0.3239804357, 0.470111746, 0.6877900898,
+                          0.9031081587, 0.9786332895, 0.9899999254]},
+    "value": {"kind": "poisson", "horizon_days": 365,
+              "coef": [0.09916975574, -0.4319725939, 0.04518097129, -0.8151450984, 0.6825102514, 1.910976609,
+                       0.251228873, 0.05125657217, -0.3171519451],
+              "intercept": 5.671454367,
+              "deciles": [5.527718371, 10.63819704, 207.5733208, 404.3908166, 595.9048815, 801.0532367,
+                          1051.287202, 1400.888802, 2013.230548]},
+    "fit": {"seed": 0, "now": "2026-11-15T12:00:00+00:00", "profiles": 3000, "churn_examples": 2827,
+            "value_examples": 2689, "window_days": 365,
+            "rates": {"CAD": 0.73, "EUR": 1.08, "GBP": 1.27, "JPY": 0.0067, "USD": 1.0}},
+}
+
+
+def pinned_profile(name: str, orders: list[tuple[float, str, float, str]], **fields) -> dict:
+    """``orders``: (days before FIXTURE_NOW, UTC offset as "+09:00", total, currency), in the order given."""
+    from datetime import timedelta, timezone
+
+    def stamp(days: float, offset: str) -> str:
+        hours, minutes = int(offset[:3]), int(offset[0] + offset[4:])
+        zone = timezone(timedelta(hours=hours, minutes=minutes))
+        return (FIXTURE_NOW - timedelta(days=days)).astimezone(zone).isoformat()
+
+    return {"id": name, "email": f"{name}@example.com", **fields,
+            "orders": [{"id": f"{name}-{i}", "placed_at": stamp(days, offset), "total": total, "currency": currency}
+                       for i, (days, offset, total, currency) in enumerate(orders)]}
+
+
+PINNED_PROFILES = [
+    pinned_profile("regular", [(d, "+00:00", 42.5 + d / 10, "USD") for d in (8, 37, 69, 98, 130, 161, 190, 222)],
+                   signup_date="2024-09-01T10:00:00Z",
+                   engagement={"emails_received": 40, "opens": 18, "clicks": 4,
+                               "last_open_at": "2026-11-12T08:00:00Z"}),
+    # Listed out of order, in four time zones (two orders at one instant in two of them), one order
+    # still to come, the latest in euros.
+    pinned_profile("unsorted", [(150.25, "+09:00", 80, "USD"), (-5, "-05:00", 999, "EUR"),
+                                (20.5, "+09:00", 64.9, "EUR"), (300, "-05:30", 12, "EUR"), (45, "+00:00", 30, "EUR"),
+                                (20.5, "+00:00", 5, "EUR")],
+                   engagement={"emails_received": 12, "opens": 12, "clicks": 9}),
+    pinned_profile("lapsed", [(400, "+01:00", 120, "GBP"), (520, "+01:00", 75, "GBP"), (610.75, "+00:00", 300, "GBP")],
+                   signup_date="2023-01-15T00:00:00Z"),
+    pinned_profile("single", [(12.3, "+09:00", 15000, "JPY")], signup_date="2026-10-26T00:00:00+09:00",
+                   engagement={"emails_received": 3, "opens": 1}),
+    pinned_profile("burst", [(d / 3, "-04:00", 19.99 * (1 + d % 3), "CAD") for d in range(0, 180, 9)] +
+                   [(0, "-04:00", 7, "CAD")], signup_date="2026-08-01T00:00:00Z",
+                   engagement={"emails_received": 200, "opens": 30, "clicks": 2,
+                               "last_click_at": "2026-10-01T00:00:00Z"}),
+    pinned_profile("only_future", [(-3, "+00:00", 50, "USD")]),
+    pinned_profile("never", []),
+]
+
+# (churn probability, expected value in USD) unrounded, then the Prediction, per profile above.
+PINNED = {
+    "regular": ((0.24874693899674719, 332.32883300095034), Prediction(0.2487, 4, 332.33, 4, "USD")),
+    "unsorted": ((3.740202897951717e-05, 122144.13147672333), Prediction(0.0, 1, 113096.42, 10, "EUR")),
+    "lapsed": ((0.9903384985744251, 4.29505262864638), Prediction(0.9903, 10, 3.38, 1, "GBP")),
+    "single": ((0.17851680978324988, 1824.5925328124172), Prediction(0.1785, 3, 272327.24, 9, "JPY")),
+    "burst": ((0.059811089757764384, 843.4349036283369), Prediction(0.0598, 1, 1155.39, 7, "CAD")),
+    "only_future": ((0.13421620626817032, 944.9215082463849), Prediction(0.1342, 2, 944.92, 7, "USD")),
+    "never": (None, None),
+}
+
+
+@pytest.mark.parametrize("data", PINNED_PROFILES, ids=lambda p: p["id"])
+def test_a_fixed_fitted_model_scores_as_it_always_has(data):
+    from renderer.audience.predictive import history
+
+    model = parse_predictive(FITTED, "fitted.json")
+    profile = Profile.model_validate(data)
+    features = derive(profile, FIXTURE_NOW)
+    expected_scores, expected = PINNED[data["id"]]
+    assert model.predict(profile, features, FIXTURE_NOW) == expected
+    if expected is not None:
+        assert model.scores(model.raw_vector(features, history(profile, FIXTURE_NOW))) == expected_scores
+    # The way a render scores: the history from the features' own pass over the orders.
+    same, hist = derive_with_history(profile, FIXTURE_NOW)
+    assert same == features and hist == history(profile, FIXTURE_NOW)
+    assert model.predict(profile, features, FIXTURE_NOW, hist) == expected
+    if expected is not None:
+        assert model.score(features, hist) == expected_scores
+    rules = RuleSet.parse("segments:\n  - name: scored\n    when: churn_probability is not none\n")
+    assert rules.assign(profile, FIXTURE_NOW, predict=model.predict).prediction == expected
+
+
+def test_the_features_pass_gives_the_history_of_the_orders_at_any_date():
+    import random
+    from datetime import timedelta
+
+    from renderer.audience.predictive import history
+    from renderer.devtools.planted import generate_planted_profiles
+
+    shuffle = random.Random(4)
+    zones = ["+00:00", "+09:00", "-05:00", "+05:30"]
+    checked = 0
+    for data in generate_planted_profiles(150, seed=8, now=FIXTURE_NOW):
+        orders = data["orders"]
+        shuffle.shuffle(orders)  # in no particular order, some written in other time zones
+        for order in orders[: len(orders) // 3]:
+            order["placed_at"] = _in_zone(order["placed_at"], shuffle.choice(zones))
+        profile = Profile.model_validate(data)
+        for days in (0, 45, 200, 800):  # as of past dates too: later orders are then still to come
+            now = FIXTURE_NOW - timedelta(days=days)
+            features, hist = derive_with_history(profile, now)
+            assert features == derive(profile, now)
+            assert hist == history(profile, now), (data["id"], days)
+            checked += bool(hist.orders_90d)
+    assert checked > 100
+
+
+def _in_zone(stamp: str, offset: str) -> str:
+    from datetime import datetime, timedelta, timezone
+
+    hours, minutes = int(offset[:3]), int(offset[0] + offset[4:])
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return moment.astimezone(timezone(timedelta(hours=hours, minutes=minutes))).isoformat()
+
+
+def test_the_one_step_score_is_the_columns_then_the_scores_bit_for_bit():
+    from renderer.audience.predictive import history
+    from renderer.devtools.planted import generate_planted_profiles
+
+    model = parse_predictive(FITTED, "fitted.json")
+    assert model._standard
+    scored = 0
+    for data in generate_planted_profiles(300, seed=9, now=FIXTURE_NOW):
+        profile = Profile.model_validate(data)
+        features, hist = derive_with_history(profile, FIXTURE_NOW)
+        if features.rfm.currency is not None:
+            columns = model.raw_vector(features, history(profile, FIXTURE_NOW))
+            assert model.score(features, hist) == model.scores(columns)
+            scored += 1
+    assert scored > 200

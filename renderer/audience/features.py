@@ -21,6 +21,10 @@ Definitions (thresholds are configurable, see :class:`FeatureConfig`):
   recency against the customer's own rhythm (recency / (2 x their average gap
   between orders, at least 30 days), capped at 1) + 30 points for disengagement
   ((100 - engagement_score) x 0.3).
+
+:func:`derive_with_history` also gives, from the same sorted orders, the
+:class:`History` that the predictive model's columns read: orders in the 90 days
+before ``now`` and the average gap between the orders placed by then.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import islice
+from operator import attrgetter, gt
 from typing import Any, NamedTuple
 
 from renderer.base.models import Profile
@@ -124,24 +130,77 @@ def _recency_weight(days: int | None) -> float:
 
 
 _ZERO = Decimal(0)
+_NINETY_DAYS = timedelta(days=90)
+MIN_GAP_DAYS = 30.0
+"""The shortest average gap between orders a rhythm counts with (as the hand-written churn score does)."""
+
+
+class History(NamedTuple):
+    """What the predictive columns read from the orders placed by ``now`` beyond :class:`Features`."""
+
+    orders_90d: int
+    average_gap_days: float
+
+
+def in_zone_of(dates: list[datetime], now: datetime) -> datetime:
+    """``now`` with the tzinfo of ``dates[0]`` when that is the same instant, else ``now`` itself.
+
+    Datetimes that share one tzinfo object compare and subtract without asking it
+    for their offsets (a few hundred nanoseconds a comparison otherwise); pydantic
+    gives all timestamps with one offset the same object.
+    """
+    zone = dates[0].tzinfo if dates else None
+    if zone is not now.tzinfo and zone is not None and zone.utcoffset(None) == now.utcoffset():
+        return now.replace(tzinfo=zone)
+    return now
+
+
+def order_history(dates: list[datetime], now: datetime, placed: int) -> History:
+    """:class:`History` from the order dates sorted ascending, of which the first ``placed`` are placed by ``now``.
+
+    Orders in the 90 days before ``now`` and the average gap between the placed
+    orders, at least :data:`MIN_GAP_DAYS`.
+    """
+    if not placed:
+        return History(0, MIN_GAP_DAYS)
+    recent = placed - bisect_left(dates, now - _NINETY_DAYS, 0, placed)
+    gap = (dates[placed - 1] - dates[0]).days / (placed - 1) if placed > 1 else 0.0
+    return History(recent, max(gap, MIN_GAP_DAYS))
 
 
 def derive(profile: Profile, now: datetime, config: FeatureConfig = FeatureConfig()) -> Features:
     """Compute the derived features of one profile at ``now``."""
+    return _derive(profile, now, config)[0]
+
+
+def derive_with_history(profile: Profile, now: datetime,
+                        config: FeatureConfig = FeatureConfig()) -> tuple[Features, History]:
+    """:func:`derive`, and the :class:`History` the predictive columns read, from the same sorted orders."""
+    features, dates, at, placed = _derive(profile, now, config)
+    return features, order_history(dates, at, placed)
+
+
+def _derive(profile: Profile, now: datetime,
+            config: FeatureConfig) -> tuple[Features, list[datetime], datetime, int]:
+    """The features, the sorted order dates, ``now`` in their zone and how many were placed by then."""
     orders = profile.orders
-    if len(orders) > 1 and any(a.placed_at > b.placed_at for a, b in zip(orders, orders[1:])):
-        orders = sorted(orders, key=lambda order: order.placed_at)
+    dates = [order.placed_at for order in orders]
+    if len(dates) > 1 and any(map(gt, dates, islice(dates, 1, None))):
+        orders = sorted(orders, key=attrgetter("placed_at"))
+        dates = [order.placed_at for order in orders]
     latest = orders[-1] if orders else None
-    window_start = now - config.window
+    # The orders are sorted: the window is a slice found by bisection (in C, with ``at`` sharing
+    # the orders' tzinfo), and only its orders are read in Python.
+    at = in_zone_of(dates, now)
+    placed = bisect_right(dates, at)
+    first = bisect_left(dates, at - config.window, 0, placed)
     currency = latest.currency if latest else None
-    frequency, spent = 0, _ZERO
-    for order in orders:
-        if window_start <= order.placed_at <= now:
-            frequency += 1
-            if order.currency == currency:
-                spent += order.total
+    frequency, spent = placed - first, _ZERO
+    for order in orders[first:placed]:
+        if order.currency == currency:
+            spent += order.total
     monetary = float(spent)
-    recency = _days(now, latest.placed_at) if latest else None
+    recency = _days(at, latest.placed_at) if latest else None
     rfm = Rfm(
         recency,
         frequency,
@@ -168,7 +227,7 @@ def derive(profile: Profile, now: datetime, config: FeatureConfig = FeatureConfi
         span = (latest.placed_at - orders[0].placed_at).days
         rhythm = max(span / (len(orders) - 1) if len(orders) > 1 else 0, 30)
         churn = round(70 * min(recency / (2 * rhythm), 1.0) + 0.3 * (100 - score), 1)
-    return Features(
+    features = Features(
         rfm,
         profile.order_count,
         round(score, 1),
@@ -179,3 +238,4 @@ def derive(profile: Profile, now: datetime, config: FeatureConfig = FeatureConfi
         last_click,
         churn,
     )
+    return features, dates, at, placed

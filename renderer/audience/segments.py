@@ -28,7 +28,7 @@ import jinja2
 import yaml
 from jinja2 import ChainableUndefined, nodes
 
-from renderer.audience.features import FeatureConfig, Features, Rfm, derive
+from renderer.audience.features import FeatureConfig, Features, History, Rfm, derive, derive_with_history
 from renderer.base.errors import TemplateError
 from renderer.base.models import Consent, Engagement, Location, Profile, RuleTrace
 from renderer.content import yaml_io
@@ -277,16 +277,20 @@ class RuleSet:
         return [rule.name for rule in self.rules]
 
     def assign(self, profile: Profile, now: datetime, *,
-               predict: Callable[[Profile, Features, datetime], Any] | None = None) -> Assignment:
+               predict: Callable[[Profile, Features, datetime, History], Any] | None = None) -> Assignment:
         """Every matching segment in priority order; explicit ``profile.segments`` merged in.
 
         Explicit segments that name a rule take that rule's place; others follow
         the rule matches, in the order given. ``predict`` (a predictive model's
         ``predict``) gives the rules ``churn_probability``, ``expected_value`` and
-        their deciles; without it they are missing.
+        their deciles; without it they are missing. It is given the order
+        :class:`History` that the features' pass over the orders found.
         """
-        features = derive(profile, now, self.config)
-        prediction = predict(profile, features, now) if predict is not None else None
+        if predict is None:
+            features, prediction = derive(profile, now, self.config), None
+        else:
+            features, history = derive_with_history(profile, now, self.config)
+            prediction = predict(profile, features, now, history)
         values, missing = namespace(profile, features, prediction)
         explicit = set(profile.segments)
         outcomes, matched = [], []
