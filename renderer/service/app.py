@@ -52,6 +52,7 @@ from renderer.service.models import (
     envelope,
     trace_dict,
 )
+from renderer.service.runner import BudgetExpired, RenderThreads
 from renderer.service.state import Served, ServiceState
 
 log = logging.getLogger("renderer.service")
@@ -124,6 +125,9 @@ def create_app(config: ServiceConfig | None = None, *, keys: ApiKeys | None = No
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan,
                     exception_handlers={HTTPException: _http_error, Exception: _internal_error})
     app.state.service = state
+    # Renders that wait for the server's recommendation source get threads as they need them; renders
+    # that only compute share one (runner.py).
+    app.state.threads = RenderThreads(eager=state.source is not None)
     return app
 
 
@@ -396,13 +400,15 @@ def _parse_now(value: str | None) -> Any:
 
 
 async def _budgeted(request: Request, endpoint: str, work: Callable[[], Response]) -> Response:
-    """``work`` in a thread, answered 503 past the time budget (the thread's result is then dropped)."""
-    budget = _state(request).config.time_budget
+    """``work`` in a render thread, answered 503 past the time budget (the thread's result is then dropped)."""
+    state = _state(request)
+    budget = state.config.time_budget
     started = time.perf_counter()
     answer: Response | None = None
     try:
-        with anyio.move_on_after(budget):
-            answer = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+        answer = await request.app.state.threads.run(work, budget)
+    except BudgetExpired:
+        pass
     except RendererError as error:
         answer = problems.from_error(error)
         if isinstance(error, RenderAborted):
