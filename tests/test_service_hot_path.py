@@ -1,4 +1,4 @@
-"""The pieces of the service's hot path on their own: its render threads.
+"""The pieces of the service's hot path on their own: its render threads and its JSON reading.
 
 Nothing here measures speed (that is ``benchmarks/bench_service.py``); the
 waits are for events, bounded generously, so that a busy machine is slow
@@ -8,12 +8,15 @@ but never wrong.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from renderer.base.errors import InvalidInput
 from renderer.service.runner import BudgetExpired, RenderThreads
+from renderer.service.single import parse_json, route_of
 
 from service_support import PATIENCE
 
@@ -101,3 +104,37 @@ def test_eager_threads_run_jobs_that_wait_for_each_other_together():
         assert threads.threads == 3
 
     run_async(main())
+
+
+def test_a_body_reads_as_the_standard_library_reads_it():
+    bodies = [
+        b'{"profile": {"id": "c1", "lifetime_value": 0.1, "visits": 123456789012345678901234567890}}',
+        b'{"a": 1, "a": 2, "b": [1e-7, -0.0, 1E+2, null, true]}',
+        b'{"first_name": "Ana\\ud800"}',  # a lone surrogate: read as the library does, refused later
+        b'[NaN, Infinity]',
+        b" \r\n{}\t",
+    ]
+    for body in bodies:
+        value = parse_json(body)
+        assert value == json.loads(body) or body.startswith(b"[NaN")
+        assert repr(value) == repr(json.loads(body))  # the same types too: a big integer stays an int
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    (b"{not json", "json_invalid"),
+    (b'{"a": 1,}', "json_invalid"),
+    ("\u00e9".encode("latin-1"), "utf8_invalid"),
+    (b"[" * 100_000 + b"]" * 100_000, "json_too_deep"),
+])
+def test_a_body_that_is_not_json_is_one_problem(body, kind):
+    with pytest.raises(InvalidInput) as raised:
+        parse_json(body)
+    assert [problem.type for problem in raised.value.problems] == [kind]
+
+
+def test_the_hot_routes_are_exactly_the_single_segment_render_and_the_trigger():
+    assert route_of("/v1/render/welcome") == ("render", "welcome")
+    assert route_of("/v1/trigger") == ("trigger", None)
+    for path in ("/v1/render/", "/v1/render/welcome/", "/v1/render/welcome/batch", "/v1/render/../x",
+                 "/v1/trigger/", "/v1/templates", "/v1/renders/welcome"):
+        assert route_of(path) is None, path

@@ -12,6 +12,7 @@ prometheus-client). Modules, bottom up:
 - ``runner``   - the threads that renders run in, answered at their time budget;
 - ``batch``    - the NDJSON batch: request body spooled in, records streamed out in order;
 - ``openapi``  - ``/openapi.json`` from the same models as ``schemas/``;
+- ``single``   - the hot path: ``POST /v1/render/{template}`` and ``/v1/trigger`` in plain ASGI;
 - ``app``      - the routes, the key check, body limits and content types;
 - ``server``   - uvicorn, one process or several, SIGHUP to reload.
 
