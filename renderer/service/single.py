@@ -181,26 +181,26 @@ class SingleRoutes:
             content, headers = await self.threads.run(work, budget)
             answer = 200, headers, content
         except BudgetExpired:
-            metrics.FAILURES.labels(endpoint, "time_budget").inc()
+            metrics.child(metrics.FAILURES, endpoint, "time_budget").inc()
             answer = _problem(problems.ProblemResponse(
                 503, "time_budget", f"the request took more than its time budget of {budget:g} s",
                 headers={"Retry-After": "1"}))
         except RendererError as error:
             problem = problems.from_error(error)
             if isinstance(error, RenderAborted):
-                metrics.SKIPS.labels(endpoint, error.code).inc()
+                metrics.child(metrics.SKIPS, endpoint, error.code).inc()
                 metrics.observe_source(self.state.source, code=error.code)
             else:
-                metrics.FAILURES.labels(endpoint, error.code).inc()
+                metrics.child(metrics.FAILURES, endpoint, error.code).inc()
             if problem.status_code >= 500:
                 log.error("%s %s failed: %s", scope["method"], scope["path"], error)
             answer = _problem(problem)
         except Exception:  # a bug costs this request a 500, and is counted and logged with its traceback
-            metrics.FAILURES.labels(endpoint, "internal_error").inc()
+            metrics.child(metrics.FAILURES, endpoint, "internal_error").inc()
             log.exception("%s %s: internal error", scope["method"], scope["path"])
             answer = _problem(problems.ProblemResponse(500, "internal_error",
                                                        "an internal error; see the server's logs"))
-        metrics.LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+        metrics.child(metrics.LATENCY, endpoint).observe(time.perf_counter() - started)
         return answer
 
 
@@ -218,7 +218,7 @@ def _render(served: Served, template: str, body: bytes, source: Any) -> tuple[by
     now = aware(request.now)
     email = engine.render(template, profile=request.profile, recommendations=request.recommendations,
                           event=request.event, now=now, transactional=request.transactional)
-    metrics.RENDERS.labels("render", template).inc()
+    metrics.child(metrics.RENDERS, "render", template).inc()
     metrics.observe_source(source, email.warnings)
     if request.format == "eml":
         return _message(engine, email, data["profile"], now), _MESSAGE_HEADERS
@@ -244,12 +244,12 @@ def _trigger(served: Served, body: bytes, source: Any) -> tuple[bytes, Headers]:
                                          recommendations=request.recommendations)
     if outcome.email is None:
         assert outcome.skip is not None
-        metrics.SKIPS.labels("trigger", outcome.skip.code).inc()
+        metrics.child(metrics.SKIPS, "trigger", outcome.skip.code).inc()
         return problems.json_bytes({"status": "skipped", "event_type": outcome.event_type,
                                     "template": outcome.template, "code": outcome.skip.code,
                                     "message": outcome.skip.message}), _JSON_HEADERS
     email = outcome.email
-    metrics.RENDERS.labels("trigger", outcome.template).inc()
+    metrics.child(metrics.RENDERS, "trigger", outcome.template).inc()
     metrics.observe_source(source, email.warnings)
     answer = {"status": "rendered", "event_type": outcome.event_type, **email.to_dict()}
     if request.trace:
