@@ -46,13 +46,17 @@ def test_a_job_past_its_budget_is_expired_and_a_held_up_thread_does_not_hold_up_
     release = threading.Event()
 
     async def main():
-        threads = RenderThreads()
+        threads = RenderThreads(stall_seconds=0.05, idle_seconds=0.05)
         with pytest.raises(BudgetExpired):  # the first thread stays busy with it until released
             await threads.run(lambda: release.wait(PATIENCE), 0.01)
         # Queued behind a job that has held its thread past the stall time: a second thread takes it.
         assert await threads.run(lambda: "answered", PATIENCE) == "answered"
         assert threads.threads == 2
         release.set()
+        # Nothing held up any more: the second thread ends (after its next job, or waiting for one).
+        while threads.threads > 1:
+            assert await threads.run(lambda: "more", PATIENCE) == "more"
+            await asyncio.sleep(0.01)
 
     try:
         run_async(main())

@@ -48,7 +48,7 @@ from renderer.service import metrics, problems
 from renderer.service.batch import BatchResponse
 from renderer.service.config import SUPERVISOR_ENV, ApiKeys, ServiceConfig, load_keys
 from renderer.service.models import aware
-from renderer.service.runner import RenderThreads
+from renderer.service.runner import STALL_SECONDS, RenderThreads
 from renderer.service.single import SingleRoutes, bearer_accepted, route_of, wrong_type
 from renderer.service.state import Served, ServiceState
 
@@ -120,7 +120,9 @@ def create_app(config: ServiceConfig | None = None, *, keys: ApiKeys | None = No
     _log_to_stderr()
     # Renders that wait for the server's recommendation source get threads as they need them; renders
     # that only compute share one (runner.py).
-    singles = SingleRoutes(state, keys, RenderThreads(eager=state.source is not None))
+    threads = RenderThreads(eager=state.source is not None,
+                            stall_seconds=min(STALL_SECONDS, config.time_budget / 4))
+    singles = SingleRoutes(state, keys, threads)
     routes = [
         Route("/healthz", lambda request: JSONResponse({"status": "ok"})),
         Route("/readyz", _readyz),

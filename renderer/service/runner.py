@@ -11,13 +11,16 @@ service's HTTP handling together, so the service keeps its own threads:
 - while renders only compute (no recommendation source), one thread does
   them: under load it takes the next job from its queue without sleeping,
   and more threads would only take turns at the GIL. When a job is queued
-  while every thread has been busy on its current job for longer than
-  :data:`STALL_SECONDS` (a runaway template), one more thread starts, so
-  that a long render does not hold the others up;
+  while every thread has been busy on its current job for longer than the
+  stall time (a runaway template; :data:`STALL_SECONDS` at most, a quarter
+  of the time budget when that is shorter), one more thread starts, so
+  that a long render does not hold the others up, and it ends as soon as
+  no thread is held up any more (a thread that the machine's load kept
+  off its core for a moment costs one job on a second thread, no more);
 - when renders wait for the network (``eager``), a job that finds no idle
-  thread starts one, as a general pool would;
-- at most ``max_threads``; a thread beyond the first that stays idle for
-  :data:`IDLE_SECONDS` ends;
+  thread starts one, as a general pool would, and a thread beyond the
+  first that stays idle for :data:`IDLE_SECONDS` ends;
+- at most ``max_threads``;
 - a job whose budget ran out while it waited is never started, and a job
   that ends after its budget is answered as past it (its result dropped),
   whichever of the timer and the result the event loop sees first.
@@ -33,8 +36,8 @@ from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 
-STALL_SECONDS = 0.05
-"""A thread busy on one job for longer than this is taken to be held up (renders take about 1 ms)."""
+STALL_SECONDS = 0.25
+"""A thread busy on one job for longer than this is taken to be held up (a render takes about 1 ms)."""
 IDLE_SECONDS = 10.0
 """A thread beyond the first ends after this long without work."""
 
@@ -64,14 +67,20 @@ class RenderThreads:
         max_threads: how many threads at most.
         eager: start a thread whenever a job finds none idle (for jobs that
             wait on I/O); otherwise only when the busy ones are held up.
+        stall_seconds: how long a job holds its thread before the thread
+            counts as held up (not eager).
+        idle_seconds: how long a thread beyond the first waits for work before it ends.
         name: the threads' name prefix.
     """
 
-    def __init__(self, max_threads: int = 40, *, eager: bool = False, name: str = "renderer-render") -> None:
+    def __init__(self, max_threads: int = 40, *, eager: bool = False, stall_seconds: float = STALL_SECONDS,
+                 idle_seconds: float = IDLE_SECONDS, name: str = "renderer-render") -> None:
         if max_threads < 1:
             raise ValueError("max_threads must be at least 1")
         self.max_threads = max_threads
         self.eager = eager
+        self.stall_seconds = stall_seconds
+        self.idle_seconds = idle_seconds
         self.name = name
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -119,7 +128,7 @@ class RenderThreads:
                 # Every thread is busy, for less than the stall time so far: look again then, in case
                 # they stay held up and nothing else is asked meanwhile.
                 self._check_pending = True
-                loop.call_later(STALL_SECONDS, self._check_stall, loop)
+                loop.call_later(self.stall_seconds, self._check_stall, loop)
         if start:
             threading.Thread(target=self._serve, args=(permanent,), name=f"{self.name}-{self._threads}",
                              daemon=True).start()
@@ -131,7 +140,12 @@ class RenderThreads:
         if self._threads == 0 or self.eager:
             return True
         latest = max(self._busy_since.values(), default=None)
-        return latest is not None and time.monotonic() - latest > STALL_SECONDS
+        return latest is not None and time.monotonic() - latest > self.stall_seconds
+
+    def _held_up(self) -> bool:
+        """(Under the lock.) Whether some thread has been on its current job for longer than the stall time."""
+        earliest = min(self._busy_since.values(), default=None)
+        return earliest is not None and time.monotonic() - earliest > self.stall_seconds
 
     def _check_stall(self, loop: asyncio.AbstractEventLoop) -> None:
         with self._lock:
@@ -142,7 +156,7 @@ class RenderThreads:
         ident = threading.get_ident()
         while True:
             try:
-                job = self._jobs.get(timeout=None if permanent else IDLE_SECONDS)
+                job = self._jobs.get(timeout=None if permanent else self.idle_seconds)
             except queue.Empty:
                 with self._lock:
                     if self._jobs.empty():
@@ -165,6 +179,13 @@ class RenderThreads:
                     pass
             with self._lock:
                 del self._busy_since[ident]
-                self._idle += 1
+                # A thread started because others were held up ends once none is (not eager).
+                retire = not permanent and not self.eager and not self._held_up()
+                if retire:
+                    self._threads -= 1
+                else:
+                    self._idle += 1
+            if retire:
+                return
             del job, work, waiter, loop
             result = error = None
