@@ -37,7 +37,7 @@ from typing import Any, Callable, TypeVar
 T = TypeVar("T")
 
 STALL_SECONDS = 0.25
-"""A thread busy on one job for longer than this is taken to be held up (a render takes about 1 ms)."""
+"""A thread busy on one job for longer than this is taken to be held up (a render takes about 0.3 ms)."""
 IDLE_SECONDS = 10.0
 """A thread beyond the first ends after this long without work."""
 
