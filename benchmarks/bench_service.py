@@ -22,7 +22,12 @@ floor for a server that has its cores to itself. On a machine shared with
 other work the wall-clock figures swing with its load, so it also prints
 the CPU time per render of both sides (the server's processes read from
 ``/proc``): renders per second per core, which the machine's load does not
-change much. Traffic goes to loopback
+change much. It also says how many cores other work on the machine took
+during each phase (all the CPUs' busy time in ``/proc/stat``, less this
+run's own processes, the hypervisor's steal included): the service needs
+both cores and the in-process loop one, so other work that takes one core
+costs the service far more than the in-process figure, and the wall-clock
+ratio with it. Traffic goes to loopback
 only; the run stops by itself after ``--seconds`` (and at most
 ``--max-requests``).
 """
@@ -67,19 +72,39 @@ def requests_for(count: int, seed: int) -> list[tuple[str, dict]]:
             for i, profile in enumerate(profiles)]
 
 
-def in_process(requests: list[tuple[str, dict]], seconds: float) -> tuple[float, float]:
-    """(renders per second, CPU seconds per render) of one Engine in this process, rendering
-    ``requests`` round and round."""
+class MachineCpu:
+    """The cores busy on the whole machine from now on, from ``/proc/stat`` (steal counted as busy)."""
+
+    def __init__(self) -> None:
+        self.started, self.busy = time.perf_counter(), self._busy_seconds()
+
+    @staticmethod
+    def _busy_seconds() -> float:
+        # cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest is within user)
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+    def others(self, own_cpu_seconds: float) -> float:
+        """Cores taken meanwhile by everything but ``own_cpu_seconds`` of this run's processes."""
+        elapsed = time.perf_counter() - self.started
+        return max(0.0, (self._busy_seconds() - self.busy - own_cpu_seconds) / elapsed)
+
+
+def in_process(requests: list[tuple[str, dict]], seconds: float) -> tuple[float, float, float]:
+    """(renders per second, CPU seconds per render, cores other work took meanwhile) of one Engine in
+    this process, rendering ``requests`` round and round."""
     engine = Engine(auto_reload=False)
     for template, body in requests:  # compile every template and language outside the clock
         engine.render(template, profile=body["profile"], recommendations=body["recommendations"], now=FIXTURE_NOW)
+    machine = MachineCpu()
     done, started, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds:
         for template, body in requests:
             engine.render(template, profile=body["profile"], recommendations=body["recommendations"],
                           now=FIXTURE_NOW)
             done += 1
-    return done / (time.perf_counter() - started), (time.process_time() - cpu) / done
+    used = time.process_time() - cpu
+    return done / (time.perf_counter() - started), used / done, machine.others(used)
 
 
 class Server:
@@ -173,30 +198,34 @@ def main() -> None:
 
     requests = requests_for(args.recipients, args.seed)
     load_before = os.getloadavg()
-    before, before_cpu = in_process(requests, args.inprocess_seconds)
-    print(f"in-process engine.render, 1 process: {before:,.0f} renders/s", flush=True)
+    before, before_cpu, before_others = in_process(requests, args.inprocess_seconds)
+    print(f"in-process engine.render, 1 process: {before:,.0f} renders/s "
+          f"(other work meanwhile: {before_others:.1f} cores)", flush=True)
 
     server = Server(args.workers)
     try:
         warm = asyncio.run(load(server.url, server.key, requests, seconds=3, connections=8, max_requests=400))
         if warm[2]:
             raise SystemExit(f"warm-up errors: {warm[2][:3]}")
+        machine = MachineCpu()
         started, server_cpu, client_cpu = time.perf_counter(), server.cpu_seconds(), time.process_time()
         answered, latencies, errors = asyncio.run(load(server.url, server.key, requests, seconds=args.seconds,
                                                        connections=args.connections,
                                                        max_requests=args.max_requests))
         elapsed = time.perf_counter() - started
         server_cpu, client_cpu = server.cpu_seconds() - server_cpu, time.process_time() - client_cpu
+        service_others = machine.others(server_cpu + client_cpu)
     finally:
         server.stop()
-    after, after_cpu = in_process(requests, args.inprocess_seconds)
+    after, after_cpu, after_others = in_process(requests, args.inprocess_seconds)
     load_after = os.getloadavg()
 
     inproc = statistics.mean([before, after])
     rate = answered / elapsed
-    print(f"in-process engine.render, 1 process (after): {after:,.0f} renders/s")
+    print(f"in-process engine.render, 1 process (after): {after:,.0f} renders/s "
+          f"(other work meanwhile: {after_others:.1f} cores)")
     print(f"service, {args.workers} workers, {args.connections} connections, {elapsed:.0f} s: "
-          f"{answered:,} requests, {len(errors)} errors")
+          f"{answered:,} requests, {len(errors)} errors (other work meanwhile: {service_others:.1f} cores)")
     print(f"  throughput {rate:,.0f} renders/s; latency p50 {percentile(latencies, 0.5) * 1e3:.1f} ms, "
           f"p99 {percentile(latencies, 0.99) * 1e3:.1f} ms")
     print(f"  service / in-process: {rate / inproc:.2f} (in-process mean {inproc:,.0f} renders/s)")

@@ -184,6 +184,27 @@ def test_cors_answers_only_the_configured_origin(compiled_state):
         assert "access-control-allow-origin" not in preflight("https://evil.example").headers
 
 
+def test_with_cors_on_a_browser_render_gets_the_same_email_with_its_cors_header(compiled_state):
+    # A request with an Origin goes through the CORS middleware and the router; one without takes the
+    # hot path ahead of them: the same email either way, and the same errors.
+    config = ServiceConfig(insecure_no_auth=True, cors_origins=("https://app.example",))
+    state = ServiceState(config)
+    state.served = compiled_state.served
+    with ThreadServer(config, state) as server:
+        browser = httpx.post(server.url + "/v1/render/welcome", json=BODY, timeout=PATIENCE,
+                             headers={"Origin": "https://app.example"})
+        direct = httpx.post(server.url + "/v1/render/welcome", json=BODY, timeout=PATIENCE)
+        assert browser.status_code == direct.status_code == 200
+        assert browser.headers["access-control-allow-origin"] == "https://app.example"
+        assert "access-control-allow-origin" not in direct.headers
+        assert browser.json() == direct.json()
+        for headers in ({"Origin": "https://app.example"}, {}):
+            missing = httpx.post(server.url + "/v1/render/nope", json=BODY, headers=headers, timeout=PATIENCE)
+            assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+            wrong = httpx.get(server.url + "/v1/render/welcome", headers=headers, timeout=PATIENCE)
+            assert wrong.status_code == 405 and wrong.headers["content-type"] == "application/problem+json"
+
+
 def test_broken_content_at_start_is_not_ready_and_says_why(tmp_path):
     content = copy_content(tmp_path / "content")
     path = content / "templates" / "welcome.yaml"

@@ -9,8 +9,10 @@ prometheus-client). Modules, bottom up:
 - ``models``   - the request and response bodies (pydantic), for validation and OpenAPI;
 - ``state``    - the engine being served, its background (re)compilation and atomic swap;
 - ``metrics``  - Prometheus counters and the latency histogram (shared across workers);
+- ``runner``   - the threads that renders run in, answered at their time budget;
 - ``batch``    - the NDJSON batch: request body spooled in, records streamed out in order;
 - ``openapi``  - ``/openapi.json`` from the same models as ``schemas/``;
+- ``single``   - the hot path: ``POST /v1/render/{template}`` and ``/v1/trigger`` in plain ASGI;
 - ``app``      - the routes, the key check, body limits and content types;
 - ``server``   - uvicorn, one process or several, SIGHUP to reload.
 

@@ -17,6 +17,10 @@ Routes (JSON in, JSON out; errors are problem+json, ``problems.py``)::
 reads a file named by the request: a template or schema name is looked up
 among the names the server has, and the recommendation source is the
 server's own.
+
+The single render and the trigger, the requests that come by the
+thousand, are answered by ``single.py`` ahead of Starlette's middleware
+and router (:class:`ServiceApp`); the rest is a plain Starlette app.
 """
 
 from __future__ import annotations
@@ -27,8 +31,7 @@ import logging
 import os
 import signal
 import sys
-import time
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator
 
 import anyio
 from starlette.applications import Starlette
@@ -40,23 +43,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from renderer.base.errors import InvalidInput, Problem, RenderAborted, RendererError, TemplateNotFound
-from renderer.base.jsonl import LineError, loads_line
+from renderer.base.errors import InvalidInput, Problem, TemplateNotFound
 from renderer.service import metrics, problems
 from renderer.service.batch import BatchResponse
 from renderer.service.config import SUPERVISOR_ENV, ApiKeys, ServiceConfig, load_keys
-from renderer.service.models import (
-    RenderEnvelope,
-    TriggerEnvelope,
-    aware,
-    envelope,
-    trace_dict,
-)
+from renderer.service.models import aware
+from renderer.service.runner import STALL_SECONDS, RenderThreads
+from renderer.service.single import SingleRoutes, bearer_accepted, route_of, wrong_type
 from renderer.service.state import Served, ServiceState
 
 log = logging.getLogger("renderer.service")
 
-JSON_TYPES = ("application/json",)
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 _PUBLIC = ("/healthz", "/readyz", "/openapi.json")
 
@@ -85,13 +82,31 @@ class KeyCheck:
         assert self.keys is not None
         for name, value in scope["headers"]:
             if name == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                return scheme.lower() == "bearer" and self.keys.accepts(token.strip())
+                return bearer_accepted(self.keys, value)
         return False
 
 
+class ServiceApp(Starlette):
+    """The service's Starlette app, with ``POST /v1/render/{template}`` and ``POST /v1/trigger`` answered
+    ahead of its middleware and router (``single.py``, the hot path); every other request, and those two
+    from a browser when CORS is on, take the Starlette way."""
+
+    def __init__(self, *, singles: SingleRoutes, cors: bool, **options: Any) -> None:
+        super().__init__(**options)
+        self.singles = singles
+        self.cors = cors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path, root = scope["path"], scope.get("root_path", "")
+            route = route_of(path[len(root):] if root and path.startswith(root) else path)
+            if route is not None and not (self.cors and any(name == b"origin" for name, _ in scope["headers"])):
+                return await self.singles.answer(scope, receive, send, route)
+        await super().__call__(scope, receive, send)
+
+
 def create_app(config: ServiceConfig | None = None, *, keys: ApiKeys | None = None,
-               state: ServiceState | None = None) -> Starlette:
+               state: ServiceState | None = None) -> ServiceApp:
     """The service app. ``keys`` default: :func:`load_keys` of ``config`` (none with ``insecure_no_auth``).
 
     Raises:
@@ -103,6 +118,11 @@ def create_app(config: ServiceConfig | None = None, *, keys: ApiKeys | None = No
         keys = loaded if len(loaded) else None
     state = state or ServiceState(config)
     _log_to_stderr()
+    # Renders that wait for the server's recommendation source get threads as they need them; renders
+    # that only compute share one (runner.py).
+    threads = RenderThreads(eager=state.source is not None,
+                            stall_seconds=min(STALL_SECONDS, config.time_budget / 4))
+    singles = SingleRoutes(state, keys, threads)
     routes = [
         Route("/healthz", lambda request: JSONResponse({"status": "ok"})),
         Route("/readyz", _readyz),
@@ -111,9 +131,9 @@ def create_app(config: ServiceConfig | None = None, *, keys: ApiKeys | None = No
         Route("/v1/templates", _templates),
         Route("/v1/templates/{name}", _template),
         Route("/v1/schemas/{name}", _schema),
-        Route("/v1/render/{template}", _render, methods=["POST"]),
+        Route("/v1/render/{template}", singles, methods=["POST"]),
         Route("/v1/render/{template}/batch", _batch, methods=["POST"]),
-        Route("/v1/trigger", _trigger, methods=["POST"]),
+        Route("/v1/trigger", singles, methods=["POST"]),
         Route("/v1/admin/reload", _reload, methods=["POST"]),
     ]
     middleware = [Middleware(KeyCheck, keys=keys)]
@@ -121,13 +141,13 @@ def create_app(config: ServiceConfig | None = None, *, keys: ApiKeys | None = No
         middleware.insert(0, Middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
                                         allow_methods=["GET", "POST"],
                                         allow_headers=["Authorization", "Content-Type"]))
-    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan,
-                    exception_handlers={HTTPException: _http_error, Exception: _internal_error})
+    app = ServiceApp(singles=singles, cors=bool(config.cors_origins), routes=routes, middleware=middleware,
+                     lifespan=_lifespan, exception_handlers={HTTPException: _http_error, Exception: _internal_error})
     app.state.service = state
     return app
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> ServiceApp:
     """The app of a ``--workers`` process: its config from ``$RENDERER_SERVE_CONFIG``."""
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the app can reload (a SIGHUP now would kill it)
     return create_app(ServiceConfig.from_env())
@@ -238,77 +258,7 @@ def _served_or_503(request: Request) -> Served | Response:
     return served if served is not None else problems.not_ready("the templates are still compiling")
 
 
-# --- renders --------------------------------------------------------------------------------------
-
-async def _render(request: Request) -> Response:
-    served = _served_or_503(request)
-    if isinstance(served, Response):
-        return served
-    template = request.path_params["template"]
-    if template not in served.templates:
-        return problems.from_error(TemplateNotFound(template, "template", list(served.templates)))
-    body = await _json_body(request)
-    if isinstance(body, Response):
-        return body
-    source = _state(request).source
-    return await _budgeted(request, "render", lambda: _render_sync(served, template, body, source))
-
-
-def _render_sync(served: Served, template: str, body: bytes, source: Any) -> Response:
-    data = _parse_json(body)
-    request = envelope(RenderEnvelope, data, what="request")
-    engine = served.engine
-    email = engine.render(template, profile=request.profile, recommendations=request.recommendations,
-                          event=request.event, now=aware(request.now), transactional=request.transactional)
-    metrics.RENDERS.labels("render", template).inc()
-    metrics.observe_source(source, email.warnings)
-    if request.format == "eml":
-        return _message(engine, email, data["profile"], aware(request.now))
-    answer = {"status": "rendered", **email.to_dict()}
-    if request.trace:
-        answer["trace"] = trace_dict(email)
-    return _json(answer)
-
-
-def _message(engine: Any, email: Any, profile: Any, now: Any) -> Response:
-    from renderer.base.mime import recipient_address
-
-    sender = engine.brand().get("sender")
-    if not sender:
-        raise InvalidInput("request", [Problem("format", "format eml needs a sender: set sender: in the "
-                                                         "content's blocks/brand.yaml", "missing")])
-    message = email.to_message(sender=sender, to=recipient_address(profile), date=now)
-    return Response(message.as_bytes(), media_type="message/rfc822")
-
-
-async def _trigger(request: Request) -> Response:
-    served = _served_or_503(request)
-    if isinstance(served, Response):
-        return served
-    body = await _json_body(request)
-    if isinstance(body, Response):
-        return body
-    source = _state(request).source
-    return await _budgeted(request, "trigger", lambda: _trigger_sync(served, body, source))
-
-
-def _trigger_sync(served: Served, body: bytes, source: Any) -> Response:
-    request = envelope(TriggerEnvelope, _parse_json(body), what="request")
-    outcome = served.engine.render_event(profile=request.profile, event=request.event, now=aware(request.now),
-                                         recommendations=request.recommendations)
-    if outcome.email is None:
-        assert outcome.skip is not None
-        metrics.SKIPS.labels("trigger", outcome.skip.code).inc()
-        return _json({"status": "skipped", "event_type": outcome.event_type, "template": outcome.template,
-                      "code": outcome.skip.code, "message": outcome.skip.message})
-    email = outcome.email
-    metrics.RENDERS.labels("trigger", outcome.template).inc()
-    metrics.observe_source(source, email.warnings)
-    answer = {"status": "rendered", "event_type": outcome.event_type, **email.to_dict()}
-    if request.trace:
-        answer["trace"] = trace_dict(email)
-    return _json(answer)
-
+# --- batches and reloads ----------------------------------------------------------------------
 
 async def _batch(request: Request) -> Response:
     served = _served_or_503(request)
@@ -347,40 +297,10 @@ async def _reload(request: Request) -> Response:
                          "generation": served.generation if served else 0}, status_code=202)
 
 
-# --- bodies, budgets, answers ---------------------------------------------------------------------
+# --- content types, clocks, errors ---------------------------------------------------------------------
 
 def _wrong_type(request: Request, accepted: tuple[str, ...]) -> Response | None:
-    given = request.headers.get("content-type")
-    media = (given or "").split(";")[0].strip().lower()
-    return None if media in accepted else problems.unsupported(accepted[0], given)
-
-
-async def _json_body(request: Request) -> bytes | Response:
-    """The body of a JSON request, at most ``max_body_bytes`` read (413 beyond, 415 if not JSON)."""
-    wrong = _wrong_type(request, JSON_TYPES)
-    if wrong is not None:
-        return wrong
-    limit = _state(request).config.max_body_bytes
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        return problems.too_large(limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return problems.too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _parse_json(body: bytes) -> Any:
-    try:
-        return loads_line(body.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise InvalidInput("request", [Problem("", f"the body is not UTF-8 (byte {error.start + 1})",
-                                               "utf8_invalid")]) from None
-    except LineError as error:
-        raise InvalidInput("request", [Problem("", error.message, error.type)]) from None
+    return wrong_type(request.headers.get("content-type"), accepted)
 
 
 def _parse_now(value: str | None) -> Any:
@@ -393,39 +313,6 @@ def _parse_now(value: str | None) -> Any:
     except ValueError:
         raise InvalidInput("request", [Problem("now", f"not an ISO 8601 timestamp: {value[:60]!r}",
                                                "datetime_parsing")]) from None
-
-
-async def _budgeted(request: Request, endpoint: str, work: Callable[[], Response]) -> Response:
-    """``work`` in a thread, answered 503 past the time budget (the thread's result is then dropped)."""
-    budget = _state(request).config.time_budget
-    started = time.perf_counter()
-    answer: Response | None = None
-    try:
-        with anyio.move_on_after(budget):
-            answer = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
-    except RendererError as error:
-        answer = problems.from_error(error)
-        if isinstance(error, RenderAborted):
-            metrics.SKIPS.labels(endpoint, error.code).inc()
-            metrics.observe_source(_state(request).source, code=error.code)
-        else:
-            metrics.FAILURES.labels(endpoint, error.code).inc()
-        if answer.status_code >= 500:
-            log.error("%s %s failed: %s", request.method, request.url.path, error)
-    except Exception:  # a bug costs this request a 500, and is counted and logged with its traceback
-        metrics.FAILURES.labels(endpoint, "internal_error").inc()
-        log.exception("%s %s: internal error", request.method, request.url.path)
-        answer = problems.ProblemResponse(500, "internal_error", "an internal error; see the server's logs")
-    if answer is None:
-        metrics.FAILURES.labels(endpoint, "time_budget").inc()
-        answer = problems.ProblemResponse(503, "time_budget", f"the request took more than its time budget "
-                                          f"of {budget:g} s", headers={"Retry-After": "1"})
-    metrics.LATENCY.labels(endpoint).observe(time.perf_counter() - started)
-    return answer
-
-
-def _json(value: Any) -> Response:
-    return Response(problems.json_bytes(value), media_type="application/json")
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

@@ -9,6 +9,7 @@ them all. One observation costs a few microseconds.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -29,6 +30,16 @@ BREAKER_OPEN = Gauge("renderer_recommendation_breaker_open", "1 while the recomm
                      "breaker is open (the source is not called), else 0.", multiprocess_mode="max")
 GENERATION = Gauge("renderer_content_generation", "The content generation served (1 at start, +1 per "
                    "successful reload).", multiprocess_mode="min")
+
+
+@functools.lru_cache(maxsize=4096)
+def child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, kept: the labelled series of a hot path without its checks each time.
+
+    The label values come from the server (endpoints, template names it serves, error codes), never
+    from a request as such, so the cache stays small.
+    """
+    return metric.labels(*labels)
 
 
 def breaker_state(source: Any) -> str | None:
