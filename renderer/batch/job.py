@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
-from renderer.base.errors import BatchStateError
+from renderer.base.errors import BatchStateError, RendererError
 from renderer.base.jsonl import LineError, dumps_line, json_kind, loads_line, split_lines, stripped
 from renderer.batch.local import (
     Failed,
@@ -244,6 +244,23 @@ def run_batch(engine: Engine, spec: JobSpec, profiles: Path, out: Path, *, worke
     return summary
 
 
+def _compile_every_language(engine: Engine, template: str) -> None:
+    """Compile the template in every language before the workers are forked, so that they inherit it.
+
+    A worker compiling a language when its first recipient in it comes (tens
+    of milliseconds each) held its chunk while the other worker, its window
+    of chunks full, waited for it: on 10,000 recipients in seven languages
+    that lost about a fifth of the second worker. A language that fails to
+    compile is left to fail for its recipients, one failed record each, as
+    before.
+    """
+    for language in sorted(engine.languages()):
+        try:
+            engine.compiled(template, language)
+        except RendererError:
+            continue
+
+
 def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: int,
                    recommendations_lines: Path | None, workers: int, chunk_size: int, handle: BinaryIO,
                    summary: BatchSummary, on_line: Callable[[int], None] | None) -> None:
@@ -257,6 +274,7 @@ def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: i
             if on_line:
                 on_line(summary.total)
         return
+    _compile_every_language(engine, spec.template)
     with spool_folder() as folder:
         chunks = spooled(chunked(lines, chunk_size), folder, in_flight(workers))
         outputs = ordered_pool_map(_render_lines, chunks, workers=workers, initializer=init_worker,
