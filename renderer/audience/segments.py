@@ -300,7 +300,7 @@ class RuleSet:
             if isinstance(verdict, BaseException):
                 note = "missing data" if isinstance(verdict, (TypeError, jinja2.UndefinedError)) else str(verdict)
             elif not hit and missing and (absent := rule.reads & missing):
-                note = _missing_note(frozenset(absent))
+                note = _missing_note(absent)  # a frozenset: rule.reads & missing
             if rule.name in explicit and not hit:
                 hit, note = True, "set on the profile"
             outcomes.append(RuleTrace(rule.name, hit, rule.when, note))

@@ -410,14 +410,23 @@ def _cut(data: dict[str, Any], key: str, cap: int, cuts: list[str], *, what: str
     return start
 
 
-def capped_profile(data: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str], dict[str, int]]:
-    """A profile's raw data with its lists cut to the caps of ``limits`` (a copy; the caller's data is kept).
+class Capped(NamedTuple):
+    """Raw input data with its lists cut to the caps of ``Limits``, and what the cuts did."""
 
-    Also returns, for each history that was cut, the index in the given list of the first entry kept.
-    """
+    data: Any
+    cuts: list[str]
+    """What was cut, in words."""
+    starts: dict[str, int]
+    """For each history cut at its start, the index in the given list of the first entry kept."""
+    orders_dropped: int = 0
+    """Orders given but not read (the oldest, past ``Limits.history``)."""
+
+
+def capped_profile(data: Any, limits: Limits = DEFAULT_LIMITS) -> Capped:
+    """A profile's raw data with its lists cut to the caps of ``limits`` (a copy; the caller's data is kept)."""
     cuts: list[str] = []
     if not isinstance(data, dict):
-        return data, cuts, {}
+        return Capped(data, cuts, {})
     data = dict(data)
     given = data.get("orders")
     starts = {"orders": _cut(data, "orders", limits.history, cuts, what="", recent_by="placed_at"),
@@ -431,26 +440,21 @@ def capped_profile(data: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, lis
         for index, order in enumerate(orders):
             if isinstance(order, dict):
                 _cut(order, "items", limits.input_items, cuts, what=f"orders.{starts['orders'] + index}.")
-    shown = {key: start for key, start in starts.items() if start}
-    if isinstance(given, list) and len(given) > limits.history:
-        shown[_DROPPED] = len(given) - limits.history
-    return data, cuts, shown
+    dropped = len(given) - limits.history if isinstance(given, list) and len(given) > limits.history else 0
+    return Capped(data, cuts, {key: start for key, start in starts.items() if start}, dropped)
 
 
-_DROPPED = "orders dropped"
-
-
-def capped_event(data: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str], dict[str, int]]:
+def capped_event(data: Any, limits: Limits = DEFAULT_LIMITS) -> Capped:
     """An event's raw data with its product lists cut to ``limits.input_items`` (a copy)."""
     cuts: list[str] = []
     if not isinstance(data, dict):
-        return data, cuts, {}
+        return Capped(data, cuts, {})
     data = dict(data)
     _cut(data, "products", limits.input_items, cuts, what="event.")
     if isinstance(data.get("cart"), dict):
         data["cart"] = dict(data["cart"])
         _cut(data["cart"], "items", limits.input_items, cuts, what="event.cart.")
-    return data, cuts, {}
+    return Capped(data, cuts, {})
 
 
 _CAPPERS: dict[type, Any] = {}
@@ -468,19 +472,15 @@ def parse(model: type[M], data: Any, *, what: str, limits: Limits = DEFAULT_LIMI
     if isinstance(data, model):
         return data
     capper = _CAPPERS.get(model)
-    cuts: list[str] = []
-    starts: dict[str, int] = {}
-    if capper is not None:
-        data, cuts, starts = capper(data, limits)
+    capped = capper(data, limits) if capper is not None else Capped(data, [], {})
     try:
-        result = model.model_validate(data)
+        result = model.model_validate(capped.data)
     except ValidationError as error:
-        raise InvalidInput(what, [_in_given_list(p, starts) for p in problems_from(error)] if starts
-                           else problems_from(error)) from None
-    if cuts:
-        result._cuts = cuts  # type: ignore[attr-defined]
-    if starts.get(_DROPPED):
-        result._orders_dropped = starts[_DROPPED]  # type: ignore[attr-defined]
+        raise InvalidInput(what, [_in_given_list(p, capped.starts) for p in problems_from(error)]) from None
+    if capped.cuts:
+        result._cuts = capped.cuts  # type: ignore[attr-defined]
+    if capped.orders_dropped:
+        result._orders_dropped = capped.orders_dropped  # type: ignore[attr-defined]
     return result
 
 

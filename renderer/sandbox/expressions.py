@@ -145,7 +145,8 @@ class ExpressionSet:
         self.expressions = list(expressions)
         self._all = _Joined(environment, self.expressions)
         self._python, self._covered = _translate(environment, self.expressions)
-        uncovered = [e for i, e in enumerate(self.expressions) if i not in set(self._covered)]
+        covered = set(self._covered)
+        uncovered = [e for i, e in enumerate(self.expressions) if i not in covered]
         # What Jinja evaluates even when the Python function gives its verdicts.
         self._rest = _Joined(environment, uncovered) if uncovered else None
 

@@ -30,11 +30,10 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from renderer.base.jsonl import split_lines
+from renderer.base.jsonl import dumps_line, split_lines
 from renderer.batch.job import JobSpec, render_record
 from renderer.engine import Engine
 from renderer.service import metrics
-from renderer.service.problems import json_bytes
 
 MEMORY_BYTES = 4 << 20
 RECORDS_PER_SEND = 64
@@ -135,7 +134,7 @@ class BatchResponse(Response):
             if spool.failed is not None:
                 tail = {"line": None, "id": None, "status": "failed", "kind": "BatchAborted",
                         "error": spool.failed, "problems": []}
-                await send({"type": "http.response.body", "body": _encoded(tail), "more_body": True})
+                await send({"type": "http.response.body", "body": dumps_line(tail), "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             pump.cancel()
@@ -174,7 +173,7 @@ class BatchResponse(Response):
             record = render_record(engine, spec, number, line, None)
             _count(record, spec.template, source)
             metrics.LATENCY.labels("batch").observe(time.perf_counter() - started)
-            yield _encoded(record)
+            yield dumps_line(record)
 
 
 def _take(records: Iterator[bytes], spool: Spool) -> bytes:
@@ -199,7 +198,3 @@ def _count(record: dict[str, Any], template: str, source: Any) -> None:
     else:
         kind = record.get("kind") or "failed"
         metrics.FAILURES.labels("batch", "invalid_input" if kind == "InvalidInput" else kind).inc()
-
-
-def _encoded(record: dict[str, Any]) -> bytes:
-    return json_bytes(record) + b"\n"
