@@ -445,17 +445,25 @@ def test_an_experiment_built_in_code_places_recipients_as_a_loaded_one(engine, a
     assert [choose(built, i) for i in audience_ids[:5000]] == [choose(loaded, i) for i in audience_ids[:5000]]
 
 
-# Recipients' outcomes as they were first assigned: a faster assignment must place everyone where they were.
+# Recipients' outcomes under the documented rule (XXH3-64): a faster assignment must place everyone where they are.
 PINNED = {
-    "c-1001": ("B", 0.8989999057126249, "picks", 0.14742566972205864),
-    "c-1002": ("holdout", 0.008602016407281655, "winter", 0.6160600794120745),
-    "customer-42": ("holdout", 0.020311475562887434, "picks", 0.24977557884983184),
-    "ünï-çødé": ("A", 0.19471775807013125, "picks", 0.1388935132150945),
-    "c-7a3f": ("B", 0.6186531715814283, "winter", 0.7081478785460017),
-    "": ("B", 0.8420033435299477, "picks", 0.4488234717296654),
+    "c-1001": ("A", 0.08748317497088991, "picks", 0.47919001427907354),
+    "c-1002": ("A", 0.28744140356392456, "picks", 0.25976007797383344),
+    "customer-42": ("A", 0.43458412538622526, "winter", 0.5005808906697723),
+    "c-36": ("holdout", 0.032416692755559175, "picks", 0.22104135721894538),
+    "ünï-çødé": ("A", 0.10538278789161573, "picks", 0.14567141597355632),
+    "c-7a3f": ("B", 0.6440948419891862, "picks", 0.28050201152014),
+    "": ("B", 0.8647192719799875, "winter", 0.6683146065159433),
 }
-PINNED_THREE = {"c-0000": ("red", 0.1823459655190693), "c-0003": ("green", 0.4837071387852923),
-                "c-0004": ("holdout", 0.022922424525409407), "c-0007": ("blue", 0.964154104347225)}
+PINNED_THREE = {"c-0000": ("blue", 0.9542195921710476), "c-0001": ("green", 0.37438641436926495),
+                "c-0003": ("red", 0.17058110060717122), "c-0022": ("holdout", 0.03561119986379846)}
+
+
+def test_the_hash_is_xxh3_64_as_specified():
+    """The hash library gives XXH3-64's reference value (seed 0, no input): another XXH3 elsewhere places alike."""
+    from xxhash import xxh3_64_intdigest
+
+    assert xxh3_64_intdigest(b"") == 0x2D06800538D394C2
 
 
 @pytest.mark.parametrize("recipient", list(PINNED))
@@ -487,11 +495,10 @@ def test_pinned_recipients_of_a_salted_three_variant_experiment_with_a_holdout()
 
 def _by_the_written_rule(key: str, salt: str, names: list[str], weights: list[float], holdout: float,
                          recipient: str) -> str:
-    """docs/experiments.md's rule, written out plainly: the first 8 bytes of SHA-256 as a place in [0, 1)."""
-    import hashlib
+    """docs/experiments.md's rule, written out plainly: XXH3-64 of the UTF-8 bytes as a place in [0, 1)."""
+    import xxhash
 
-    digest = hashlib.sha256(f"{key}\x1f{salt}\x1f{recipient}".encode()).digest()
-    place = int.from_bytes(digest[:8], "big") / 2 ** 64
+    place = int(xxhash.xxh3_64(f"{key}\x1f{salt}\x1f{recipient}".encode("utf-8")).hexdigest(), 16) / 2 ** 64
     if place < holdout:
         return "holdout"
     place = (place - holdout) / (1 - holdout) if holdout else place
@@ -544,3 +551,18 @@ def test_the_cut_points_give_the_rules_outcome_at_every_place(weights, holdout):
     assert [variant_at(experiment, math.nextafter(cut, 0.0)) for cut in experiment.cuts] == \
         list(experiment.outcomes[:-1])
     assert [variant_at(experiment, cut) for cut in experiment.cuts] == list(experiment.outcomes[1:])
+
+
+def test_an_experiment_changed_with_dataclasses_replace_places_by_its_new_weights_and_salt():
+    """bounds and hash_prefix follow the fields they come from; a copy with other weights or salt must not keep the old."""
+    from dataclasses import replace
+
+    from renderer.content.experiments import Experiment
+
+    first = Experiment("exp_x", ("A", "B"), (0.5, 0.5), "A")
+    changed = replace(first, weights=(0.9, 0.1), salt="second-run")
+    fresh = Experiment("exp_x", ("A", "B"), (0.9, 0.1), "A", salt="second-run")
+    assert changed.bounds == fresh.bounds == (0.9, 1.0)
+    assert changed.hash_prefix == fresh.hash_prefix == b"exp_x\x1fsecond-run\x1f"
+    ids = [f"r{i}" for i in range(2000)]
+    assert [choose(changed, i) for i in ids] == [choose(fresh, i) for i in ids]

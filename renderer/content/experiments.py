@@ -41,7 +41,7 @@ _VARIANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _FIELDS = ("variants", "control", "holdout", "salt", "utm", "description")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Experiment:
     """One experiment of a template: its variants with normalized weights, control and holdout share."""
 
@@ -55,9 +55,9 @@ class Experiment:
     utm: bool = False
     description: str = ""
     line: int | None = None
-    bounds: tuple[float, ...] = ()
+    bounds: tuple[float, ...] = field(init=False, repr=False, compare=False)
     """The running sums of ``weights`` (the last is 1): where each variant's slice of [0, 1) ends."""
-    hash_prefix: bytes = b""
+    hash_prefix: bytes = field(init=False, repr=False, compare=False)
     """What a recipient's id is appended to before hashing: key and salt, each ended by a 0x1f byte."""
     outcomes: tuple[str, ...] = field(init=False, repr=False, compare=False)
     """The outcomes in the order of their slices of [0, 1): ``holdout`` first when there is one, then the variants."""
@@ -67,12 +67,11 @@ class Experiment:
     """Each of ``outcomes`` as the variant header names it: ``hero_test=B``."""
 
     def __post_init__(self) -> None:
-        # Derived once here, so that an Experiment built in code places recipients as a loaded one does.
-        if not self.bounds:
-            sums = tuple(sum(self.weights[: i + 1]) for i in range(len(self.weights) - 1))
-            object.__setattr__(self, "bounds", sums + (1.0,))
-        if not self.hash_prefix:
-            object.__setattr__(self, "hash_prefix", f"{self.key}\x1f{self.salt}\x1f".encode())
+        # Derived here, so that an Experiment built in code (or by dataclasses.replace, with other
+        # weights or another salt) places recipients as a loaded one does.
+        sums = tuple(sum(self.weights[: i + 1]) for i in range(len(self.weights) - 1))
+        object.__setattr__(self, "bounds", sums + (1.0,))
+        object.__setattr__(self, "hash_prefix", f"{self.key}\x1f{self.salt}\x1f".encode())
         outcomes = ((HOLDOUT,) if self.holdout else ()) + self.variants
         object.__setattr__(self, "outcomes", outcomes)
         object.__setattr__(self, "labels", tuple(f"{self.key}={o}" for o in outcomes))
