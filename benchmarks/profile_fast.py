@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from renderer import Engine  # noqa: E402
+from renderer.base.errors import RenderAborted  # noqa: E402
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet  # noqa: E402
 from renderer.devtools.synthetic import generate_profiles  # noqa: E402
 
@@ -42,8 +43,14 @@ def main() -> None:
     requests = [{"profile": profile, "recommendations": fixtures.recommendations("default"),
                  "event": fixtures.event(compiled.spec.event), "now": FIXTURE_NOW}
                 for profile in generate_profiles(args.recipients, seed=args.seed, now=FIXTURE_NOW)]
+    kept = []
     for request in requests:
-        engine.render(args.template, **request)
+        try:
+            engine.render(args.template, **request)
+        except RenderAborted:  # no consent, or a required token empty: not an email
+            continue
+        kept.append(request)
+    requests = kept
 
     profiler = Profiler(interval=args.interval)
     profiler.start()

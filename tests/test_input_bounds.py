@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from batch_support import read_records
 
 from renderer import InvalidInput
 from renderer.audience.features import derive
@@ -13,8 +14,6 @@ from renderer.base.limits import Limits
 from renderer.base.models import Profile, parse
 from renderer.cli.main import main
 from renderer.content.fixtures import FIXTURE_NOW
-
-from batch_support import read_records
 
 PROFILE = {"id": "c1", "email": "ana@example.com", "first_name": "Ana"}
 
@@ -35,6 +34,18 @@ def test_a_long_order_history_keeps_its_newest_end_and_counts_every_order():
     assert profile.cuts == ["orders: 100,000 given, the newest 50 read (the last in the list) (Limits)"]
     assert profile.order_count == 100_000
     assert len(history) == 100_000, "the caller's data is not changed"
+
+
+def test_a_cut_profile_keeps_its_cuts_and_order_count_when_pickled_copied_and_compared():
+    import pickle
+
+    profile = parse(Profile, dict(PROFILE, orders=orders(120)), what="profile")
+    uncut = parse(Profile, dict(PROFILE, orders=orders(120)[-50:]), what="profile")
+    for copy in (pickle.loads(pickle.dumps(profile)), profile.model_copy(), profile.model_copy(deep=True)):
+        assert copy.cuts == profile.cuts == ["orders: 120 given, the newest 50 read (the last in the list) (Limits)"]
+        assert copy.order_count == 120 and copy == profile
+    assert uncut.cuts == [] and uncut.order_count == 50 and uncut.orders == profile.orders
+    assert Profile.model_validate(dict(PROFILE)).cuts == [] and Profile(**PROFILE).order_count == 0
 
 
 def test_a_history_given_newest_first_keeps_the_first_entries():

@@ -21,7 +21,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
@@ -98,6 +97,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# What parse() notes on a Profile or Event it cut (the cuts in words, the orders not read) is kept
+# in the instance's __pydantic_private__, the dict pydantic pickles, copies and compares with the
+# fields. Not as declared private attributes: with any, pydantic runs a Python function after
+# validating every instance to fill in their defaults (about 2 us a profile).
+def _noted(model: BaseModel) -> dict[str, Any]:
+    return model.__pydantic_private__ or {}
+
+
+def _note(model: BaseModel, **values: Any) -> None:
+    object.__setattr__(model, "__pydantic_private__", {**_noted(model), **values})
+
+
 class Location(_Model):
     city: Text | None = None
     region: Text | None = None
@@ -172,20 +183,16 @@ class Profile(_Model):
     attributes: dict[str, Any] = Field(default_factory=dict)
     last_sent: dict[str, Timestamp] = Field(default_factory=dict)
     """When each trigger (by event type) last emailed this recipient."""
-    _cuts: list[str] = PrivateAttr(default_factory=list)
-    _orders_dropped: int = PrivateAttr(default=0)
 
     @property
     def cuts(self) -> list[str]:
         """What was cut from the input before validation (see ``Limits.history``), in words."""
-        return self._cuts
+        return _noted(self).get("cuts", [])
 
     @property
     def order_count(self) -> int:
         """Orders ever: those read and, past ``Limits.history``, the older ones given but not read."""
-        # Read from pydantic's store of private attributes directly: the attribute
-        # lookup would go through BaseModel.__getattr__ (Python) for every recipient.
-        return len(self.orders) + (self.__pydantic_private__ or {}).get("_orders_dropped", 0)
+        return len(self.orders) + _noted(self).get("orders_dropped", 0)
 
 
 class CartItem(_Model):
@@ -209,12 +216,11 @@ class Event(_Model):
     occurred_at: Timestamp
     cart: Cart | None = None
     products: list[Product] = Field(default_factory=list)
-    _cuts: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def cuts(self) -> list[str]:
         """What was cut from the input before validation (see ``Limits.input_items``), in words."""
-        return self._cuts
+        return _noted(self).get("cuts", [])
 
 
 # Traces are named tuples: immutable like a frozen dataclass, and built for
@@ -422,11 +428,22 @@ class Capped(NamedTuple):
     """Orders given but not read (the oldest, past ``Limits.history``)."""
 
 
+def _longer(value: Any, cap: int) -> bool:
+    return isinstance(value, (list, dict)) and len(value) > cap
+
+
 def capped_profile(data: Any, limits: Limits = DEFAULT_LIMITS) -> Capped:
     """A profile's raw data with its lists cut to the caps of ``limits`` (a copy; the caller's data is kept)."""
     cuts: list[str] = []
     if not isinstance(data, dict):
         return Capped(data, cuts, {})
+    history, items = limits.history, limits.input_items
+    orders = data.get("orders")
+    if not (_longer(orders, history) or _longer(data.get("browsing"), history)
+            or _longer(data.get("segments"), items) or _longer(data.get("attributes"), items)
+            or _longer(data.get("last_sent"), items)
+            or isinstance(orders, list) and any(isinstance(o, dict) and _longer(o.get("items"), items) for o in orders)):
+        return Capped(data, cuts, {})  # nothing to cut (most profiles): no copy
     data = dict(data)
     given = data.get("orders")
     starts = {"orders": _cut(data, "orders", limits.history, cuts, what="", recent_by="placed_at"),
@@ -478,9 +495,9 @@ def parse(model: type[M], data: Any, *, what: str, limits: Limits = DEFAULT_LIMI
     except ValidationError as error:
         raise InvalidInput(what, [_in_given_list(p, capped.starts) for p in problems_from(error)]) from None
     if capped.cuts:
-        result._cuts = capped.cuts  # type: ignore[attr-defined]
+        _note(result, cuts=capped.cuts)
     if capped.orders_dropped:
-        result._orders_dropped = capped.orders_dropped  # type: ignore[attr-defined]
+        _note(result, orders_dropped=capped.orders_dropped)
     return result
 
 
