@@ -9,14 +9,12 @@ import sys
 import time
 
 import pytest
+from batch_support import open_fifo_for_writing, read_records
+from profiles import audience
 
 from renderer.base.jsonl import MAX_LINE_BYTES, LineError, loads_line, split_lines
 from renderer.batch.job import last_complete_line
 from renderer.cli.main import main
-
-from batch_support import open_fifo_for_writing, read_records
-from conftest import PROJECT_ROOT
-from profiles import audience
 
 NOW = "2026-11-15T12:00:00Z"
 DEEP = b'{"profile": ' + b"[" * 5000 + b"]" * 5000 + b"}"
@@ -65,6 +63,20 @@ def test_split_lines_splits_on_newline_only_and_names_what_is_unreadable(tmp_pat
     with pytest.raises(LineError) as deep:
         loads_line(DEEP.decode())
     assert deep.value.type == "json_too_deep"
+
+
+def test_an_overlong_first_line_after_a_byte_order_mark_is_one_line(tmp_path):
+    # The mark used to be cut from the first read of max_bytes + 1 bytes: a line just over the limit
+    # then looked short enough, was read as a line, and its rest became a second line.
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"x" * 40 + b'\n{"a": 1}\n')
+    with path.open("rb") as handle:
+        lines = list(split_lines(handle, max_bytes=32))
+    assert isinstance(lines[0], LineError) and lines[0].type == "line_too_long"
+    assert lines[1:] == ['{"a": 1}\n']
+    path.write_bytes(b"\xef\xbb\xbf" + b"x" * 32 + b"\nlast")
+    with path.open("rb") as handle:
+        assert list(split_lines(handle, max_bytes=32)) == ["x" * 32 + "\n", "last"]
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

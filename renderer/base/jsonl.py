@@ -49,18 +49,24 @@ class LineError(ValueError):
         return Problem("", self.message, self.type).details()
 
 
-def split_lines(handle: BinaryIO, *, max_bytes: int = MAX_LINE_BYTES) -> Iterator[str | LineError]:
+def split_lines(handle: BinaryIO, *, max_bytes: int = MAX_LINE_BYTES,
+                from_start: bool = True) -> Iterator[str | LineError]:
     """Each line of a file opened in binary mode: its text, or the :class:`LineError` that stops it.
 
     Lines end at ``\\n`` only. Memory stays within ``max_bytes`` per line
     however long a line is: the rest of an overlong line is read in chunks
-    and dropped. A UTF-8 byte order mark at the start of the file is ignored.
+    and dropped. A UTF-8 byte order mark at the start of the file is ignored
+    (``from_start``: the handle is at the file's start; false when it was
+    moved to a later line).
     """
-    first = True
+    first = from_start
     while raw := handle.readline(max_bytes + 1):
         if first:
             first = False
-            raw = raw.removeprefix(codecs.BOM_UTF8)
+            if raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+                if not raw.endswith(b"\n"):  # the mark took room from the line: read as much more of it
+                    raw += handle.readline(len(codecs.BOM_UTF8))
         if len(raw) > max_bytes and not raw.endswith(b"\n"):
             size = len(raw)
             while raw and not raw.endswith(b"\n"):
@@ -173,3 +179,46 @@ def read_profiles(lines: Iterable[str | LineError], invalid: InvalidLines, *,
             yield number, parse(Profile, loads_line(line), what="profile")
         except (LineError, InvalidInput) as error:
             invalid.add(number, error)
+
+
+class LineStarts:
+    """Where a binary file's lines start, found by counting newlines in large blocks, never decoding.
+
+    :meth:`advance` moves on by a number of lines (``\\n``-ended, as
+    :func:`split_lines` reads them) and gives the byte offset reached: what
+    lets a reader elsewhere start at a line without the lines before it.
+    Memory stays within one block however long a line is.
+    """
+
+    BLOCK = 1 << 20
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self.offset = handle.tell()
+        self.at_end = False
+        self._block = b""
+        self._at = 0
+
+    def advance(self, lines: int) -> int:
+        """The offset ``lines`` lines on (the file's end when it has fewer); :attr:`at_end` says whether it was reached."""
+        while lines > 0:
+            if self._at >= len(self._block):
+                self._block, self._at = self._handle.read(self.BLOCK), 0
+                if not self._block:
+                    self.at_end = True
+                    return self.offset
+            found = self._block.count(b"\n", self._at)
+            if found < lines:
+                lines -= found
+                self.offset += len(self._block) - self._at
+                self._at = len(self._block)
+                continue
+            for _ in range(lines):
+                end = self._block.index(b"\n", self._at) + 1
+                self.offset += end - self._at
+                self._at = end
+            lines = 0
+        if self._at >= len(self._block):  # look ahead: at the end, or a line starts here
+            self._block, self._at = self._handle.read(self.BLOCK), 0
+            self.at_end = not self._block
+        return self.offset

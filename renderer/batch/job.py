@@ -15,6 +15,8 @@ does little more than read the input.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import sys
@@ -24,7 +26,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
 from renderer.base.errors import BatchStateError, RendererError
-from renderer.base.jsonl import LineError, dumps_line, json_kind, loads_line, split_lines, stripped
+from renderer.base.jsonl import LineError, LineStarts, dumps_line, json_kind, loads_line, split_lines, stripped
+from renderer.batch.eml import EmlOutput
 from renderer.batch.local import (
     Failed,
     RenderedEmail,
@@ -36,7 +39,6 @@ from renderer.batch.local import (
     render_one,
     worker_engine,
 )
-from renderer.batch.eml import EmlOutput
 from renderer.batch.spool import SlotWriter, SpoolChunk, Spooled, append_spooled, spool_folder, spooled
 from renderer.engine import Engine
 
@@ -139,7 +141,7 @@ def _render_lines(chunk: SpoolChunk, spec: JobSpec) -> list[Spooled]:
     engine = worker_engine()
     counts = dict.fromkeys(_STATUSES, 0)
     with SlotWriter(chunk.slot) as slot:
-        for number, text, recs in chunk.items:
+        for number, text, recs in _chunk_lines(chunk.items):
             record = render_record(engine, spec, number, text, recs)
             counts[record["status"]] += 1
             slot.write(dumps_line(record))
@@ -147,9 +149,10 @@ def _render_lines(chunk: SpoolChunk, spec: JobSpec) -> list[Spooled]:
 
 
 def _lost(chunk: SpoolChunk, why: str) -> list[Spooled]:
+    items = _chunk_lines(chunk.items)
     data = b"".join(dumps_line({"line": n, "id": None, "status": "failed", "kind": "WorkerDied", "error": why,
-                              "problems": []}) for n, _, _ in chunk.items)
-    return [Spooled(None, 0, data, (0, 0, len(chunk.items)))]
+                              "problems": []}) for n, _, _ in items)
+    return [Spooled(None, 0, data, (0, 0, len(items)))]
 
 
 def last_complete_line(partial: Path) -> tuple[int, int]:
@@ -187,19 +190,77 @@ def numbered_lines(path: Path, start_after: int,
     failed record. A missing or blank recommendations line reads as ``null``.
     """
     recs_handle = recommendations.open("rb") if recommendations else None
-    recs_lines = split_lines(recs_handle) if recs_handle else None
     try:
         with path.open("rb") as handle:
-            for number, line in enumerate(split_lines(handle), start=1):
-                recs_line = next(recs_lines, "") if recs_lines else None
-                if number <= start_after or (isinstance(line, str) and not line.strip()):
-                    continue
-                if recs_line is not None:
-                    recs_line = stripped(recs_line) or "null"
-                yield number, stripped(line), recs_line
+            yield from _numbered(split_lines(handle), split_lines(recs_handle) if recs_handle else None, 1,
+                                 start_after)
     finally:
         if recs_handle:
             recs_handle.close()
+
+
+def _numbered(lines: Iterator[str | LineError], recs_lines: Iterator[str | LineError] | None, first: int,
+              start_after: int = 0) -> Iterator[tuple[int, str | LineError, str | LineError | None]]:
+    for number, line in enumerate(lines, start=first):
+        recs_line = next(recs_lines, "") if recs_lines is not None else None
+        if number <= start_after or (isinstance(line, str) and not line.strip()):
+            continue
+        if recs_line is not None:
+            recs_line = stripped(recs_line) or "null"
+        yield number, stripped(line), recs_line
+
+
+@dataclass(frozen=True)
+class LineRange:
+    """``count`` lines of the profiles file from byte ``start``, the first of them line ``first``, and the
+    same lines of the recommendations file from byte ``recs_start``: a chunk as a worker reads it itself."""
+
+    path: str
+    start: int
+    first: int
+    count: int
+    recs_path: str | None = None
+    recs_start: int = 0
+
+    def lines(self) -> list[tuple[int, str | LineError, str | LineError | None]]:
+        """The chunk's lines as :func:`numbered_lines` gives them."""
+        with open(self.path, "rb") as handle:
+            handle.seek(self.start)
+            lines = itertools.islice(split_lines(handle, from_start=self.start == 0), self.count)
+            if self.recs_path is None:
+                return list(_numbered(lines, None, self.first))
+            with open(self.recs_path, "rb") as recs:
+                recs.seek(self.recs_start)
+                return list(_numbered(lines, split_lines(recs, from_start=self.recs_start == 0), self.first))
+
+
+def line_ranges(path: Path, start_after: int, recommendations: Path | None, size: int) -> Iterator[LineRange]:
+    """The lines after ``start_after`` as ranges of ``size`` lines, for workers to read themselves.
+
+    The parent only counts newlines (``LineStarts``): reading, decoding and
+    handing over each line's text cost it about 8 us a line, about as much as
+    a worker's render of the line costs the worker, and its share of the
+    machine was taken from the workers.
+    """
+    with path.open("rb") as handle, (recommendations.open("rb") if recommendations else _no_file()) as recs:
+        starts, recs_starts = LineStarts(handle), LineStarts(recs) if recs else None
+        offset = starts.advance(start_after)
+        recs_offset = recs_starts.advance(start_after) if recs_starts else 0
+        first = start_after + 1
+        while not starts.at_end:
+            yield LineRange(str(path), offset, first, size, str(recommendations) if recommendations else None,
+                            recs_offset)
+            offset, first = starts.advance(size), first + size
+            recs_offset = recs_starts.advance(size) if recs_starts else 0
+
+
+@contextlib.contextmanager
+def _no_file() -> Iterator[None]:
+    yield None
+
+
+def _chunk_lines(items: Any) -> Any:
+    return items.lines() if isinstance(items, LineRange) else items
 
 
 def run_batch(engine: Engine, spec: JobSpec, profiles: Path, out: Path, *, workers: int = 1,
@@ -275,8 +336,12 @@ def _write_results(engine: Engine, spec: JobSpec, profiles: Path, start_after: i
                 on_line(summary.total)
         return
     _compile_every_language(engine, spec.template)
+    if profiles.is_file() and (recommendations_lines is None or recommendations_lines.is_file()):
+        pieces: Iterator[Any] = line_ranges(profiles, start_after, recommendations_lines, chunk_size)
+    else:  # a pipe is read once, here: its lines travel to the workers
+        pieces = chunked(lines, chunk_size)
     with spool_folder() as folder:
-        chunks = spooled(chunked(lines, chunk_size), folder, in_flight(workers))
+        chunks = spooled(pieces, folder, in_flight(workers))
         outputs = ordered_pool_map(_render_lines, chunks, workers=workers, initializer=init_worker,
                                    initargs=(engine,), on_lost=_lost, args=(spec,))
         for output in outputs:

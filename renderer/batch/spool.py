@@ -32,7 +32,8 @@ class SpoolChunk:
     """Work for a worker, and the slot it writes the chunk's output to."""
 
     slot: str
-    items: Sequence[Any]
+    items: Any
+    """What to render: a sequence of items, or whatever the job's worker function reads them from."""
 
 
 @dataclass(frozen=True)
