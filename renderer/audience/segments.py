@@ -224,10 +224,12 @@ class RuleSet:
     config: FeatureConfig
     path: str = "<rules>"
     tests: ExpressionSet = dataclasses.field(init=False, repr=False, compare=False)
+    known: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
+    """The rules' names: profile segments that name none of them follow the rule matches."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tests", ExpressionSet(_ENV, [rule.when for rule in self.rules]))
-        object.__setattr__(self, "_known", frozenset(rule.name for rule in self.rules))
+        object.__setattr__(self, "known", frozenset(rule.name for rule in self.rules))
 
     @classmethod
     def empty(cls) -> RuleSet:
@@ -307,7 +309,7 @@ class RuleSet:
             if hit:
                 matched.append(rule.name)
         if profile.segments:
-            known = self._known  # type: ignore[attr-defined]
+            known = self.known
             matched += [name for name in dict.fromkeys(profile.segments) if name not in known]
         return Assignment(matched, features, outcomes, prediction)
 

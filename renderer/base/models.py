@@ -439,32 +439,40 @@ def _longer(value: Any, cap: int) -> bool:
     return isinstance(value, (list, dict)) and len(value) > cap
 
 
+def _long_items(orders: Any, cap: int) -> bool:
+    """Whether any order of ``orders`` (a list, up to the history's cap) has more than ``cap`` items."""
+    return isinstance(orders, list) and any(isinstance(o, dict) and isinstance(o.get("items"), list)
+                                            and len(o["items"]) > cap for o in orders)
+
+
+_CAPPED_KEYS = ("segments", "attributes", "last_sent")
+"""A profile's lists and mappings cut to ``Limits.input_items``."""
+
+
 def capped_profile(data: Any, limits: Limits = DEFAULT_LIMITS) -> Capped:
     """A profile's raw data with its lists cut to the caps of ``limits`` (a copy; the caller's data is kept)."""
     cuts: list[str] = []
     if not isinstance(data, dict):
         return Capped(data, cuts, {})
     history, items = limits.history, limits.input_items
-    orders = data.get("orders")
-    if not (_longer(orders, history) or _longer(data.get("browsing"), history)
-            or _longer(data.get("segments"), items) or _longer(data.get("attributes"), items)
-            or _longer(data.get("last_sent"), items)
-            or isinstance(orders, list) and any(isinstance(o, dict) and _longer(o.get("items"), items) for o in orders)):
-        return Capped(data, cuts, {})  # nothing to cut (most profiles): no copy
-    data = dict(data)
     given = data.get("orders")
-    starts = {"orders": _cut(data, "orders", limits.history, cuts, what="", recent_by="placed_at"),
-              "browsing": _cut(data, "browsing", limits.history, cuts, what="", recent_by="viewed_at")}
-    for key in ("segments", "attributes", "last_sent"):
-        _cut(data, key, limits.input_items, cuts, what="")
+    # Most profiles have nothing to cut: given back as they are, not copied. (The items of a history
+    # past its cap are looked at only once it is cut, below.)
+    if not (_longer(given, history) or _longer(data.get("browsing"), history)
+            or any(_longer(data.get(key), items) for key in _CAPPED_KEYS) or _long_items(given, items)):
+        return Capped(data, cuts, {})
+    data = dict(data)
+    starts = {"orders": _cut(data, "orders", history, cuts, what="", recent_by="placed_at"),
+              "browsing": _cut(data, "browsing", history, cuts, what="", recent_by="viewed_at")}
+    for key in _CAPPED_KEYS:
+        _cut(data, key, items, cuts, what="")
     orders = data.get("orders")
-    if isinstance(orders, list) and any(isinstance(o, dict) and isinstance(o.get("items"), list)
-                                        and len(o["items"]) > limits.input_items for o in orders):
+    if _long_items(orders, items):
         data["orders"] = orders = [dict(o) if isinstance(o, dict) else o for o in orders]
         for index, order in enumerate(orders):
             if isinstance(order, dict):
-                _cut(order, "items", limits.input_items, cuts, what=f"orders.{starts['orders'] + index}.")
-    dropped = len(given) - limits.history if isinstance(given, list) and len(given) > limits.history else 0
+                _cut(order, "items", items, cuts, what=f"orders.{starts['orders'] + index}.")
+    dropped = len(given) - history if isinstance(given, list) and len(given) > history else 0
     return Capped(data, cuts, {key: start for key, start in starts.items() if start}, dropped)
 
 
@@ -501,10 +509,8 @@ def parse(model: type[M], data: Any, *, what: str, limits: Limits = DEFAULT_LIMI
         result = model.model_validate(capped.data)
     except ValidationError as error:
         raise InvalidInput(what, [_in_given_list(p, capped.starts) for p in problems_from(error)]) from None
-    if capped.cuts:
-        _note(result, cuts=capped.cuts)
-    if capped.orders_dropped:
-        _note(result, orders_dropped=capped.orders_dropped)
+    if capped.cuts or capped.orders_dropped:
+        _note(result, cuts=capped.cuts, orders_dropped=capped.orders_dropped)
     return result
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote
 
 from renderer.audience.experiments import assign, forced_problems
@@ -240,25 +240,27 @@ def _currencies(cart: Any, context: dict[str, Any]) -> dict[str, list[str]]:
     Runs for every recipient: one set of codes first, and the places only when there are several.
     """
     codes = {cart.currency} if cart is not None else set()
-    for _, token in _PRICED:
-        products = context.get(token)
-        if type(products) is list:
-            codes.update(p["currency"] for p in products if type(p) is dict and p.get("currency"))
+    codes.update(currency for _, currency in _priced(context))
     if len(codes) < 2:
         return dict.fromkeys(codes, [])
     found: dict[str, list[str]] = {}
     if cart is not None:
         found.setdefault(cart.currency, []).append("cart")
+    for where, currency in _priced(context):
+        places = found.setdefault(currency, [])
+        if where not in places:
+            places.append(where)
+    return found
+
+
+def _priced(context: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(where, currency) for every product of the context's priced lists that names a currency."""
     for where, token in _PRICED:
         products = context.get(token)
-        if not isinstance(products, list):
-            continue
-        for product in products:
-            if isinstance(product, dict) and product.get("currency"):
-                places = found.setdefault(product["currency"], [])
-                if where not in places:
-                    places.append(where)
-    return found
+        if type(products) is list:
+            for product in products:
+                if type(product) is dict and product.get("currency"):
+                    yield where, product["currency"]
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
