@@ -177,6 +177,28 @@ class _Writer:
             else:
                 raise Unsupported(f"statement {type(node).__name__}")
 
+    def path(self, node: nodes.Node) -> str:
+        """A variable's path (``p.url``, ``items.0``), names and keys spelt by :meth:`name` and :meth:`key`."""
+        if isinstance(node, nodes.Name):
+            return self.name(node.name)
+        if isinstance(node, nodes.Getattr):
+            return f"{self.path(node.node)}.{node.attr}"
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            key = node.arg.value
+            if isinstance(key, str) and IDENTIFIER.match(key):
+                return f"{self.path(node.node)}.{key}"
+            written = self.key(key)
+            if written is not None:
+                return f"{self.path(node.node)}{written}"
+        raise Unsupported(f"expression {node!r}")
+
+    def name(self, name: str) -> str:
+        return name
+
+    def key(self, key: object) -> str | None:
+        """A key that is not a plain name, as this syntax writes it after the path; ``None``: it cannot."""
+        return None
+
     def note_filter(self, node: nodes.Filter, arguments: list[object]) -> None:
         if node.name == "utm" and arguments:
             self.translation.utm_queries.append(str(arguments[0]))
@@ -205,17 +227,8 @@ class _LiquidWriter(_Writer):
         prelude.append(f"{{% assign {name} = {expression} %}}")
         return name
 
-    def path(self, node: nodes.Node) -> str:
-        if isinstance(node, nodes.Name):
-            return node.name
-        if isinstance(node, nodes.Getattr):
-            return f"{self.path(node.node)}.{node.attr}"
-        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            key = node.arg.value
-            if isinstance(key, str) and IDENTIFIER.match(key):
-                return f"{self.path(node.node)}.{key}"
-            return f"{self.path(node.node)}[{_literal(key)}]"
-        raise Unsupported(f"expression {node!r}")
+    def key(self, key: object) -> str | None:
+        return f"[{_literal(key)}]"
 
     def value(self, node: nodes.Node) -> str:
         """A Liquid expression with its filters: ``p.url | utm: 'q', 'd'``."""
@@ -307,20 +320,12 @@ class _HandlebarsWriter(_Writer):
         super().__init__()
         self.loop_names: list[str] = []
 
-    def path(self, node: nodes.Node) -> str:
-        if isinstance(node, nodes.Name):
-            if self.loop_names and node.name not in self.loop_names:
-                return f"@root.{node.name}"
-            return node.name
-        if isinstance(node, nodes.Getattr):
-            return f"{self.path(node.node)}.{node.attr}"
-        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            key = node.arg.value
-            if isinstance(key, str) and IDENTIFIER.match(key):
-                return f"{self.path(node.node)}.{key}"
-            if isinstance(key, int) and not isinstance(key, bool):
-                return f"{self.path(node.node)}.[{key}]"
-        raise Unsupported(f"expression {node!r}")
+    def name(self, name: str) -> str:
+        # Inside a loop, Handlebars reads names from the loop's item: the template's own start at @root.
+        return f"@root.{name}" if self.loop_names and name not in self.loop_names else name
+
+    def key(self, key: object) -> str | None:
+        return f".[{key}]" if isinstance(key, int) and not isinstance(key, bool) else None
 
     def value(self, node: nodes.Node) -> str:
         """A Handlebars parameter: a path, a literal or a ``(helper ...)`` subexpression."""
