@@ -28,6 +28,7 @@ from renderer.base.errors import (
 )
 from renderer.base.limits import DEFAULT_LIMITS, Limits
 from renderer.base.models import Event, Product, Profile, RenderedEmail, parse_request
+from renderer.compile.cache import CompileCache, default_folder, entry_key
 from renderer.compile.pipeline import CompiledTemplate, compile_template, reference_mjml, render_reference
 from renderer.content.json_io import read_products
 from renderer.content.layout import ContentLayout
@@ -83,6 +84,9 @@ class Engine:
             the blocks folder); each template compiles once per language it is rendered in.
         auto_reload: recompile a template (or reload the rules or personas) when a file changes.
         reload_interval: seconds between checks of the files' modification times.
+        compile_cache: a folder where compiled templates are kept between processes
+            (``renderer/compile/cache.py``); ``None`` or ``True``: ``$RENDERER_COMPILE_CACHE``,
+            else ``~/.cache/renderer/compiled``; ``False``: compile in every process.
 
     Raises:
         RendererError: a folder or file given does not exist.
@@ -104,7 +108,8 @@ class Engine:
                  personas: str | Path | None = None, predictive: str | Path | None = None,
                  limits: Limits | None = None,
                  locales_dir: str | Path | None = None,
-                 auto_reload: bool = True, reload_interval: float = 1.0) -> None:
+                 auto_reload: bool = True, reload_interval: float = 1.0,
+                 compile_cache: str | Path | bool | None = None) -> None:
         self.layout = ContentLayout.at(content, templates=templates_dir, blocks=blocks_dir,
                                        locales=locales_dir, segments=segments_file)
         if segments_file and not self.layout.segments.is_file():
@@ -130,6 +135,9 @@ class Engine:
         self.limits = limits or DEFAULT_LIMITS
         self._personas_path = Path(personas) if personas else None
         self._predictive_path = Path(predictive) if predictive else None
+        self._compile_cache_option = compile_cache
+        folder = default_folder() if compile_cache is None or compile_cache is True else compile_cache or None
+        self.compile_cache = CompileCache(folder) if folder is not None else None
         self._init_caches()
         self.personas()  # a broken or mismatched personas file fails here, not at the first render
         self.predictive()  # and so does a predictive model file
@@ -202,6 +210,7 @@ class Engine:
             "limits": self.limits,
             "auto_reload": self.auto_reload,
             "reload_interval": self.reload_interval,
+            "compile_cache": self._compile_cache_option,
         }
 
     def for_worker(self, recommendations: RecommendationSource | None) -> Engine:
@@ -293,11 +302,18 @@ class Engine:
             digest = fingerprint(source_files(self.layout, spec) + locale_files(self.layout.locales, language))
             if previous is not None and previous.fingerprint == digest:
                 return previous  # touched, not changed
+            key = entry_key(digest, name, language) if self.compile_cache is not None else ""
+            kept = self.compile_cache.get(key) if self.compile_cache is not None else None
+            if kept is not None:
+                return kept
             blocks = {use.block: self._block(spec, use) for use in spec.blocks}
             catalog = load_catalog(self.layout.locales, language)
-            return compile_template(spec, blocks, load_theme(self.layout), load_brand(self.layout), digest,
-                                    catalog, load_layout(self.layout), theme_path=str(self.layout.theme),
-                                    layout_path=str(self.layout.layout))
+            compiled = compile_template(spec, blocks, load_theme(self.layout), load_brand(self.layout), digest,
+                                        catalog, load_layout(self.layout), theme_path=str(self.layout.theme),
+                                        layout_path=str(self.layout.layout))
+            if self.compile_cache is not None:
+                self.compile_cache.put(key, compiled)
+            return compiled
 
     def _block(self, spec: TemplateSpec, use: BlockUse) -> BlockSpec:
         """The block a template entry names; an unknown name is told at the template's line."""

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from renderer import Engine
+# Every test compiles from its content, as before the compile cache, and nothing is written to the
+# user's ~/.cache: tests of the cache give it a folder of their own (tests/test_compile_cache.py).
+os.environ.setdefault("RENDERER_COMPILE_CACHE", "off")
+
+from renderer import Engine  # noqa: E402
 from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from premailer import Premailer
-
 from renderer.base.errors import CompileError
 from renderer.compile.clients import break_long_lines
 
@@ -27,6 +25,10 @@ def inline_css(html: str) -> str:
     Raises:
         CompileError: when the HTML cannot be processed.
     """
+    # Imported here: premailer, cssutils and requests take about 0.1 s to import, which a process whose
+    # templates all come from the compile cache (compile/cache.py) never needs.
+    from premailer import Premailer
+
     try:
         inlined = Premailer(
             html,

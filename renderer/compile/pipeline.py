@@ -17,7 +17,8 @@ Everything here runs once per template version; per recipient only
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any
 
 import jinja2
@@ -59,6 +60,8 @@ class CompiledTemplate:
     """The ``show_if`` of every block that has one, in block order."""
     untranslated: tuple[str, ...] = ()
     """Copy and message ids that show in English although the language is another one."""
+    codes: tuple[CodeType, ...] = field(default=(), repr=False, compare=False)
+    """The Jinja code of ``html``, ``text``, ``subject`` and ``preheader``: what the compile cache keeps."""
 
     @property
     def name(self) -> str:
@@ -75,11 +78,65 @@ class CompiledTemplate:
         return self.assembled.language
 
 
-def _load(env: jinja2.Environment, source: str, filename: str) -> jinja2.Template:
+@dataclass(frozen=True)
+class Sources:
+    """What stages 0-6 make of a template: plain data, the same for the same content and code."""
+
+    spec: TemplateSpec
+    fingerprint: str
+    brand: dict[str, Any]
+    assembled: Assembled
+    html_source: str
+    text_source: str
+    untranslated: tuple[str, ...] = ()
+
+    def jinja(self) -> tuple[tuple[jinja2.Environment, str], ...]:
+        """(environment, source) of html, text, subject and preheader, in ``CompiledTemplate.codes``' order."""
+        return ((HTML_ENV, self.html_source), (TEXT_ENV, self.text_source),
+                (TEXT_ENV, self.assembled.subject), (TEXT_ENV, self.assembled.preheader))
+
+
+def _code(env: jinja2.Environment, source: str, filename: str) -> CodeType:
     try:
-        return env.from_string(source)
+        return env.compile(source)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(error.message or str(error), filename, error.lineno) from None
+
+
+def load(sources: Sources, codes: tuple[CodeType, ...] | None = None) -> CompiledTemplate:
+    """Stage 7: the Jinja templates, from ``codes`` when given (the cache's), else compiled now.
+
+    What ``Environment.from_string`` does, in two halves, so the code can be kept.
+
+    Raises:
+        TemplateError: a Jinja tag is broken (file and line named).
+    """
+    pairs = sources.jinja()
+    if codes is None:
+        codes = tuple(_code(env, source, str(sources.spec.path)) for env, source in pairs)
+    html, text, subject, preheader = (env.template_class.from_code(env, code, env.make_globals(None), None)
+                                      for (env, _), code in zip(pairs, codes, strict=True))
+    return CompiledTemplate(
+        spec=sources.spec,
+        fingerprint=sources.fingerprint,
+        brand=sources.brand,
+        assembled=sources.assembled,
+        html_source=sources.html_source,
+        text_source=sources.text_source,
+        html=html,
+        text=text,
+        subject=subject,
+        preheader=preheader,
+        conditions=_compile_conditions(sources.assembled.blocks),
+        untranslated=sources.untranslated,
+        codes=codes,
+    )
+
+
+def sources_of(compiled: CompiledTemplate) -> Sources:
+    """The plain data of a compiled template (what :func:`load` makes it from again)."""
+    return Sources(compiled.spec, compiled.fingerprint, compiled.brand, compiled.assembled,
+                   compiled.html_source, compiled.text_source, compiled.untranslated)
 
 
 def _compile_conditions(blocks: tuple[AssembledBlock, ...]) -> ExpressionSet:
@@ -91,7 +148,16 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
                      brand: dict[str, Any], fingerprint: str, catalog: Catalog | None = None,
                      layout: str | None = None, *, theme_path: str = "the theme (_theme.mjml)",
                      layout_path: str = "the layout (_layout.mjml)") -> CompiledTemplate:
-    """Run the per-template pipeline, with the fixed strings of ``catalog``'s language.
+    """Run the whole per-template pipeline: :func:`load` of :func:`compile_sources` (same arguments and errors)."""
+    return load(compile_sources(spec, blocks, theme, brand, fingerprint, catalog, layout, theme_path=theme_path,
+                                layout_path=layout_path))
+
+
+def compile_sources(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str,
+                    brand: dict[str, Any], fingerprint: str, catalog: Catalog | None = None,
+                    layout: str | None = None, *, theme_path: str = "the theme (_theme.mjml)",
+                    layout_path: str = "the layout (_layout.mjml)") -> Sources:
+    """Stages 0-6, with the fixed strings of ``catalog``'s language.
 
     ``theme_path`` and ``layout_path`` name the theme and layout files in errors.
 
@@ -116,20 +182,8 @@ def compile_template(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: st
             restore(html_to_text(inlined, protected.tags, isolate=rtl), protected, stage="text conversion", strict=False))
     except CompileError as error:
         raise CompileError(error.message, str(spec.path)) from None
-    return CompiledTemplate(
-        spec=spec,
-        fingerprint=fingerprint,
-        brand=brand,
-        assembled=assembled,
-        html_source=html_source,
-        text_source=text_source,
-        html=_load(HTML_ENV, html_source, str(spec.path)),
-        text=_load(TEXT_ENV, text_source, str(spec.path)),
-        subject=_load(TEXT_ENV, assembled.subject, str(spec.path)),
-        preheader=_load(TEXT_ENV, assembled.preheader, str(spec.path)),
-        conditions=_compile_conditions(assembled.blocks),
-        untranslated=tuple(untranslated) + assembled.untranslated,
-    )
+    return Sources(spec, fingerprint, brand, assembled, html_source, text_source,
+                   tuple(untranslated) + assembled.untranslated)
 
 
 def reference_mjml(compiled: CompiledTemplate, context: dict[str, Any]) -> str:

@@ -27,13 +27,14 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Union
-
-import lxml.html
+from typing import TYPE_CHECKING, Callable, Union
 
 from renderer.compile.isolate import FSI, LRI, PDI
 from renderer.compile.text_wrap import WIDTH, wrap_line
 from renderer.sandbox.text_width import display_width, underline
+
+if TYPE_CHECKING:
+    import lxml.html
 
 _PLACEHOLDER = re.compile(r"jjph(\d{5})z")
 _SPACE = re.compile(r"[ \t\r\n\f]+")
@@ -318,6 +319,8 @@ def _fits_one_branch_at_a_time(line: str, tags: tuple[str, ...], width: Callable
 
 
 def _visible_body(html: str) -> lxml.html.HtmlElement | None:
+    import lxml.html  # only when compiling: a process whose templates come from the compile cache never needs it
+
     root = lxml.html.document_fromstring(html)
     return root.find("body")
 

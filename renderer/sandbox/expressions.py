@@ -17,6 +17,7 @@ failed. So every verdict, and every error, is Jinja's.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import jinja2
@@ -113,15 +114,26 @@ def _translate(environment: jinja2.Environment, expressions: list[str]) -> tuple
 
 
 class _Joined:
-    """Expressions evaluated by Jinja: one joined render, and each alone when that render raises."""
+    """Expressions evaluated by Jinja: one joined render, and each alone when that render raises.
+
+    Both are compiled when first needed: where the Python translation covers
+    every expression, Jinja evaluates them only after an error. Their syntax
+    was checked where they were read (the assemble stage, the rules file).
+    """
 
     def __init__(self, environment: jinja2.Environment, expressions: list[str]) -> None:
-        # Compiling each alone first gives a precise syntax error per expression.
-        self.single: list[Callable[..., Any]] = [
-            environment.compile_expression(expression, undefined_to_none=False) for expression in expressions
-        ]
-        source = "".join(f"{{% if ({expression}) %}}1{{% else %}}0{{% endif %}}" for expression in expressions)
-        self.joined = environment.from_string(source)
+        self.environment = environment
+        self.expressions = expressions
+
+    @functools.cached_property
+    def single(self) -> list[Callable[..., Any]]:
+        return [self.environment.compile_expression(expression, undefined_to_none=False)
+                for expression in self.expressions]
+
+    @functools.cached_property
+    def joined(self) -> jinja2.Template:
+        source = "".join(f"{{% if ({expression}) %}}1{{% else %}}0{{% endif %}}" for expression in self.expressions)
+        return self.environment.from_string(source)
 
     def evaluate(self, context: dict[str, Any]) -> list[bool | BaseException]:
         try:
@@ -147,8 +159,11 @@ class ExpressionSet:
         self._python, self._covered = _translate(environment, self.expressions)
         covered = set(self._covered)
         uncovered = [e for i, e in enumerate(self.expressions) if i not in covered]
-        # What Jinja evaluates even when the Python function gives its verdicts.
+        # What Jinja evaluates even when the Python function gives its verdicts: at every evaluation, so
+        # compiled now (before a batch forks its workers, not in each of them).
         self._rest = _Joined(environment, uncovered) if uncovered else None
+        if self._rest is not None:
+            self._rest.joined  # noqa: B018 - compiles it
 
     def __len__(self) -> int:
         return len(self.expressions)

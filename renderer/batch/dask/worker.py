@@ -13,46 +13,25 @@ client side (``renderer/batch/dask/cluster.py``) submits, and tests can call dir
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 import os
 import pickle
 import socket
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from renderer.base.errors import ContentMismatch, RendererError
-from renderer.batch.dask.manifest import write_atomically
 from renderer.base.jsonl import dumps_line
+from renderer.base.versions import code_fingerprint
+from renderer.batch.dask.manifest import write_atomically
 from renderer.batch.job import JobSpec, render_record
 from renderer.batch.local import Result, render_one, worker_engine_config
 from renderer.engine import Engine
 
-# Libraries whose version changes the rendered bytes; mjml-python is pinned for that reason.
-_OUTPUT_LIBRARIES = ("mjml-python", "premailer", "jinja2", "babel", "html2text", "pydantic", "pyyaml")
 _MAX_ENGINES = 4  # content versions a long-lived worker keeps; older ones are dropped
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """A digest of the renderer package's sources and the versions of the libraries it renders with."""
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parents[2]  # renderer/
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
-    for name in _OUTPUT_LIBRARIES:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "absent"
-        digest.update(f"{name}=={version}\0".encode())
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
