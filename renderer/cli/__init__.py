@@ -3,6 +3,7 @@
 its commands; ``exits`` names the exit codes.
 """
 
+import gc
 import sys
 
 
@@ -12,4 +13,9 @@ def run() -> None:
         from renderer.cli.main import main
     except KeyboardInterrupt:
         sys.exit(130)
-    sys.exit(main())
+    code = main()
+    # The command is done: what the process built (compiled templates, caches, a batch's worth of
+    # objects) is left out of the last garbage collection at exit, which cost 0.1-0.2 s after a
+    # 10,000-recipient batch. atexit handlers and the closing of files still run.
+    gc.freeze()
+    sys.exit(code)
