@@ -301,3 +301,29 @@ def test_a_broken_shared_recommendations_file_is_refused_before_any_render(tmp_p
     assert code == 2
     assert "0.price: Input should be greater than or equal to 0" in capsys.readouterr().err
     assert not out.exists() and not out.with_name("out.jsonl.partial").exists()
+
+
+def test_on_a_terminal_the_progress_counts_against_the_files_lines(tmp_path):
+    # Progress is drawn only on a terminal, and only there is the file read once more for its total:
+    # standard error is a pseudo-terminal here, and what the bar drew is read from its other end.
+    import pty
+
+    source = audience(tmp_path / "in.jsonl", 120)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "renderer", "batch", "welcome", "--profiles", str(source),
+                                "--out", str(tmp_path / "out.jsonl"), "--now", "2026-11-15T12:00:00Z"],
+                               stdout=subprocess.DEVNULL, stderr=follower, env={**os.environ, "TERM": "xterm",
+                                                                                 "COLUMNS": "120"})
+    os.close(follower)
+    drawn = b""
+    while True:  # until the process closes its end
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    assert process.wait() == 0
+    assert b"rendering" in drawn and b"/120" in drawn, drawn[-500:]

@@ -115,8 +115,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.scheduler or args.partitions or args.shared_out:
         raise UsageError("--scheduler, --partitions and --shared-out need --engine dask")
     console = Console(stderr=True)
-    # A pipe (--profiles /dev/stdin, a FIFO) can be read once only: no total, no ETA.
-    total = _count_lines(profiles) if profiles.is_file() else None
+    # A pipe (--profiles /dev/stdin, a FIFO) can be read once only: no total, no ETA. Without a
+    # terminal there is no progress bar, and the file is not read an extra time for its total.
+    total = _count_lines(profiles) if profiles.is_file() and console.is_terminal else None
     progress = Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]:>7.0f} emails/s"), TimeRemainingColumn(),
                         console=console, disable=not console.is_terminal, transient=True)
