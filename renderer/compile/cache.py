@@ -97,7 +97,7 @@ class CompileCache:
             length = int.from_bytes(view[:8], "big")
             sources = pickle.loads(view[8:8 + length])  # noqa: S301 - a private folder this process writes
             codes = marshal.loads(view[8 + length:])
-            if not isinstance(sources, Sources) or not isinstance(codes, tuple) \
+            if type(sources) is not Sources or not isinstance(codes, tuple) \
                     or not all(isinstance(code, CodeType) for code in codes):
                 return None
             return load(sources, codes)

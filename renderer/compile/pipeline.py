@@ -17,7 +17,7 @@ Everything here runs once per template version; per recipient only
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import CodeType
 from typing import Any
 
@@ -43,8 +43,8 @@ TEXT_ENV = text_environment()
 
 
 @dataclass(frozen=True)
-class CompiledTemplate:
-    """A template ready to render many recipients."""
+class Sources:
+    """What stages 0-6 make of a template: plain data, the same for the same content and code."""
 
     spec: TemplateSpec
     fingerprint: str
@@ -52,14 +52,25 @@ class CompiledTemplate:
     assembled: Assembled
     html_source: str
     text_source: str
+    untranslated: tuple[str, ...]
+    """Copy and message ids that show in English although the language is another one."""
+
+    def jinja(self) -> tuple[tuple[jinja2.Environment, str], ...]:
+        """(environment, source) of html, text, subject and preheader, in ``CompiledTemplate.codes``' order."""
+        return ((HTML_ENV, self.html_source), (TEXT_ENV, self.text_source),
+                (TEXT_ENV, self.assembled.subject), (TEXT_ENV, self.assembled.preheader))
+
+
+@dataclass(frozen=True)
+class CompiledTemplate(Sources):
+    """A template ready to render many recipients: its sources and their Jinja templates."""
+
     html: jinja2.Template
     text: jinja2.Template
     subject: jinja2.Template
     preheader: jinja2.Template
     conditions: ExpressionSet
     """The ``show_if`` of every block that has one, in block order."""
-    untranslated: tuple[str, ...] = ()
-    """Copy and message ids that show in English although the language is another one."""
     codes: tuple[CodeType, ...] = field(default=(), repr=False, compare=False)
     """The Jinja code of ``html``, ``text``, ``subject`` and ``preheader``: what the compile cache keeps."""
 
@@ -76,24 +87,6 @@ class CompiledTemplate:
     def language(self) -> str:
         """The language its fixed strings were compiled in (``en``, ``de``, ...)."""
         return self.assembled.language
-
-
-@dataclass(frozen=True)
-class Sources:
-    """What stages 0-6 make of a template: plain data, the same for the same content and code."""
-
-    spec: TemplateSpec
-    fingerprint: str
-    brand: dict[str, Any]
-    assembled: Assembled
-    html_source: str
-    text_source: str
-    untranslated: tuple[str, ...] = ()
-
-    def jinja(self) -> tuple[tuple[jinja2.Environment, str], ...]:
-        """(environment, source) of html, text, subject and preheader, in ``CompiledTemplate.codes``' order."""
-        return ((HTML_ENV, self.html_source), (TEXT_ENV, self.text_source),
-                (TEXT_ENV, self.assembled.subject), (TEXT_ENV, self.assembled.preheader))
 
 
 def _code(env: jinja2.Environment, source: str, filename: str) -> CodeType:
@@ -116,27 +109,17 @@ def load(sources: Sources, codes: tuple[CodeType, ...] | None = None) -> Compile
         codes = tuple(_code(env, source, str(sources.spec.path)) for env, source in pairs)
     html, text, subject, preheader = (env.template_class.from_code(env, code, env.make_globals(None), None)
                                       for (env, _), code in zip(pairs, codes, strict=True))
-    return CompiledTemplate(
-        spec=sources.spec,
-        fingerprint=sources.fingerprint,
-        brand=sources.brand,
-        assembled=sources.assembled,
-        html_source=sources.html_source,
-        text_source=sources.text_source,
-        html=html,
-        text=text,
-        subject=subject,
-        preheader=preheader,
-        conditions=_compile_conditions(sources.assembled.blocks),
-        untranslated=sources.untranslated,
-        codes=codes,
-    )
+    return CompiledTemplate(**_fields(sources), html=html, text=text, subject=subject, preheader=preheader,
+                            conditions=_compile_conditions(sources.assembled.blocks), codes=codes)
+
+
+def _fields(sources: Sources) -> dict[str, Any]:
+    return {item.name: getattr(sources, item.name) for item in fields(Sources)}
 
 
 def sources_of(compiled: CompiledTemplate) -> Sources:
     """The plain data of a compiled template (what :func:`load` makes it from again)."""
-    return Sources(compiled.spec, compiled.fingerprint, compiled.brand, compiled.assembled,
-                   compiled.html_source, compiled.text_source, compiled.untranslated)
+    return Sources(**_fields(compiled))
 
 
 def _compile_conditions(blocks: tuple[AssembledBlock, ...]) -> ExpressionSet:
