@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ from renderer.base.errors import (
 )
 from renderer.base.limits import DEFAULT_LIMITS, Limits
 from renderer.base.models import Event, Product, Profile, RenderedEmail, parse_request
-from renderer.compile.cache import CompileCache, default_folder, entry_key
+from renderer.compile.cache import CompileCache, default_folder
 from renderer.compile.pipeline import CompiledTemplate, compile_template, reference_mjml, render_reference
 from renderer.content.json_io import read_products
 from renderer.content.layout import ContentLayout
@@ -135,7 +136,6 @@ class Engine:
         self.limits = limits or DEFAULT_LIMITS
         self._personas_path = Path(personas) if personas else None
         self._predictive_path = Path(predictive) if predictive else None
-        self._compile_cache_option = compile_cache
         folder = default_folder() if compile_cache is None or compile_cache is True else compile_cache or None
         self.compile_cache = CompileCache(folder) if folder is not None else None
         self._init_caches()
@@ -210,7 +210,7 @@ class Engine:
             "limits": self.limits,
             "auto_reload": self.auto_reload,
             "reload_interval": self.reload_interval,
-            "compile_cache": self._compile_cache_option,
+            "compile_cache": self.compile_cache.folder if self.compile_cache is not None else False,
         }
 
     def for_worker(self, recommendations: RecommendationSource | None) -> Engine:
@@ -302,18 +302,17 @@ class Engine:
             digest = fingerprint(source_files(self.layout, spec) + locale_files(self.layout.locales, language))
             if previous is not None and previous.fingerprint == digest:
                 return previous  # touched, not changed
-            key = entry_key(digest, name, language) if self.compile_cache is not None else ""
-            kept = self.compile_cache.get(key) if self.compile_cache is not None else None
-            if kept is not None:
-                return kept
-            blocks = {use.block: self._block(spec, use) for use in spec.blocks}
-            catalog = load_catalog(self.layout.locales, language)
-            compiled = compile_template(spec, blocks, load_theme(self.layout), load_brand(self.layout), digest,
-                                        catalog, load_layout(self.layout), theme_path=str(self.layout.theme),
-                                        layout_path=str(self.layout.layout))
-            if self.compile_cache is not None:
-                self.compile_cache.put(key, compiled)
-            return compiled
+            build = functools.partial(self._compile_now, spec, digest, language)
+            if self.compile_cache is None:
+                return build()
+            return self.compile_cache.compiled(digest, name, language, build)
+
+    def _compile_now(self, spec: TemplateSpec, digest: str, language: str) -> CompiledTemplate:
+        blocks = {use.block: self._block(spec, use) for use in spec.blocks}
+        catalog = load_catalog(self.layout.locales, language)
+        return compile_template(spec, blocks, load_theme(self.layout), load_brand(self.layout), digest,
+                                catalog, load_layout(self.layout), theme_path=str(self.layout.theme),
+                                layout_path=str(self.layout.layout))
 
     def _block(self, spec: TemplateSpec, use: BlockUse) -> BlockSpec:
         """The block a template entry names; an unknown name is told at the template's line."""

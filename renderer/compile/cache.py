@@ -36,6 +36,7 @@ import sys
 import tempfile
 from pathlib import Path
 from types import CodeType
+from typing import Callable
 
 from renderer.base.versions import code_fingerprint
 from renderer.compile.pipeline import CompiledTemplate, Sources, load, sources_of
@@ -82,6 +83,16 @@ class CompileCache:
             self._usable = _private_folder(self.folder)
         return self._usable
 
+    def compiled(self, fingerprint: str, name: str, language: str,
+                 build: Callable[[], CompiledTemplate]) -> CompiledTemplate:
+        """The kept template of ``name`` in ``language`` (arguments of :func:`entry_key`), else ``build()``'s, kept."""
+        key = entry_key(fingerprint, name, language)
+        kept = self.get(key)
+        if kept is None:
+            kept = build()
+            self.put(key, kept)
+        return kept
+
     def get(self, key: str) -> CompiledTemplate | None:
         """The compiled template of ``key`` (``entry_key``), or ``None``: no such entry, or it cannot be read."""
         if not self.usable():
@@ -106,7 +117,7 @@ class CompileCache:
 
     def put(self, key: str, compiled: CompiledTemplate) -> None:
         """Keep ``compiled`` under ``key``: written whole or not at all, never failing the compile."""
-        if not self.usable() or not compiled.codes:
+        if not self.usable():
             return
         sources = pickle.dumps(sources_of(compiled), protocol=pickle.HIGHEST_PROTOCOL)
         data = b"".join((_FORMAT, len(sources).to_bytes(8, "big"), sources, marshal.dumps(compiled.codes)))

@@ -71,7 +71,7 @@ class CompiledTemplate(Sources):
     preheader: jinja2.Template
     conditions: ExpressionSet
     """The ``show_if`` of every block that has one, in block order."""
-    codes: tuple[CodeType, ...] = field(default=(), repr=False, compare=False)
+    codes: tuple[CodeType, ...] = field(repr=False, compare=False)
     """The Jinja code of ``html``, ``text``, ``subject`` and ``preheader``: what the compile cache keeps."""
 
     @property
