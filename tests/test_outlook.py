@@ -12,16 +12,19 @@ import re
 import lxml.html
 import mjml
 import pytest
+from conftest import PAIRS, PROJECT_ROOT, fixture_request
 from PIL import Image
 
 from renderer.compile.clients import (
     MAX_LINE_OCTETS,
+    ascii_references,
     break_long_lines,
     longest_line,
     normalize_paddings,
 )
 from renderer.compile.inline import inline_css
 from renderer.compile.mjml import compile_mjml
+from renderer.content.fixtures import FIXTURE_NOW
 from renderer.devtools.check_rules import (
     ERROR,
     check_email,
@@ -29,8 +32,6 @@ from renderer.devtools.check_rules import (
     check_line_length,
     check_outlook_widths,
 )
-
-from conftest import PAIRS, PROJECT_ROOT, fixture_request
 
 GRID = """<mjml><mj-body width="600px"><mj-section padding="{section}">
 <mj-column padding="{column}"><mj-image padding="0px" alt="a" src="https://cdn.example/a.png" /></mj-column>
@@ -224,9 +225,10 @@ def test_the_check_rules_find_nothing_on_the_bundled_emails(emails, engine):
 
 def test_preheader_is_hidden_from_outlook_and_followed_by_a_filler(emails):
     for html in emails.values():
-        hidden = lxml.html.document_fromstring(html).find("body").findall("div")[:2]
+        hidden = lxml.html.document_fromstring(html).find("body").findall("div")[:3]
         assert all("mso-hide:all" in (div.get("style") or "") for div in hidden)
-        assert (hidden[1].text or "").startswith("\u034f\u200c\xa0" * 60)
+        # In two halves: written as character references, the whole filler would be one line too long.
+        assert "".join(div.text or "" for div in hidden[1:]) == "\u034f\u200c\xa0" * 60
 
 
 def test_dark_mode_rules_use_classes_and_cover_every_line(emails):
@@ -250,3 +252,73 @@ def test_product_images_have_transparent_corners():
         corners = [(0, 0), (width - 1, 0), (0, height - 1), (width - 1, height - 1)]
         assert [image.getpixel(c)[3] for c in corners] == [0, 0, 0, 0], path.name
         assert image.getpixel((width // 2, height // 2))[3] == 255, path.name
+
+
+# --- character references (compile/clients.ascii_references) ---------------------------------
+
+_MIXED = ('<!doctype html><html><head><title>Café →</title><style>p{font-family:"ヒラギノ"}</style></head>'
+          '<body><!--[if mso]><p>Grüße</p><![endif]--><p title="é · ©">x\xa0y \u034f\u200c 😀 أهلًا</p>'
+          '<script>var s = "ü";</script><img alt="Küche" src="https://example.com/k%C3%BC.png"></body></html>')
+
+
+def _document(html: str) -> str:
+    return lxml.html.tostring(lxml.html.document_fromstring(html), encoding="unicode")
+
+
+def test_character_references_leave_the_parsed_document_as_it_was():
+    written = ascii_references(_MIXED)
+    assert written.isascii() is False  # <style> and <script> keep their text: references are not decoded there
+    outside = re.sub(r"<(style|script)\b.*?</\1>", "", written, flags=re.S)
+    assert outside.isascii()
+    assert '<style>p{font-family:"ヒラギノ"}</style>' in written and '<script>var s = "ü";</script>' in written
+    assert "&#8594;" in written and 'title="&#233; &#183; &#169;"' in written and "&#128512;" in written
+    # Outlook reads a conditional comment's content as HTML: the references are decoded there too.
+    conditional = re.compile(r"<!--\[if mso\]>(.*?)<!\[endif\]-->", re.S)
+    assert _document(conditional.search(written).group(1)) == _document(conditional.search(_MIXED).group(1))
+    assert _document(conditional.sub("", written)) == _document(conditional.sub("", _MIXED))
+    assert ascii_references("<p>plain</p>") == "<p>plain</p>"
+
+
+def test_every_bundled_template_is_compiled_to_ascii_in_every_language(engine):
+    sources = {(name, language): engine.compiled(name, language).html_source
+               for name in engine.template_names() for language in engine.languages()}
+    assert len(sources) == 6 * 7
+    assert [key for key, source in sources.items() if not source.isascii()] == []
+
+
+def test_an_email_for_a_recipient_with_ascii_data_is_ascii_and_keeps_its_characters(engine):
+    email = engine.render("welcome", **fixture_request(engine, "welcome", "frequent_high_spender"))
+    assert email.html.isascii()
+    text = lxml.html.document_fromstring(email.html).text_content()
+    assert "© 2026 Fernhill" in text and "\u034f\u200c\xa0" in text
+
+
+def test_a_recipients_own_characters_stay_as_given(engine):
+    email = engine.render("welcome", **fixture_request(engine, "welcome", "locale_ar"))
+    name = fixture_request(engine, "welcome", "locale_ar")["profile"]["first_name"]
+    assert not name.isascii() and name in email.html  # the compiled template is ASCII, the data is not re-encoded
+
+
+def test_a_line_that_references_would_make_too_long_keeps_the_html_utf8():
+    paragraph = "日本語の段落です。" * 60  # 540 characters of text: 1,620 octets in UTF-8, 4,320 as references
+    html = compile_mjml(f"<mjml><mj-body><mj-section><mj-column><mj-text>{paragraph}</mj-text></mj-column>"
+                        "</mj-section></mj-body></mjml>")
+    inlined = inline_css(html)
+    assert paragraph in inlined and "&#26085;" not in inlined
+    short = inline_css(compile_mjml("<mjml><mj-body><mj-section><mj-column><mj-text>日本語</mj-text>"
+                                    "</mj-column></mj-section></mj-body></mjml>"))
+    assert "&#26085;&#26412;&#35486;" in short and short.isascii()
+
+
+def test_text_a_template_reads_as_a_value_reaches_jinja_as_written(content_copy):
+    from renderer import Engine
+
+    template = content_copy / "templates" / "welcome.yaml"
+    template.write_text(template.read_text().replace(
+        'headline: "Welcome in{% if FirstName %}, {{ FirstName }}{% endif %}."',
+        'headline: "{% filter upper %}Café{% endfilter %} {% set word %}Grüße{% endset %}{{ word|length }}"'))
+    engine = Engine(templates_dir=content_copy / "templates", blocks_dir=content_copy / "blocks",
+                    locales_dir=content_copy / "locales", auto_reload=False)
+    html = engine.render("welcome", profile={"id": "c1", "email": "ana@example.com"}, now=FIXTURE_NOW).html
+    text = lxml.html.document_fromstring(html).text_content()
+    assert "CAFÉ 5" in text  # not "CAFé" (upper of "&#233;") nor 10 (the length of "Gr&#252;&#223;e")

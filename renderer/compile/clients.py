@@ -1,6 +1,6 @@
 """What MRML and premailer leave for email clients to trip on, put right.
 
-Three steps, run by the MJML and inline stages (so the per-recipient
+Four steps, run by the MJML and inline stages (so the per-recipient
 reference path gets them too):
 
 - :func:`normalize_paddings`, on the MJML source: MRML 1.4.2 ignores a whole
@@ -14,7 +14,19 @@ reference path gets them too):
   button cells, not HTML) becomes ``valign``; and Outlook's
   ``mso-table-lspace/rspace`` reset moves into a ``<style>`` that premailer
   leaves alone, instead of being copied onto every table and cell.
-- :func:`break_long_lines`, on the inlined HTML: RFC 5322 caps a line at 998
+- :func:`ascii_references`, on the inlined HTML: every character outside
+  ASCII (``→``, ``©``, the preheader filler's ``&#847;&zwnj;&nbsp;``, copy in
+  German or Japanese) is written as a numeric character reference, as the
+  MJML source often spells it before the compilers decode it. Clients show
+  the same characters whatever charset a gateway or forward assumes, and the
+  compiled template is ASCII, so a recipient whose data is ASCII gets an
+  ASCII email: Python renders, JSON-encodes and copies a one-byte string
+  several times faster than the two-byte one a single ``→`` makes of it.
+  ``<style>`` and ``<script>`` keep their text (character references are not
+  decoded there). Where that would leave a line too long for
+  :func:`break_long_lines` to mend (a paragraph of Japanese, Arabic or Hebrew
+  grows about threefold: text is never broken), the HTML stays UTF-8.
+- :func:`break_long_lines`, on that HTML: RFC 5322 caps a line at 998
   octets, and the HTML is otherwise one line of tens of KB. A line break goes
   where it changes no document: before an attribute (``<td style=...`` ->
   ``<td`` newline ``style=...``), filling lines to about 400 characters.
@@ -47,7 +59,8 @@ def normalize_paddings(mjml: str) -> str:
     return _MJ_TAG.sub(lambda tag: _PADDING_ATTRIBUTE.sub(_zero_px, tag.group(0)), mjml)
 
 
-PREHEADER_FILLER = "&#847;&zwnj;&nbsp;" * 60
+_FILLER_UNIT = "&#847;&zwnj;&nbsp;"
+PREHEADER_FILLER = _FILLER_UNIT * 60
 """Invisible characters after the preheader: the inbox preview runs out of text
 before it reaches the email's first words (the navigation, usually)."""
 
@@ -61,10 +74,13 @@ OUTLOOK_TABLE_STYLE = ('<style type="text/css" data-premailer="ignore">'
 
 
 def _preview(match: re.Match[str]) -> str:
-    # The filler gets a hidden div of its own, so that neither line grows long.
+    # The filler gets hidden divs of its own, so that no line grows long: written as character
+    # references (ascii_references), the whole of it is 1,080 characters of text, which
+    # break_long_lines cannot break; half of it fits a line.
     style, _, close, text, end = match.groups()
     hidden = f"{style};mso-hide:all;{close}"
-    return f"{hidden}{text}{end}{hidden}{PREHEADER_FILLER}{end}"
+    half = _FILLER_UNIT * 30
+    return f"{hidden}{text}{end}{hidden}{half}{end}{hidden}{half}{end}"
 
 
 def _valign(match: re.Match[str]) -> str:
@@ -138,6 +154,25 @@ class _BreakPoints(HTMLParser):
         inner = self._offset() + len("<!--") + conditional.start(1)
         for tag in _GHOST_TAG.finditer(conditional.group(1)):
             self.fixed += _attribute_gaps(tag.group(0), inner + tag.start())[:1]
+
+
+_RAW_TEXT = re.compile(r"(<(style|script)\b.*?</\2\s*>)", re.S | re.I)
+
+
+def ascii_references(html: str) -> str:
+    """``html`` with every non-ASCII character outside ``<style>`` and ``<script>`` written as ``&#N;``.
+
+    The parsed document is the same: an HTML parser decodes the references in
+    text and attribute values alike (``<title>`` included). A reference takes
+    more octets than the UTF-8 it replaces (``&#12354;`` for three), so text
+    lines grow (see :func:`longest_line`).
+    """
+    if html.isascii():
+        return html
+    parts = _RAW_TEXT.split(html)
+    # split() gives text, (element, tag name), text, ...: the raw-text elements are kept as they are.
+    return "".join(part if index % 3 else part.encode("ascii", "xmlcharrefreplace").decode("ascii")
+                   for index, part in enumerate(parts) if index % 3 != 2)
 
 
 def break_long_lines(html: str, target: int = LINE_TARGET) -> str:

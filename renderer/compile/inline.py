@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 
 from renderer.base.errors import CompileError
-from renderer.compile.clients import break_long_lines
+from renderer.compile.clients import MAX_LINE_OCTETS, ascii_references, break_long_lines, longest_line
 
 DOCTYPE = "<!doctype html>"
 
 
-def inline_css(html: str) -> str:
+def inline_css(html: str, *, references: bool = True) -> str:
     """Move CSS rules into ``style`` attributes; keep media queries in ``<head>``.
 
     premailer drops the doctype, so it is put back. Its copying of ``width`` and
     ``height`` from styles into attributes is off: it overwrote MRML's pixel
     widths on images with ``width="100%"`` (Outlook then sizes the image from
     the file) and wrote ``width`` on paragraphs. Lines are broken to fit
-    RFC 5322's 998 octets (:func:`~renderer.compile.clients.break_long_lines`).
+    RFC 5322's 998 octets (:func:`~renderer.compile.clients.break_long_lines`), after every
+    character outside ASCII is written as a character reference
+    (:func:`~renderer.compile.clients.ascii_references`), unless ``references`` is false or
+    a line would then be too long.
     libxml2's serializer does not know ``<wbr>`` (HTML5) as a void element and
     writes ``<wbr></wbr>``; that is put back to ``<wbr>``, as the MJML source
     and the ``phrases`` filter write it (and as MRML requires).
@@ -46,4 +49,8 @@ def inline_css(html: str) -> str:
     if not inlined.lower().startswith("<!doctype"):
         inlined = f"{DOCTYPE}\n{inlined}"
     inlined = inlined.replace("<wbr></wbr>", "<wbr>")
+    if references:
+        written = break_long_lines(ascii_references(inlined))
+        if longest_line(written) <= MAX_LINE_OCTETS:
+            return written
     return break_long_lines(inlined)

@@ -159,7 +159,7 @@ def compile_sources(spec: TemplateSpec, blocks: dict[str, BlockSpec], theme: str
     rtl = catalog is not None and catalog.direction == "rtl"
     protected = protect(assembled.mjml)
     try:
-        inlined = inline_css(compile_mjml(protected.source))
+        inlined = inline_css(compile_mjml(protected.source), references=not protected.captures_text())
         html_source = restore(inlined, protected, stage="MJML or CSS inlining")
         text_source = glue_control_tags(
             restore(html_to_text(inlined, protected.tags, isolate=rtl), protected, stage="text conversion", strict=False))

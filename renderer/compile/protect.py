@@ -18,12 +18,23 @@ _JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _PLACEHOLDER = re.compile(r"jjph(\d{5})z")
 
 
+# Tags whose body a template can read as a value instead of writing it out: a filter block, a macro
+# (``m()|upper``), a call block (the body is the macro's caller()) and a block set
+# (``{% set x %}...{% endset %}``, no ``=``).
+_CAPTURING_TAG = re.compile(r"\{%[-+]?\s*(?:filter|macro|call)\b|\{%[-+]?\s*set\b[^=]*%\}\Z", re.DOTALL)
+
+
 @dataclass(frozen=True)
 class Protected:
     """Source with placeholders, and the tags they stand for."""
 
     source: str
     tags: tuple[str, ...]
+
+    def captures_text(self) -> bool:
+        """Whether a tag may take the text it encloses as a value (``{% filter upper %}``, a macro, a
+        block ``set``, ``{% call %}``): that text must reach Jinja as written, not as character references."""
+        return any(_CAPTURING_TAG.match(tag) for tag in self.tags if tag.startswith("{%"))
 
 
 def protect(source: str) -> Protected:
