@@ -41,3 +41,16 @@ def test_repeated_control_tag_is_an_error_but_repeated_expression_is_not():
 def test_source_with_placeholder_lookalike_is_refused():
     with pytest.raises(CompileError):
         protect("jjph00001z")
+
+
+@pytest.mark.parametrize("source,captures", [
+    ("{% filter upper %}é{% endfilter %}", True),
+    ("{% set word %}Grüße{% endset %}{{ word|length }}", True),
+    ("{%- set word | trim -%} x {% endset %}", True),
+    ("{% macro m() %}é{% endmacro %}{{ m()|upper }}", True),
+    ("{% call m() %}é{% endcall %}", True),
+    ("{% set total = price * 2 %}{{ total }}", False),
+    ("{% if FirstName %}{{ FirstName|upper }}{% endif %}{# {% filter %} #}", False),
+])
+def test_tags_that_read_their_body_as_a_value_are_told_apart(source, captures):
+    assert protect(source).captures_text() is captures
