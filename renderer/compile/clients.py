@@ -20,8 +20,9 @@ reference path gets them too):
   MJML source often spells it before the compilers decode it. Clients show
   the same characters whatever charset a gateway or forward assumes, and the
   compiled template is ASCII, so a recipient whose data is ASCII gets an
-  ASCII email: Python renders, JSON-encodes and copies a one-byte string
-  several times faster than the two-byte one a single ``→`` makes of it.
+  ASCII email: a one-byte Python string, which orjson encodes and marshal
+  copies two to three times faster than the two-byte one a single ``→``
+  makes of it (and Jinja renders about 5% faster).
   ``<style>`` and ``<script>`` keep their text (character references are not
   decoded there). Where that would leave a line too long for
   :func:`break_long_lines` to mend (a paragraph of Japanese, Arabic or Hebrew
@@ -60,9 +61,8 @@ def normalize_paddings(mjml: str) -> str:
 
 
 _FILLER_UNIT = "&#847;&zwnj;&nbsp;"
-PREHEADER_FILLER = _FILLER_UNIT * 60
-"""Invisible characters after the preheader: the inbox preview runs out of text
-before it reaches the email's first words (the navigation, usually)."""
+"""Invisible characters after the preheader, 60 of them: the inbox preview runs out
+of text before it reaches the email's first words (the navigation, usually)."""
 
 # MRML's <mj-preview>: the first hidden div of the body.
 _PREVIEW = re.compile(r'(<div style="display:none;[^"]*?)(;?)(">)(.*?)(</div>)', re.S)
