@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import lxml.html
 
-from typing import Any
-
 from renderer.base.models import RenderedEmail
+from renderer.compile.clients import MAX_LINE_OCTETS, longest_line
 
 ERROR, WARNING = "error", "warning"
 
 GMAIL_CLIP_BYTES = 102 * 1024
 """Gmail hides everything after the first 102 KB of HTML behind "View entire message"."""
 SIZE_WARNING_BYTES = 90 * 1024
-MAX_LINE_OCTETS = 998
-"""RFC 5322: a line of a message is at most 998 octets."""
 SUBJECT_VISIBLE_CHARS = 70
 """Most inboxes cut a subject after about this many characters."""
 PREHEADER_MIN_CHARS = 40
@@ -163,7 +161,7 @@ def check_outlook_widths(html: str) -> list[Issue]:
 
 
 def check_line_length(html: str) -> list[Issue]:
-    longest = max(len(line.encode()) for line in html.split("\n"))
+    longest = longest_line(html)
     if longest <= MAX_LINE_OCTETS:
         return []
     return [Issue("line-length", ERROR, f"the HTML has a line of {longest:,} octets: mail servers may break "
