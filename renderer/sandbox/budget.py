@@ -247,7 +247,8 @@ class BudgetCodeGenerator(CodeGenerator):
     Three small hooks: each ``for`` iterates ``loop_items(context, ...)`` (``environment.loop_items``)
     (Jinja allows no custom node types, so the loop's iterable is recognised
     by identity when it is visited); each buffer is a :class:`TextBuffer`;
-    each ``~`` result passes ``environment.built``.
+    each ``~`` result passes ``environment.built``. And each render function
+    escapes what it prints with ``environment.escape_output`` (``escaping.py``).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -261,6 +262,7 @@ class BudgetCodeGenerator(CodeGenerator):
     def write_commons(self) -> None:
         super().write_commons()
         self.writeline("loop_items = environment.loop_items")
+        self.writeline("escape = environment.escape_output")
 
     def visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> Any:
         if self._loop_iterables.get(id(node)) is node:

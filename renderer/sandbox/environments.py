@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from renderer.sandbox import budget
 from renderer.sandbox.bounded import BOUNDED_FILTERS, STR_METHOD_WIDTHS, lipsum, replaced_size
+from renderer.sandbox.escaping import escape_output
 from renderer.sandbox.filters import FILTERS
 from renderer.sandbox.phrasing import phrases_filter, plain_phrases_filter
 from renderer.sandbox.text_width import underline
@@ -87,6 +88,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     loop_items = staticmethod(budget.loop_items)
     text_buffer = staticmethod(budget.TextBuffer)
     built = staticmethod(budget.built)
+    escape_output = staticmethod(escape_output)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
