@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import jsonschema
 import pytest
 
 from renderer import InvalidInput
 from renderer.base.models import Event, Profile, parse, parse_products
+from renderer.cli.content import SCHEMA_NAMES
 from renderer.cli.main import main
 from renderer.content.fixtures import FixtureSet
 from renderer.devtools.schemas import SCHEMAS, json_schema, schema_text
@@ -101,3 +104,14 @@ def test_schema_command(capsys, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.schema.json" for n in SCHEMAS)
     assert main(["schema"]) == 2
     assert "name a schema (profile, product" in capsys.readouterr().err
+
+
+def test_the_schema_command_offers_every_schema_without_importing_them():
+    assert SCHEMA_NAMES == tuple(SCHEMAS)
+    # Building the parser (every command does) leaves pydantic and the models unimported.
+    probe = ("import sys; from renderer.cli.main import build_parser; build_parser(); "
+             "print(sorted(m for m in ('pydantic', 'renderer.base.models', 'renderer.devtools.schemas') "
+             "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          cwd=PROJECT_ROOT)
+    assert done.stdout.strip() == "[]"
