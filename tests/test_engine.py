@@ -19,6 +19,29 @@ def test_module_level_render_uses_the_bundled_content():
     assert "Ana" in email.html and "Ana" in email.text
 
 
+
+@pytest.mark.parametrize("template", ["welcome", "recommendations", "abandoned_cart", "browse_abandonment"])
+def test_models_validated_once_render_as_their_dicts(engine, fixtures, template):
+    """A caller may validate a profile once and pass the models: the same email as from the dicts."""
+    compiled = engine.compiled(template)
+    for name in fixtures.profile_names():
+        dicts = {"profile": fixtures.profile(name), "recommendations": fixtures.recommendations(name),
+                 "event": fixtures.event(compiled.spec.event, name), "now": FIXTURE_NOW}
+        models = dict(dicts, profile=renderer.Profile.model_validate(dicts["profile"]),
+                      recommendations=[renderer.Product.model_validate(p) for p in dicts["recommendations"]],
+                      event=None if dicts["event"] is None else renderer.Event.model_validate(dicts["event"]))
+        try:
+            expected = engine.render(template, **dicts)
+        except renderer.RenderAborted as refusal:
+            with pytest.raises(renderer.RenderAborted) as again:
+                engine.render(template, **models)
+            assert again.value.code == refusal.code
+            continue
+        got = engine.render(template, **models)
+        assert (got.subject, got.preheader, got.html, got.text, got.warnings, got.blocks, got.segments) == \
+            (expected.subject, expected.preheader, expected.html, expected.text, expected.warnings,
+             expected.blocks, expected.segments)
+
 def test_public_names_are_exported_and_nothing_private_leaks():
     assert set(renderer.__all__) <= set(dir(renderer))
     assert not [name for name in renderer.__all__ if name.startswith("_")]
