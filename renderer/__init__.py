@@ -24,6 +24,7 @@ _EXPORTS = {
     "render": "renderer.api",
     "render_event": "renderer.api",
     "render_many": "renderer.api",
+    "validate": "renderer.api",
     "check": "renderer.api",
     "RenderRequest": "renderer.batch.local",
     "Skipped": "renderer.batch.local",
@@ -55,7 +56,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from renderer.api import check, default_engine, render, render_event, render_many
+    from renderer.api import check, default_engine, render, render_event, render_many, validate
     from renderer.audience.triggers import Skip, TriggerOutcome
     from renderer.base.errors import (
         BatchStateError,

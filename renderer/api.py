@@ -56,6 +56,7 @@ def _over_default_engine(method: F) -> F:
 
 render = _over_default_engine(Engine.render)
 render_event = _over_default_engine(Engine.render_event)
+validate = _over_default_engine(Engine.validate)
 
 
 def render_many(requests: Iterable[RenderRequest | dict[str, Any]], *, engine: Engine | None = None,

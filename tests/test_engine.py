@@ -27,9 +27,10 @@ def test_models_validated_once_render_as_their_dicts(engine, fixtures, template)
     for name in fixtures.profile_names():
         dicts = {"profile": fixtures.profile(name), "recommendations": fixtures.recommendations(name),
                  "event": fixtures.event(compiled.spec.event, name), "now": FIXTURE_NOW}
-        models = dict(dicts, profile=renderer.Profile.model_validate(dicts["profile"]),
-                      recommendations=[renderer.Product.model_validate(p) for p in dicts["recommendations"]],
-                      event=None if dicts["event"] is None else renderer.Event.model_validate(dicts["event"]))
+        profile, event, products = engine.validate(dicts["profile"], event=dicts["event"],
+                                                   recommendations=dicts["recommendations"])
+        assert isinstance(profile, renderer.Profile) and all(isinstance(p, renderer.Product) for p in products)
+        models = dict(dicts, profile=profile, recommendations=products, event=event)
         try:
             expected = engine.render(template, **dicts)
         except renderer.RenderAborted as refusal:
@@ -41,6 +42,22 @@ def test_models_validated_once_render_as_their_dicts(engine, fixtures, template)
         assert (got.subject, got.preheader, got.html, got.text, got.warnings, got.blocks, got.segments) == \
             (expected.subject, expected.preheader, expected.html, expected.text, expected.warnings,
              expected.blocks, expected.segments)
+
+def test_validate_names_every_bad_field_and_cuts_a_long_history_as_render_does():
+    with pytest.raises(renderer.InvalidInput) as bad:
+        renderer.validate({"id": "c1", "email": "nope", "orders": [{"id": "o", "total": -1}]},
+                          recommendations=[{"id": "p"}])
+    where = {problem.loc for problem in bad.value.problems}
+    assert {"profile.email", "profile.orders.0.total", "profile.orders.0.placed_at",
+            "recommendations.0.name"} <= where
+    orders = [{"id": f"o{i}", "placed_at": f"2026-01-{1 + i % 28:02d}T00:00:00Z", "total": 1} for i in range(500)]
+    profile, event, products = renderer.validate(dict(PROFILE, orders=orders))
+    assert event is None and products is None
+    assert len(profile.orders) == renderer.Limits().history and profile.order_count == 500
+    email = renderer.render("welcome", profile=profile, now=FIXTURE_NOW)
+    assert email.warnings == renderer.render("welcome", profile=dict(PROFILE, orders=orders), now=FIXTURE_NOW).warnings
+    assert any("orders" in warning for warning in email.warnings)
+
 
 def test_public_names_are_exported_and_nothing_private_leaks():
     assert set(renderer.__all__) <= set(dir(renderer))
