@@ -18,9 +18,11 @@ from email.headerregistry import Address
 from email.parser import BytesParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from renderer.base.errors import InvalidInput
-from renderer.base.mime import checked_address, recipient_address
+from renderer.base.mime import _body, _quoted_printable_body, checked_address, recipient_address
 from renderer.base.models import RenderedEmail
 from renderer.content.fixtures import FIXTURE_NOW
 
@@ -251,3 +253,29 @@ def test_checked_address_names_the_field():
     assert checked_address("sender", SENDER) == Address("Fernhill", "hello", "fernhill.example")
     with pytest.raises(InvalidInput, match="sender: not one email address"):
         checked_address("sender", "Fernhill")
+
+
+_QP_TEXTS = st.lists(st.sampled_from(["From ", "From", "=", " ", "\t", "\n", "\r\n", "\r", "a" * 70, "é", "日本",
+                                      "<p>", "x=y", "F", "rom "]) | st.text(max_size=20), max_size=60).map("".join)
+
+
+@settings(max_examples=400, derandomize=True)
+@given(_QP_TEXTS)
+def test_the_html_part_encoded_in_c_is_the_stdlib_part(content):
+    fast, reference = _quoted_printable_body(content, "html"), _body(content, "html", "quoted-printable")
+    assert fast.items() == reference.items()
+    assert fast.get_payload(decode=True) == reference.get_payload(decode=True)
+    lines = fast.get_payload().split("\n")
+    assert max(len(line) for line in lines) <= 76
+    assert not [line for line in lines if line.startswith("From ")]  # smtplib would write ">From "
+
+
+def test_a_from_line_pushed_past_76_characters_is_soft_broken_outside_an_escape():
+    # b2a_qp fills lines to 76 characters; "=46" for the F adds two, and the cut must not split "=3D".
+    for filler in ("a" * 71, "a" * 69 + "=", "a" * 68 + "==", "é" * 20):
+        content = "x" * 75 + "\nFrom " + filler + "\n"
+        part = _quoted_printable_body(content, "html")
+        lines = part.get_payload().split("\n")
+        assert any(line.startswith("=46rom ") for line in lines)
+        assert max(len(line) for line in lines) <= 76
+        assert part.get_payload(decode=True) == _body(content, "html", "quoted-printable").get_payload(decode=True)

@@ -17,14 +17,17 @@ non-ASCII words RFC 2047-encoded), with two changes:
 Each part is the email's text in MIME's canonical form: lines end in CRLF
 and the body ends with a line break.
 
-Cost: building a message of about 50 KB takes about 7 ms and flattening it
-(``as_bytes``) 2 to 3 ms, ten times a render: the stdlib's quoted-printable
-encoder and header parsers are pure Python. The module is imported on the
+Cost: the HTML part's quoted-printable is encoded by ``binascii.b2a_qp`` (C):
+the stdlib's encoder is pure Python and took about 1.75 ms of the 2.8 ms that
+building a 50 KB message cost. Building one now takes about 1.4 ms and
+flattening it (``as_bytes``) about 0.9 ms, still several renders: the header
+parsers and the generator are pure Python. The module is imported on the
 first message only.
 """
 
 from __future__ import annotations
 
+import binascii
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -185,8 +188,42 @@ def email_message(email: RenderedParts, *, sender: Any, to: Any, reply_to: Any =
         message[name] = value
     message.make_alternative()
     message.attach(_body(email.text, "plain", None))
-    message.attach(_body(email.html, "html", "quoted-printable"))
+    message.attach(_quoted_printable_body(email.html, "html"))
     return message
+
+
+_QP_LINE = 76
+"""Quoted-printable's longest encoded line, soft break included (RFC 2045 section 6.7)."""
+_FROM_START = re.compile(r"^From .*$", re.MULTILINE)
+
+
+def _quoted_printable_body(content: str, subtype: str) -> MIMEPart:
+    """The part ``_body(content, subtype, "quoted-printable")`` makes, encoded in C.
+
+    The same headers; the payload is the same UTF-8 bytes, with lines ending in
+    ``\n`` and a line break at the end (what ``set_content`` encodes), in
+    quoted-printable lines of at most 76 characters, a line that starts with
+    ``From `` starting ``=46rom `` (see :func:`_body`).
+    """
+    part = MIMEPart(policy=_PART_POLICY)
+    part.set_content("", subtype=subtype, cte="quoted-printable")
+    data = b"\n".join(content.encode("utf-8").splitlines()) + b"\n"
+    payload = binascii.b2a_qp(data, istext=True).decode("ascii")
+    if payload.startswith("From ") or "\nFrom " in payload:  # rare: searched in C first
+        payload = _FROM_START.sub(_escaped_from, payload)
+    part.set_payload(payload)
+    return part
+
+
+def _escaped_from(match: re.Match[str]) -> str:
+    """An encoded line that starts with ``From ``, with its ``F`` as ``=46``, soft-broken if that makes it too long."""
+    line = "=46" + match.group(0)[1:]
+    if len(line) <= _QP_LINE:
+        return line
+    cut = _QP_LINE - 1  # room for the soft break's "="
+    while "=" in line[cut - 2:cut]:  # never inside an "=XX" (a literal "=" is always encoded)
+        cut -= 1
+    return line[:cut] + "=\n" + line[cut:]
 
 
 def _body(content: str, subtype: str, cte: str | None) -> MIMEPart:
