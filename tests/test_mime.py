@@ -15,6 +15,7 @@ import smtplib
 from email import policy
 from email.header import decode_header, make_header
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.parser import BytesParser
 
 import pytest
@@ -268,6 +269,24 @@ def test_the_html_part_encoded_in_c_is_the_stdlib_part(content):
     lines = fast.get_payload().split("\n")
     assert max(len(line) for line in lines) <= 76
     assert not [line for line in lines if line.startswith("From ")]  # smtplib would write ">From "
+
+
+def test_a_line_b2a_qp_leaves_too_long_is_soft_broken():
+    # binascii encodes a line's trailing tab or space ("=09", "=20") past its own 76-character fill.
+    for content in ("a" * 75 + "\t\n", "b" * 74 + " \n" + "c" * 75 + "\t", "From " + "d" * 70 + "\t\n"):
+        part = _quoted_printable_body(content, "html")
+        assert max(len(line) for line in part.get_payload().split("\n")) <= 76
+        assert part.get_payload(decode=True) == _body(content, "html", "quoted-printable").get_payload(decode=True)
+
+
+@pytest.mark.parametrize("template,profile", PAIRS[:6])
+def test_a_message_flattens_to_the_bytes_the_stdlib_generator_writes(engine, template, profile):
+    email = engine.render(template, **fixture_request(engine, template, profile))
+    message = email.to_message(sender=SENDER, to="ana@example.com", date=FIXTURE_NOW)
+    boundary = message.get_boundary()
+    assert re.fullmatch(r"={15}\d{19}==", boundary)
+    assert not [part for part in message.iter_parts() if boundary in part.get_payload()]
+    assert message.as_bytes() == EmailMessage.as_bytes(message) == bytes(message)
 
 
 def test_a_from_line_pushed_past_76_characters_is_soft_broken_outside_an_escape():
