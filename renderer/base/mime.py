@@ -21,7 +21,7 @@ Cost: the HTML part's quoted-printable is encoded by ``binascii.b2a_qp`` (C):
 the stdlib's encoder is pure Python and took about 1.75 ms of the 2.8 ms that
 building a 50 KB message cost. And the message's ``as_bytes`` writes each
 part's body in one piece: the stdlib's generator writes a body line by line,
-two calls per line, about 1,800 per message. What is left (about 1.6 ms to
+two calls per line, about 1,800 per message. What is left (about 1.8 ms to
 build a message) is mostly the stdlib's header parsing and folding, in pure
 Python. The module is imported on the first message only.
 """

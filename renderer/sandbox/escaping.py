@@ -10,10 +10,10 @@ with the same characters serves as well. :func:`escape_output` gives exactly
 ``markupsafe.escape``'s text: the same characters replaced, ``__html__``
 honoured, other values converted with ``str`` first.
 
-The HTML environment's code generator (``budget.BudgetCodeGenerator``)
-binds the name ``escape`` of each render function to it. Other uses of
-escaping (the ``e`` filter, ``Markup`` operations) are Jinja's and
-markupsafe's own.
+The sandbox's code generator (``budget.BudgetCodeGenerator``) binds the
+name ``escape`` of each render function to it, in every environment; only
+those that autoescape (the HTML one) call it. Other uses of escaping (the
+``e`` filter, ``Markup`` operations) are Jinja's and markupsafe's own.
 """
 
 from __future__ import annotations
