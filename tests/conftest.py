@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,14 @@ from renderer.content.fixtures import FIXTURE_NOW, FixtureSet
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The checkout: its demo content (templates/, blocks/, fixtures/, ...) and test-artifacts/."""
+
+INTERRUPTIBLE = [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                 "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"]
+"""Put in place of ``sys.executable`` in the command of a process that a test stops with SIGINT (Ctrl+C).
+
+A process inherits an ignored SIGINT, and Python then leaves it ignored: a suite run as a background
+job of a non-interactive shell (``make test &`` in a script, ``nohup``) would wait for ever for a
+child that never sees its Ctrl+C. This sets SIGINT to its default and then runs the command."""
 
 FIXTURES = FixtureSet(PROJECT_ROOT / "fixtures")
 TEMPLATES = Engine(templates_dir=PROJECT_ROOT / "templates", blocks_dir=PROJECT_ROOT / "blocks").template_names()

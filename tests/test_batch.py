@@ -21,7 +21,7 @@ from renderer.batch.spool import Spooled, append_spooled
 from renderer.cli.main import main
 from renderer.content.fixtures import FIXTURE_NOW
 
-from conftest import PROJECT_ROOT
+from conftest import INTERRUPTIBLE, PROJECT_ROOT
 from batch_support import open_fifo_for_writing, read_records
 from profiles import audience
 
@@ -206,7 +206,7 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, how, worke
     os.mkfifo(fifo)
     out = tmp_path / "out.jsonl"
     partial = tmp_path / "out.jsonl.partial"
-    process = subprocess.Popen(command + ["--profiles", str(fifo), "--out", str(out)],
+    process = subprocess.Popen([*INTERRUPTIBLE, *command[1:], "--profiles", str(fifo), "--out", str(out)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     fd = open_fifo_for_writing(fifo, process)
     try:
@@ -217,7 +217,11 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, how, worke
             assert process.poll() is None, process.stderr.read()
             time.sleep(0.02)
         process.send_signal(how)
-        _, err = process.communicate()
+        try:
+            _, err = process.communicate(timeout=300)  # a bound on a hang, not a measure
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail(f"the batch did not stop on signal {how!r}")
     finally:
         os.close(fd)
     if how == signal.SIGINT:

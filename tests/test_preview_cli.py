@@ -12,7 +12,7 @@ import time
 
 from renderer.cli.main import build_parser, main
 
-from conftest import PROJECT_ROOT
+from conftest import INTERRUPTIBLE, PROJECT_ROOT
 from preview_support import ARTIFACTS, PATIENCE, copy_content, event_stream, get, read_event
 
 PROFILE = str(PROJECT_ROOT / "fixtures/profiles/new_customer.json")
@@ -41,7 +41,7 @@ def free_port() -> int:
 
 def launch_preview(root, port: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "renderer", "preview", "--port", str(port), "--content", str(root)],
+        [*INTERRUPTIBLE, "-m", "renderer", "preview", "--port", str(port), "--content", str(root)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root,
     )
 
