@@ -29,9 +29,7 @@ Python. The module is imported on the first message only.
 from __future__ import annotations
 
 import binascii
-import random
 import re
-import sys
 import unicodedata
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
@@ -224,11 +222,11 @@ def _boundary(*parts: MIMEPart) -> str:
 
     The generator would make one when flattening, and check it with a regular
     expression compiled for that message over all of the message's text; this
-    is the same kind of random boundary, checked with ``in``, which rules out
-    more (anywhere, not only at a line's start).
+    is the generator's own random boundary, checked with ``in``, which rules
+    out more (anywhere, not only at a line's start).
     """
     while True:
-        boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
+        boundary = BytesGenerator._make_boundary()
         if not any(boundary in part.get_payload() for part in parts):
             return boundary
 
